@@ -1,0 +1,277 @@
+"""The shell's JSON API under /api/v1: thin controllers over fuwu.services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+
+from fuwu import db, roles
+from fuwu.auth import provide_member, provide_viewer, require_role, requires_admin, requires_user
+from fuwu.errors import FuwuError
+from fuwu.pagination import DEFAULT_LIMIT, Page
+from fuwu.schemas import (
+    AuditEventRead,
+    Health,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationRead,
+    MemberRead,
+    MemberUpdate,
+    NotificationRead,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    ProviderRead,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserRead,
+    UserUpdate,
+)
+from fuwu.services import accounts, audit, idempotency, notifications
+from fuwu.services.accounts import Member, Viewer
+
+Cursor = Annotated[str | None, QueryParameter(max_length=200)]
+Limit = Annotated[int, QueryParameter(ge=1, le=100)]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200)]
+
+VIEWER = {"viewer": Provide(provide_viewer)}
+MEMBER = {"viewer": Provide(provide_viewer), "member": Provide(provide_member)}
+
+
+def to(struct_type, value):
+    return msgspec.convert(value, struct_type)
+
+
+def page_of(struct_type, page: Page) -> Page:
+    return Page(items=[to(struct_type, item) for item in page.items], next_cursor=page.next_cursor)
+
+
+@get("/healthz", tags=["health"], sync_to_thread=False)
+def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@get("/readyz", tags=["health"])
+async def readyz() -> Health:
+    """The process can reach its database."""
+    try:
+        await db.ping()
+    except Exception:
+        raise FuwuError("database_unavailable", "The database does not answer; try again shortly.") from None
+    return Health(status="ready")
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["accounts"]
+    guards = [requires_user]
+    dependencies = VIEWER
+
+    @get()
+    async def read_me(self, viewer: Viewer) -> UserRead:
+        """The signed-in person with their memberships."""
+        return to(UserRead, await accounts.get_user(viewer.user_id))
+
+    @patch()
+    async def update_me(self, viewer: Viewer, data: UserUpdate) -> UserRead:
+        """Changes display name, language or time zone."""
+        return to(UserRead, await accounts.update_profile(viewer, data))
+
+
+class TokenController(Controller):
+    path = "/api/v1/tokens"
+    tags = ["accounts"]
+    guards = [requires_user]
+    dependencies = VIEWER
+
+    @get()
+    async def list_tokens(self, viewer: Viewer) -> list[TokenRead]:
+        return [to(TokenRead, row) for row in await accounts.list_tokens(viewer)]
+
+    @post()
+    async def create_token(self, viewer: Viewer, data: TokenCreate) -> TokenCreated:
+        """Creates an API token. The token is shown in this answer only."""
+        return to(TokenCreated, await accounts.create_token(viewer, data.name))
+
+    @delete("/{token_id:uuid}")
+    async def revoke_token(self, viewer: Viewer, token_id: FromPath[uuid.UUID]) -> None:
+        await accounts.revoke_token(viewer, token_id)
+
+
+class OrganisationController(Controller):
+    path = "/api/v1/orgs"
+    tags = ["organisations"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_my_organisations(self, viewer: Viewer) -> list[OrganisationRead]:
+        return [to(OrganisationRead, m["organisation"]) for m in await accounts.memberships_of(viewer.user_id)]
+
+    @post()
+    async def create_organisation(
+        self, request: Request, viewer: Viewer, data: OrganisationCreate, idempotency_key: IdempotencyKey = None
+    ) -> OrganisationRead:
+        """Creates an organisation with you as owner. Send an Idempotency-Key to retry safely."""
+        body = await request.body()
+        result, _ = await idempotency.run_once(
+            viewer.user_id,
+            idempotency_key,
+            idempotency.fingerprint("POST", request.url.path, body),
+            lambda: _create_org(viewer, data),
+            OrganisationRead,
+        )
+        return result
+
+    @get("/{org_id:uuid}")
+    async def read_organisation(self, member: Member) -> OrganisationRead:
+        return to(OrganisationRead, await accounts.get_organisation(member.organisation_id))
+
+    @patch("/{org_id:uuid}")
+    async def update_organisation(self, viewer: Viewer, member: Member, data: OrganisationUpdate) -> OrganisationRead:
+        return to(OrganisationRead, await accounts.update_organisation(viewer, member, data))
+
+    @get("/{org_id:uuid}/members")
+    async def list_members(self, member: Member) -> list[MemberRead]:
+        return [to(MemberRead, row) for row in await accounts.list_members(member.organisation_id)]
+
+    @patch("/{org_id:uuid}/members/{membership_id:uuid}")
+    async def change_member_role(
+        self, viewer: Viewer, member: Member, membership_id: FromPath[uuid.UUID], data: MemberUpdate
+    ) -> MemberRead:
+        return to(MemberRead, await accounts.change_member_role(viewer, member, membership_id, data.role))
+
+    @delete("/{org_id:uuid}/members/{membership_id:uuid}")
+    async def remove_member(self, viewer: Viewer, member: Member, membership_id: FromPath[uuid.UUID]) -> None:
+        await accounts.remove_member(viewer, member, membership_id)
+
+    @get("/{org_id:uuid}/invitations")
+    async def list_invitations(self, member: Member) -> list[InvitationRead]:
+        return [to(InvitationRead, row) for row in await accounts.list_invitations(member)]
+
+    @post("/{org_id:uuid}/invitations")
+    async def create_invitation(self, viewer: Viewer, member: Member, data: InvitationCreate) -> InvitationRead:
+        """Invites a person by e-mail; the answer carries the one-time accept link."""
+        return to(InvitationRead, await accounts.invite(viewer, member, data.email, data.role))
+
+    @delete("/{org_id:uuid}/invitations/{invitation_id:uuid}")
+    async def revoke_invitation(self, viewer: Viewer, member: Member, invitation_id: FromPath[uuid.UUID]) -> None:
+        await accounts.revoke_invitation(viewer, member, invitation_id)
+
+    @get("/{org_id:uuid}/audit")
+    async def organisation_audit(
+        self, member: Member, cursor: Cursor = None, limit: Limit = 50
+    ) -> Page[AuditEventRead]:
+        """The organisation's audit timeline, newest first."""
+        require_role(member, roles.OWNER, roles.OPERATOR, roles.MANAGER, roles.ADMIN)
+        return page_of(AuditEventRead, await audit.organisation_timeline(member.organisation_id, cursor, limit))
+
+
+async def _create_org(viewer: Viewer, data: OrganisationCreate) -> OrganisationRead:
+    return to(OrganisationRead, await accounts.create_organisation(viewer, data))
+
+
+@post("/api/v1/invitations/accept", tags=["organisations"], guards=[requires_user], dependencies=VIEWER)
+async def accept_invitation(viewer: Viewer, data: InvitationAccept) -> MemberRead:
+    """Accepts an invitation sent to your e-mail."""
+    result = await accounts.accept_invitation(viewer, data.token)
+    members = await accounts.list_members(result["organisation_id"])
+    return to(MemberRead, next(m for m in members if m["id"] == result["membership_id"]))
+
+
+class NotificationController(Controller):
+    path = "/api/v1/notifications"
+    tags = ["notifications"]
+    guards = [requires_user]
+    dependencies = VIEWER
+
+    @get()
+    async def list_notifications(
+        self, viewer: Viewer, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, unread: bool = False
+    ) -> Page[NotificationRead]:
+        """Your notifications, newest first, in your language."""
+        from fuwu.i18n import translate_format
+
+        page = await notifications.list_for_user(viewer.user_id, cursor, limit, unread_only=unread)
+        for item in page.items:
+            item["title"] = translate_format(item["title"], item["params"])
+            item["body"] = translate_format(item["body"], item["params"]) if item["body"] else ""
+        return page_of(NotificationRead, page)
+
+    @post("/{notification_id:uuid}/read", status_code=204)
+    async def mark_read(self, viewer: Viewer, notification_id: FromPath[uuid.UUID]) -> None:
+        if not await notifications.mark_read(viewer.user_id, notification_id):
+            from fuwu.errors import not_found
+
+            raise not_found("Notification")
+
+    @post("/read-all", status_code=204)
+    async def mark_all_read(self, viewer: Viewer) -> None:
+        await notifications.mark_all_read(viewer.user_id)
+
+
+class ProviderDirectoryController(Controller):
+    path = "/api/v1/providers"
+    tags = ["providers"]
+
+    @get()
+    async def list_providers(
+        self,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+        category: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        province: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> Page[ProviderRead]:
+        """The public directory of service providers."""
+        if category is not None and category not in roles.SERVICE_CATEGORIES:
+            from fuwu.errors import InvalidInput
+
+            raise InvalidInput("invalid_category", f"Unknown category. Use one of: {', '.join(roles.SERVICE_CATEGORIES)}.")
+        return page_of(ProviderRead, await accounts.list_providers(category, province, cursor, limit))
+
+    @get("/{provider_id:uuid}")
+    async def read_provider(self, provider_id: FromPath[uuid.UUID]) -> ProviderRead:
+        return to(ProviderRead, await accounts.provider_profile(provider_id))
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    tags = ["admin"]
+    guards = [requires_admin]
+
+    @get("/organisations")
+    async def list_organisations(
+        self,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        kind: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> Page[OrganisationRead]:
+        if kind is not None and kind not in roles.ORG_KINDS:
+            from fuwu.errors import InvalidInput
+
+            raise InvalidInput("invalid_kind", "kind must be merchant, provider or platform.")
+        return page_of(OrganisationRead, await accounts.list_organisations(kind, cursor, limit))
+
+    @get("/audit")
+    async def platform_audit(self, cursor: Cursor = None, limit: Limit = 50) -> Page[AuditEventRead]:
+        return page_of(AuditEventRead, await audit.platform_timeline(cursor, limit))
+
+
+ROUTES = [
+    healthz,
+    readyz,
+    MeController,
+    TokenController,
+    OrganisationController,
+    accept_invitation,
+    NotificationController,
+    ProviderDirectoryController,
+    AdminController,
+]

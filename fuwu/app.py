@@ -1,0 +1,156 @@
+"""create_app(): the one wiring point. Every controller, page, job, hook, template
+folder, exception handler and middleware of every domain is registered here."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from fuwu import db, i18n
+from fuwu import api as fuwu_api
+from fuwu import jobs as fuwu_jobs
+from fuwu import pages as fuwu_pages
+from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware
+from fuwu.errors import FuwuError
+from fuwu.scheduler import build_scheduler
+from fuwu.settings import get_settings
+from fuwu.templating import install_template_globals
+
+log = logging.getLogger("fuwu")
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAINS = ("fuwu", "tenders", "bids", "sla", "chat", "ratings")
+
+JOBS = [*fuwu_jobs.JOBS]
+ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES]
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/schema") or path in ("/healthz", "/readyz"))
+
+
+def _problem(request: Request, status: int, title: str, detail: str, code: str, extra: dict | None = None,
+             headers: dict | None = None) -> Response:
+    if _wants_html(request):
+        return Template(
+            "error.html",
+            context={"status": status, "title": title, "detail": detail, "request": request},
+            status_code=status,
+            headers=headers,
+        )
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=detail, type_=f"/problems/{code}", extra={"code": code, **(extra or {})},
+        headers=headers,
+    ).to_response(request)
+
+
+def handle_fuwu_error(request: Request, exc: FuwuError) -> Response:
+    from fuwu.pages import LoginRequired, login_redirect
+
+    if isinstance(exc, LoginRequired) and _wants_html(request):
+        return login_redirect(exc.extra.get("next", "/"))
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    # The detail is shown to people: in their language where the catalog has it.
+    return _problem(request, exc.status_code, i18n.gettext(exc.title), i18n.gettext(exc.detail), exc.code,
+                    {k: v for k, v in exc.extra.items() if k != "next"}, headers)
+
+
+def handle_http_error(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        return _problem(
+            request, 400, "Invalid input",
+            "Some fields are missing or wrong. Check the fields listed in 'errors' and send the request again.",
+            "invalid_input", {"errors": errors},
+        )
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        return _problem(request, 403, "Form expired",
+                        "The form expired or came from another site. Reload the page and try again.", "csrf_failed")
+    if isinstance(exc, NotAuthorizedException):
+        return _problem(request, 401, "Not signed in", "Sign in first.", "not_signed_in")
+    texts = {
+        404: ("Not found", "Nothing is here. Check the address.", "not_found"),
+        405: ("Method not allowed", "This address does not accept that method.", "method_not_allowed"),
+        413: ("Request too large", "The request body is too large. Send less data.", "request_too_large"),
+        429: ("Too many requests", "Slow down and try again in a minute.", "too_many_requests"),
+    }
+    title, detail, code = texts.get(status, (str(exc.detail), str(exc.detail), f"http_{status}"))
+    if status >= 500:
+        log.error("server error: %s", exc.detail)
+        title, detail, code = "Server error", "Something went wrong on our side. Try again later.", "server_error"
+    return _problem(request, status, title, detail, code, headers=exc.headers)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _problem(request, 500, "Server error", "Something went wrong on our side. Try again later.", "server_error")
+
+
+def template_config() -> TemplateConfig:
+    loaders = [FileSystemLoader(str(ROOT / domain / "templates")) for domain in DOMAINS if (ROOT / domain / "templates").is_dir()]
+    environment = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        enable_async=False,
+    )
+    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    install_template_globals(environment)
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
+
+
+def create_app(run_scheduler: bool | None = None) -> Litestar:
+    settings = get_settings()
+    if run_scheduler is None:
+        run_scheduler = settings.run_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar):
+        await db.start()
+        scheduler = build_scheduler(JOBS) if run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await db.stop()
+
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="fuwu_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+    )
+    return Litestar(
+        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[ROOT / "fuwu" / "static"])],
+        middleware=[DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
+        plugins=[ProblemDetailsPlugin(ProblemDetailsConfig())],
+        exception_handlers={
+            FuwuError: handle_fuwu_error,
+            HTTPException: handle_http_error,
+            Exception: handle_unexpected,
+        },
+        template_config=template_config(),
+        openapi_config=OpenAPIConfig(title="Fuwu API", version="1.0.0", path="/schema"),
+        lifespan=[lifespan],
+        request_max_body_size=10 * 1024 * 1024,
+        debug=settings.debug,
+    )

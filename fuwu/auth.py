@@ -1,0 +1,112 @@
+"""Who is asking, and may they: the authentication middleware, guards and the
+organisation-membership dependency every org-scoped endpoint uses.
+
+A request is authenticated by an `Authorization: Bearer` API token, else by the web
+session cookie. Bearer requests skip CSRF (a browser does not send them by itself);
+cookie requests that change state must carry the CSRF token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from fuwu import i18n, roles
+from fuwu.errors import NotAuthenticated
+from fuwu.services import accounts
+from fuwu.services.accounts import Member, Viewer
+
+SESSION_COOKIE = "fuwu_session"
+LANGUAGE_COOKIE = "fuwu_lang"
+
+
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            if text[:7].lower() == "bearer ":
+                return text[7:].strip()
+    return None
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Sets `scope["user"]` to a Viewer (or None) and the request's language."""
+
+    scopes = ("http", "websocket")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        viewer: Viewer | None = None
+        token = bearer_token(scope)
+        connection: ASGIConnection = ASGIConnection(scope)
+        if token:
+            viewer = await accounts.viewer_from_token(token)
+            scope["fuwu_bearer"] = True
+        else:
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie:
+                viewer = await accounts.viewer_from_session(cookie)
+        scope["user"] = viewer
+        if viewer is not None:
+            locale = viewer.locale
+        else:
+            locale = connection.cookies.get(LANGUAGE_COOKIE) or i18n.negotiate(connection.headers.get("accept-language"))
+        i18n.current_locale.set(locale if locale in i18n.SUPPORTED else "en")
+        await next_app(scope, receive, send)
+
+
+class FuwuCSRFMiddleware(CSRFMiddleware):
+    """Litestar's double-submit CSRF check, skipped for bearer-token requests."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and bearer_token(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: a signed-in person (401 otherwise)."""
+    if connection.scope.get("user") is None:
+        if connection.scope.get("fuwu_bearer"):
+            raise NotAuthenticated("invalid_token", "The API token is invalid or revoked. Create a new one.")
+        raise NotAuthenticated("not_signed_in", "Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+
+
+async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard: a platform admin. Others get 404 so that admin pages are not advertised."""
+    requires_user(connection, handler)
+    if not await accounts.is_platform_admin(connection.scope["user"].user_id):
+        from fuwu.errors import not_found
+
+        raise not_found("Page")
+
+
+async def provide_viewer(request: Any) -> Viewer:
+    viewer = request.scope.get("user")
+    if viewer is None:
+        requires_user(request, None)  # raises
+    return viewer
+
+
+async def provide_member(org_id: uuid.UUID, viewer: Viewer) -> Member:
+    """The viewer's membership of the organisation in the path (404 for non-members)."""
+    return await accounts.membership(viewer.user_id, org_id)
+
+
+def require_role(member: Member, *allowed: str) -> None:
+    from fuwu.errors import Forbidden
+
+    if member.role not in allowed:
+        raise Forbidden(
+            "role_not_allowed",
+            f"Your role ({member.role}) cannot do this. Ask someone with the role {' or '.join(allowed)}.",
+        )
+
+
+TOP_ROLES = tuple(dict.fromkeys(roles.TOP_ROLE.values()))

@@ -1,0 +1,116 @@
+"""Transactions and engine lifecycle, the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
+from piccolo.querystring import QueryString
+
+from fuwu.piccolo_conf import DB
+
+log = logging.getLogger("fuwu.db")
+
+_after_commit: contextvars.ContextVar[list | None] = contextvars.ContextVar("fuwu_after_commit", default=None)
+
+
+def is_postgres() -> bool:
+    return isinstance(DB, PostgresEngine)
+
+
+@asynccontextmanager
+async def atomic():
+    """A write transaction; nested calls join the outer one.
+
+    On SQLite it begins IMMEDIATE: taking the write lock at the start makes concurrent
+    writers queue on the busy timeout instead of failing with SQLITE_BUSY when a
+    deferred transaction tries to upgrade its read lock.
+    Callbacks registered with `after_commit` run once the outermost one commits.
+    """
+    if _after_commit.get() is not None:
+        yield
+        return
+    callbacks: list = []
+    token = _after_commit.set(callbacks)
+    try:
+        if is_postgres():
+            transaction = DB.transaction()
+        else:
+            transaction = DB.transaction(transaction_type=TransactionType.immediate)
+        async with transaction:
+            yield
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # side effects (pushes) must not undo a committed change
+            log.exception("after-commit callback failed")
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Runs `callback` after the current transaction commits (at once outside one)."""
+    callbacks = _after_commit.get()
+    if callbacks is None:
+        import asyncio
+
+        asyncio.get_running_loop().create_task(callback())
+    else:
+        callbacks.append(callback)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    try:
+        import asyncpg
+
+        return isinstance(exc, asyncpg.UniqueViolationError)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+_users = 0
+
+
+async def start() -> None:
+    """Opens the connection pool; counted, so that nested users (an app inside a test
+    session, a CLI command) share one pool and only the last stop closes it."""
+    global _users
+    _users += 1
+    if _users == 1 and is_postgres():
+        await DB.start_connection_pool(min_size=2, max_size=20)
+
+
+async def stop() -> None:
+    global _users
+    _users = max(0, _users - 1)
+    if _users:
+        return
+    if is_postgres():
+        await DB.close_connection_pool()
+    else:
+        await DB.close_shared_connections()
+
+
+async def ping() -> None:
+    """Raises if the database does not answer."""
+    await DB.run_querystring(QueryString("SELECT 1"), in_pool=True)
+
+
+async def migrate(verbose: bool = False) -> None:
+    import contextlib
+    import io
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    sink = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+    with sink:
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")

@@ -1,0 +1,91 @@
+"""Translations: English message ids, Simplified Chinese from a gettext catalog.
+
+Catalogs are `.po` files under fuwu/locale (extracted with Babel from the templates and
+code); they are compiled in memory at start-up, so there is no build step.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext as _gettext
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("en", "zh_Hans")
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
+
+current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("fuwu_locale", default="en")
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> _gettext.NullTranslations:
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not path.exists():
+        return _gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(message: str, **params) -> str:
+    text = translations(current_locale.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    text = translations(current_locale.get()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+def translate_format(message: str, params: dict | None) -> str:
+    """Translates a stored message id with {name} placeholders (notifications)."""
+    text = translations(current_locale.get()).gettext(message)
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def negotiate(accept_language: str | None) -> str:
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction where it is translated later (labels, states)."""
+    return message
+
+
+# Words that templates translate from data: kinds, roles, sizes, categories, actions.
+_MARKED = [
+    N_("merchant"), N_("provider"), N_("platform"),
+    N_("owner"), N_("operator"), N_("evaluator"), N_("manager"), N_("agent"), N_("admin"),
+    N_("small"), N_("medium"), N_("large"), N_("key_account"),
+    N_("cs_presales"), N_("cs_postsales"), N_("photography"), N_("design"), N_("consulting"), N_("video"),
+    N_("other"),
+    N_("Dashboard"), N_("Providers"), N_("Organisation"), N_("Audit log"), N_("Admin"),
+    N_("signed_up"), N_("created"), N_("updated"), N_("revoked"), N_("role_changed"), N_("removed"),
+    N_("joined"), N_("admin_created"), N_("profile_updated"),
+    N_("user"), N_("organisation"), N_("membership"), N_("invitation"), N_("api_token"),
+    N_("Bad request"), N_("Invalid input"), N_("Not signed in"), N_("Not allowed"), N_("Not found"),
+    N_("Conflict"), N_("Too many requests"), N_("Server error"), N_("Form expired"), N_("Method not allowed"),
+    N_("Request too large"),
+    N_("Nothing is here. Check the address."), N_("Sign in first."),
+    N_("Something went wrong on our side. Try again later."),
+    N_("The form expired or came from another site. Reload the page and try again."),
+    N_("You are invited to join {org} as {role}"), N_("{name} joined {org}"),
+]

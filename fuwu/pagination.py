@@ -1,0 +1,63 @@
+"""Cursor pagination: newest first, by (timestamp, id), stable under inserts."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import uuid
+from typing import Generic, TypeVar
+
+import msgspec
+
+from fuwu.errors import InvalidInput
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(at: datetime.datetime, row_id: uuid.UUID | str) -> str:
+    raw = f"{at.isoformat()}|{row_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, row_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
+        moment = datetime.datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(row_id)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        raise InvalidInput("invalid_cursor", "The cursor is not valid. Use the next_cursor value of the previous page.")
+
+
+def check_limit(limit: int) -> int:
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidInput("invalid_limit", f"limit must be between 1 and {MAX_LIMIT}.")
+    return limit
+
+
+async def paginate(query, time_column, id_column, cursor: str | None, limit: int, convert=None) -> Page:
+    """Runs a Piccolo select newest-first from `cursor`, fetching one extra row to
+    know whether another page follows."""
+    limit = check_limit(limit)
+    if cursor:
+        at, row_id = decode_cursor(cursor)
+        query = query.where((time_column < at) | ((time_column == at) & (id_column < row_id)))
+    rows = await query.order_by(time_column, ascending=False).order_by(id_column, ascending=False).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(last[time_column._meta.name], last[id_column._meta.name])
+    items = [convert(row) for row in rows] if convert else rows
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,1 @@
+"""The shell's rules: accounts and organisations, audit, notifications, idempotency."""

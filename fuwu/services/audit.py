@@ -1,0 +1,67 @@
+"""The audit log: append-only, one call for every state change of every domain."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fuwu.jsonable import jsonable
+from fuwu.pagination import Page, paginate
+from fuwu.tables import AuditEvent, User
+
+
+async def record(
+    *,
+    actor: uuid.UUID | None,
+    organisation: uuid.UUID | None,
+    object_type: str,
+    object_id: uuid.UUID | str,
+    action: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Appends one event. Call inside the transaction of the change it records, so
+    that the change and its audit event commit or roll back together."""
+    await AuditEvent.insert(
+        AuditEvent(
+            actor=actor,
+            organisation=organisation,
+            object_type=object_type,
+            object_id=str(object_id),
+            action=action,
+            before=jsonable(before),
+            after=jsonable(after),
+        )
+    )
+
+
+def _select():
+    return AuditEvent.select(
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.actor,
+        AuditEvent.actor.display_name.as_alias("actor_name"),
+        AuditEvent.organisation,
+        AuditEvent.object_type,
+        AuditEvent.object_id,
+        AuditEvent.action,
+        AuditEvent.before,
+        AuditEvent.after,
+    ).output(load_json=True)
+
+
+async def organisation_timeline(organisation_id: uuid.UUID, cursor: str | None = None, limit: int = 50) -> Page:
+    query = _select().where(AuditEvent.organisation == organisation_id)
+    return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
+
+
+async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: str | None = None, limit: int = 50) -> Page:
+    query = _select().where((AuditEvent.object_type == object_type) & (AuditEvent.object_id == str(object_id)))
+    return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
+
+
+async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
+    return await paginate(_select(), AuditEvent.at, AuditEvent.id, cursor, limit)
+
+
+__all__ = ["record", "organisation_timeline", "object_timeline", "platform_timeline", "User"]

@@ -1,0 +1,92 @@
+"""Settings, read once from the environment with safe defaults.
+
+Defaults give a single process on a SQLite file under ``./data`` with the in-process
+channel layer; ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _secret_key(data_dir: Path) -> str:
+    """The secret from FUWU_SECRET_KEY, else one generated once and kept in the data folder."""
+    configured = os.environ.get("FUWU_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Write-then-rename so that two processes starting together agree on one key.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(key)
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None
+    redis_url: str | None
+    secret_key: str
+    # Whether this process runs the scheduled jobs. One process per deployment must;
+    # `fuwu serve --workers N` turns it off and expects a `fuwu worker`.
+    run_scheduler: bool
+    debug: bool
+    secure_cookies: bool
+    session_days: int
+    login_attempts_per_minute: int
+    default_locale: str = "en"
+    default_currency: str = "CNY"
+    default_timezone: str = "Asia/Shanghai"
+    locales: tuple[str, ...] = field(default=("en", "zh_Hans"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "fuwu.sqlite"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    data_dir = Path(os.environ.get("FUWU_DATA_DIR", "data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        secret_key=_secret_key(data_dir),
+        run_scheduler=_bool("FUWU_RUN_SCHEDULER", True),
+        debug=_bool("FUWU_DEBUG", False),
+        secure_cookies=_bool("FUWU_SECURE_COOKIES", False),
+        session_days=_int("FUWU_SESSION_DAYS", 14),
+        login_attempts_per_minute=_int("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+    )
