@@ -19,6 +19,10 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import bids.api
+import bids.hooks
+import tenders.api
+import tenders.jobs
 from fuwu import db, i18n
 from fuwu import api as fuwu_api
 from fuwu import jobs as fuwu_jobs
@@ -34,8 +38,16 @@ log = logging.getLogger("fuwu")
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("fuwu", "tenders", "bids", "sla", "chat", "ratings")
 
-JOBS = [*fuwu_jobs.JOBS]
-ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES]
+JOBS = [*fuwu_jobs.JOBS, *tenders.jobs.JOBS]
+ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES, *tenders.api.ROUTES, *bids.api.ROUTES]
+
+
+def wire_domains() -> None:
+    """Hooks by which lower domains call higher ones inside their transactions."""
+    bids.hooks.register_with_tenders()
+
+
+wire_domains()
 
 
 def _wants_html(request: Request) -> bool:

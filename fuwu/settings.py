@@ -61,6 +61,10 @@ class Settings:
     secure_cookies: bool
     session_days: int
     login_attempts_per_minute: int
+    # The least bidding time a published tender keeps after an amendment (and needs
+    # at publication): DESIGN.md says 3 days.
+    min_bidding_seconds: int = 3 * 86400
+    upload_max_bytes: int = 20 * 1024 * 1024
     default_locale: str = "en"
     default_currency: str = "CNY"
     default_timezone: str = "Asia/Shanghai"
@@ -89,4 +93,6 @@ def get_settings() -> Settings:
         secure_cookies=_bool("FUWU_SECURE_COOKIES", False),
         session_days=_int("FUWU_SESSION_DAYS", 14),
         login_attempts_per_minute=_int("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        min_bidding_seconds=_int("FUWU_MIN_BIDDING_SECONDS", 3 * 86400),
+        upload_max_bytes=_int("FUWU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
     )

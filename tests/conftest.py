@@ -12,6 +12,7 @@ os.environ["FUWU_DATA_DIR"] = _DATA
 os.environ["FUWU_RUN_SCHEDULER"] = "0"
 os.environ.setdefault("FUWU_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", "100000")
+os.environ.setdefault("FUWU_MIN_BIDDING_SECONDS", "1")
 os.environ.setdefault("PICCOLO_CONF", "fuwu.piccolo_conf")
 
 import itertools  # noqa: E402
@@ -20,7 +21,7 @@ import uuid  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
 import pytest  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
+import httpx  # noqa: E402
 
 from fuwu import db  # noqa: E402
 from fuwu.app import create_app  # noqa: E402
@@ -43,9 +44,17 @@ def app():
     return create_app(run_scheduler=False)
 
 
+def _client(app) -> httpx.AsyncClient:
+    # httpx's ASGI transport runs the app in the test's own event loop, where the
+    # session fixture opened the database pool (Litestar's test client would run it
+    # on a portal thread's loop, which a PostgreSQL pool cannot be shared with).
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+                             base_url="http://testserver.local", follow_redirects=True)
+
+
 @pytest.fixture
 async def client(app):
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+    async with _client(app) as test_client:
         yield test_client
 
 
@@ -55,14 +64,13 @@ async def make_client(app):
     opened = []
 
     async def factory():
-        test_client = AsyncTestClient(app=app, base_url="http://testserver.local")
-        await test_client.__aenter__()
+        test_client = _client(app)
         opened.append(test_client)
         return test_client
 
     yield factory
     for test_client in opened:
-        await test_client.__aexit__(None, None, None)
+        await test_client.aclose()
 
 
 def unique(prefix: str = "u") -> str:

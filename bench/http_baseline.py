@@ -1,0 +1,504 @@
+"""HTTP throughput baseline: Fuwu's real app against a bare Litestar route.
+
+Measures requests per second, side by side in one run, on SQLite and on PostgreSQL:
+
+  page       GET /providers                       public HTML page (20 providers listed)
+  api list   GET /api/v1/notifications?limit=20   Bearer token, a full page of 20 rows
+  bare       GET /bare                            a tiny Litestar app defined in this file
+
+Every server is uvicorn with 1 worker, started as a subprocess with --no-access-log
+and FUWU_RUN_SCHEDULER=0 on a free loopback port. The script prepares its own data
+(a fresh FUWU_DATA_DIR temp folder for SQLite, a fresh PostgreSQL database it creates
+and drops), runs `fuwu migrate`, seeds providers, a user with notifications and an
+API token, then loads each target with wrk (installed with apt-get when missing and
+possible, else a multi-process raw-asyncio load generator) and prints the median of
+3 runs and each target's ratio to the bare route.
+
+    .venv/bin/python bench/http_baseline.py [--duration 10] [--connections 64]
+                                            [--only sqlite|postgres] [--loadgen auto|wrk|python]
+
+Not a test: it prints figures. Everything it starts it stops, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+TARGET_RATIO = 0.30
+
+
+# --- the bare route (served by uvicorn as `http_baseline:create_bare_app`) -------------
+
+
+def create_bare_app():
+    from litestar import Litestar, get
+
+    @get("/bare", sync_to_thread=False)
+    def bare() -> dict[str, str]:
+        return {"hello": "world"}
+
+    @get("/healthz", sync_to_thread=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return Litestar(route_handlers=[bare, healthz])
+
+
+# --- seeding (run in a subprocess with the engine's environment) ----------------------
+
+SEED_SNIPPET = r"""
+import asyncio, json, sys
+
+async def main(providers, notes):
+    from fuwu import db
+    from fuwu.schemas import OrganisationCreate
+    from fuwu.services import accounts, notifications
+    from fuwu.services.accounts import Viewer
+
+    await db.start()
+    try:
+        categories = ["cs_presales", "design", "photography", "consulting", "video", "cs_postsales", "other"]
+        owner, _ = await accounts.sign_up(
+            "provider-owner@bench.example", "bench-password-123", "Provider Owner", "en",
+            OrganisationCreate(kind="provider", name="Bench Provider 1", province="Zhejiang", city="Hangzhou",
+                               categories=categories[:2], profile="Customer service outsourcing for shops."),
+        )
+        owner_viewer = Viewer(user_id=owner["id"], email=owner["email"], display_name=owner["display_name"],
+                              locale="en", timezone="Asia/Shanghai", via="session")
+        for i in range(2, providers + 1):
+            await accounts.create_organisation(owner_viewer, OrganisationCreate(
+                kind="provider", name=f"Bench Provider {i}", province="Guangdong", city="Shenzhen",
+                categories=[categories[i % 7], categories[(i + 3) % 7]],
+                profile=f"Provider number {i}: photography, design and after-sales support for online shops.",
+            ))
+        user, org = await accounts.sign_up(
+            "merchant@bench.example", "bench-password-123", "Bench Merchant", "en",
+            OrganisationCreate(kind="merchant", name="Bench Shop", size="medium", province="Shanghai",
+                               city="Shanghai"),
+        )
+        for i in range(notes):
+            await notifications.notify(
+                [user["id"]], kind="member_joined", title="{name} joined {org}",
+                params={"name": f"Teammate {i}", "org": "Bench Shop"}, link="/org", organisation=org["id"],
+            )
+        viewer = Viewer(user_id=user["id"], email=user["email"], display_name=user["display_name"],
+                        locale="en", timezone="Asia/Shanghai", via="session")
+        token = await accounts.create_token(viewer, "bench")
+        print("SEED " + json.dumps({"token": token["token"]}))
+    finally:
+        await db.stop()
+
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+"""
+
+
+# --- processes and clean-up ------------------------------------------------------------
+
+
+@dataclass
+class Cleanup:
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=5)
+        self.processes.clear()
+        for name in self.databases:
+            subprocess.run(
+                ["dropdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "--if-exists", "--force", name],
+                capture_output=True, timeout=60,
+            )
+        self.databases.clear()
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.folders.clear()
+
+
+def _raise_exit(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def venv_bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def http_get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def start_server(cleanup: Cleanup, name: str, app: str, env: dict, app_dir: str | None = None) -> str:
+    port = free_port()
+    command = [
+        venv_bin("uvicorn"), app, "--factory", "--host", HOST, "--port", str(port), "--workers", "1",
+        "--no-access-log", "--log-level", "warning",
+    ]
+    if app_dir:
+        command += ["--app-dir", app_dir]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    cleanup.processes.append(proc)
+    base = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{name} server exited ({proc.returncode}):\n{log.read().decode(errors='replace')}")
+        try:
+            if http_get(base + "/healthz", timeout=1)[0] == 200:
+                return base
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} server did not answer /healthz within 60 s")
+
+
+# --- data preparation -------------------------------------------------------------------
+
+
+def base_env() -> dict:
+    env = dict(os.environ)
+    for key in ("DATABASE_URL", "FUWU_DATA_DIR", "REDIS_URL"):
+        env.pop(key, None)
+    env.update(
+        PICCOLO_CONF="fuwu.piccolo_conf",
+        FUWU_RUN_SCHEDULER="0",
+        FUWU_SECRET_KEY=secrets.token_urlsafe(48),
+        FUWU_DEBUG="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) -> tuple[dict, str]:
+    """A fresh, migrated and seeded database; returns (env, api token)."""
+    env = base_env()
+    folder = tempfile.mkdtemp(prefix=f"fuwu-bench-{engine}-")
+    cleanup.folders.append(folder)
+    env["FUWU_DATA_DIR"] = folder
+    if engine == "postgres":
+        name = f"fuwu_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        cleanup.databases.append(name)
+        subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name],
+                       check=True, capture_output=True, timeout=60)
+        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True,
+                             text=True, timeout=300)
+    if migrate.returncode != 0:
+        raise RuntimeError(f"fuwu migrate failed on {engine}:\n{migrate.stdout}\n{migrate.stderr}")
+    seed = subprocess.run([sys.executable, "-c", SEED_SNIPPET, str(providers), str(notes)], env=env,
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    line = next((x for x in seed.stdout.splitlines() if x.startswith("SEED ")), None)
+    if seed.returncode != 0 or line is None:
+        raise RuntimeError(f"seeding failed on {engine}:\n{seed.stdout}\n{seed.stderr}")
+    return env, json.loads(line[5:])["token"]
+
+
+# --- load generators ----------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    rps: float
+    requests: int
+    errors: int  # non-2xx/3xx answers plus socket errors
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    found = shutil.which("wrk")
+    if found or not allow_install:
+        return found
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("wrk is missing: trying `apt-get install -y wrk` ...", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for command in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "wrk"]):
+            try:
+                subprocess.run(command, env=env, capture_output=True, timeout=300)
+            except subprocess.TimeoutExpired:
+                break
+            if shutil.which("wrk"):
+                break
+    return shutil.which("wrk")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+
+def run_wrk(wrk: str, url: str, headers: dict, duration: float, connections: int, threads: int) -> Result:
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--latency"]
+    for key, value in headers.items():
+        command += ["-H", f"{key}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        errors += sum(int(x) for x in sock.groups())
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    return Result(rps, total, errors, _ms(p50.group(1)) if p50 else None, _ms(p99.group(1)) if p99 else None)
+
+
+async def _py_client(host: str, port: int, request: bytes, stop_at: float, counts: list, latencies: list) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            lower = head.lower()
+            match = re.search(rb"\r\ncontent-length:\s*(\d+)", lower)
+            if match:
+                await reader.readexactly(int(match.group(1)))
+            elif b"transfer-encoding: chunked" in lower:
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            latencies.append(time.perf_counter() - started)
+            counts[0] += 1
+            if not 200 <= status < 400:
+                counts[1] += 1
+    except (OSError, asyncio.IncompleteReadError):
+        counts[1] += 1
+    finally:
+        writer.close()
+
+
+def _py_worker(url: str, headers: dict, duration: float, connections: int, queue) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", "Connection: keep-alive"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def main():
+        counts, latencies = [0, 0], []
+        stop_at = time.monotonic() + duration
+        started = time.monotonic()
+        await asyncio.gather(*(_py_client(parts.hostname, parts.port, request, stop_at, counts, latencies)
+                               for _ in range(connections)))
+        return counts, latencies, time.monotonic() - started
+
+    counts, latencies, elapsed = asyncio.run(main())
+    queue.put((counts[0], counts[1], elapsed, sorted(latencies)[:: max(1, len(latencies) // 2000)]))
+
+
+def run_python_loadgen(url: str, headers: dict, duration: float, connections: int, processes: int) -> Result:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    per = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+    workers = [ctx.Process(target=_py_worker, args=(url, headers, duration, n, queue), daemon=True) for n in per if n]
+    for worker in workers:
+        worker.start()
+    try:
+        results = [queue.get(timeout=duration + 60) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+    total = sum(r[0] for r in results)
+    elapsed = max(r[2] for r in results)
+    lat = sorted(x for r in results for x in r[3])
+    pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: None)
+    return Result(total / elapsed, total, sum(r[1] for r in results), pct(0.50), pct(0.99))
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    label: str
+    engine: str
+    url: str
+    headers: dict
+    runs: list[Result] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.rps for r in self.runs)
+
+
+def check_target(target: Target) -> str:
+    status, headers, body = http_get(target.url, target.headers)
+    kind = headers.get("content-type") or headers.get("Content-Type", "")
+    if status != 200:
+        raise RuntimeError(f"{target.label} on {target.engine}: HTTP {status}: {body[:300]!r}")
+    if "/api/v1/notifications" in target.url:
+        page = json.loads(body)
+        if len(page["items"]) != 20 or not page["next_cursor"]:
+            raise RuntimeError(f"api list returned {len(page['items'])} items, expected a full page of 20")
+        return f"200 {kind}, 20 items + next_cursor, {len(body)} bytes"
+    if target.url.endswith("/providers") and body.count(b"Bench Provider") < 20:
+        raise RuntimeError("the providers page does not list 20 providers")
+    return f"200 {kind}, {len(body)} bytes"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per target (default 2)")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads / Python load processes (default 2)")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per target; the median is shown")
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="measure one engine only")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
+                        help="auto: wrk (apt-get installed if missing and possible), else Python")
+    parser.add_argument("--providers", type=int, default=20, help="provider organisations to seed (default 20)")
+    parser.add_argument("--notifications", type=int, default=25, help="notifications of the user (>= 21)")
+    args = parser.parse_args()
+    if args.notifications < 21:
+        parser.error("--notifications must be at least 21 so that a full page of 20 has a next page")
+    if args.providers < 20:
+        parser.error("--providers must be at least 20 so that the page shows a full list")
+
+    wrk = None if args.loadgen == "python" else ensure_wrk(allow_install=True)
+    if args.loadgen == "wrk" and not wrk:
+        print("wrk is not available and could not be installed", file=sys.stderr)
+        return 2
+    if wrk:
+        version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
+        loadgen = f"{version}, {args.threads} threads"
+
+        def measure(target: Target, duration: float) -> Result:
+            return run_wrk(wrk, target.url, target.headers, duration, args.connections, args.threads)
+    else:
+        why = "chosen with --loadgen python" if args.loadgen == "python" else "wrk unavailable"
+        loadgen = (f"Python raw-asyncio load generator, {args.threads} processes ({why}; it shares the 2 cores "
+                   "with the servers and takes more CPU than wrk, so figures are lower)")
+
+        def measure(target: Target, duration: float) -> Result:
+            return run_python_loadgen(target.url, target.headers, duration, args.connections, args.threads)
+
+    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    cleanup = Cleanup()
+    previous = {sig: signal.signal(sig, _raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        targets: list[Target] = []
+        bare_base = start_server(cleanup, "bare", "http_baseline:create_bare_app", base_env(), str(BENCH_DIR))
+        bare = Target("bare route", "-", bare_base + "/bare", {})
+        targets.append(bare)
+        for engine in engines:
+            print(f"preparing {engine}: fresh database, migrate, seed ...", flush=True)
+            env, token = prepare_engine(cleanup, engine, args.providers, args.notifications)
+            base = start_server(cleanup, engine, "fuwu.app:create_app", env)
+            targets.append(Target("page GET /providers", engine, base + "/providers", {}))
+            targets.append(Target("api list GET /api/v1/notifications", engine,
+                                  base + "/api/v1/notifications?limit=20", {"Authorization": f"Bearer {token}"}))
+        for target in targets:
+            print(f"  check {target.label} [{target.engine}]: {check_target(target)}", flush=True)
+
+        print(f"load generator: {loadgen}; {args.connections} connections; {args.duration:g} s x {args.runs} "
+              f"runs per target after {args.warmup:g} s warm-up; runs interleaved across targets", flush=True)
+        if args.warmup > 0:
+            for target in targets:
+                measure(target, args.warmup)
+        for round_no in range(1, args.runs + 1):
+            for target in targets:
+                result = measure(target, args.duration)
+                target.runs.append(result)
+                print(f"  run {round_no}/{args.runs} {target.label:<38} {target.engine:<8} {result.rps:>9.0f} req/s"
+                      f"  p50 {result.p50_ms or float('nan'):.2f} ms  p99 {result.p99_ms or float('nan'):.2f} ms"
+                      + (f"  ERRORS {result.errors}" if result.errors else ""), flush=True)
+    finally:
+        cleanup.run()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    bare_rps = bare.median
+    print()
+    print(f"{'target':<38} {'engine':<9} {'req/s (median of ' + str(args.runs) + ')':>22} {'ratio to bare':>14}"
+          f"  {'runs':<24} {'p50 ms':>7} {'p99 ms':>7}")
+    print("-" * 128)
+    for target in targets:
+        runs = "/".join(f"{r.rps:.0f}" for r in target.runs)
+        p50 = statistics.median(r.p50_ms for r in target.runs if r.p50_ms is not None)
+        p99 = statistics.median(r.p99_ms for r in target.runs if r.p99_ms is not None)
+        errors = sum(r.errors for r in target.runs)
+        print(f"{target.label:<38} {target.engine:<9} {target.median:>22.0f} {target.median / bare_rps:>14.2f}"
+              f"  {runs:<24} {p50:>7.2f} {p99:>7.2f}" + (f"  ({errors} errors!)" if errors else ""))
+    print("-" * 128)
+    print(f"load generator: {loadgen}; {args.connections} connections; uvicorn 1 worker per server")
+    for target in targets:
+        if target.engine == "postgres" and target.label.startswith("api list"):
+            print(f"api list / bare on PostgreSQL: {target.median / bare_rps:.2f} (target >= {TARGET_RATIO:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; servers stopped and temporary databases dropped", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,125 @@
+"""Bid and evaluation schemas in and out."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from tenders.schemas import SLATarget
+
+PricingModel = Literal["periodic_fee", "per_order", "metered", "pay_after_delivery"]
+
+
+class Team(msgspec.Struct, forbid_unknown_fields=True):
+    seats: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    agents: Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=200)] = []
+    lead: Annotated[str, Meta(max_length=100)] = ""
+
+
+class BidSubmit(msgspec.Struct, forbid_unknown_fields=True):
+    price_amount: Annotated[int, Meta(ge=1, le=10**13)]
+    pricing_model: PricingModel
+    valid_until: datetime.datetime
+    price_unit: Annotated[str, Meta(max_length=40)] = ""
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
+    proposal: Annotated[str, Meta(max_length=50_000)] = ""
+    sla_commitment: Annotated[list[SLATarget], Meta(max_length=20)] = []
+    team: Team = msgspec.field(default_factory=Team)
+
+
+class BidRead(msgspec.Struct):
+    id: uuid.UUID
+    tender_id: uuid.UUID
+    provider_id: uuid.UUID
+    provider_name: str
+    status: str
+    price_amount: int
+    pricing_model: str
+    price_unit: str
+    currency: str
+    proposal: str
+    sla_commitment: list[dict]
+    team: dict
+    valid_until: datetime.datetime
+    version: int
+    first_submitted_at: datetime.datetime
+    submitted_at: datetime.datetime
+    withdrawn_at: datetime.datetime | None
+    result: str
+    rank: int | None
+    attachments: list[dict] = []
+
+
+class BidRevisionRead(msgspec.Struct):
+    version: int
+    action: str
+    at: datetime.datetime
+    snapshot: dict
+
+
+class AttachmentRead(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime.datetime
+
+
+class CriterionScore(msgspec.Struct, forbid_unknown_fields=True):
+    criterion: Annotated[int, Meta(ge=0, le=19)]
+    value: Annotated[float, Meta(ge=0, le=10)]
+    comment: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ScoreSubmit(msgspec.Struct, forbid_unknown_fields=True):
+    bid_id: uuid.UUID
+    scores: Annotated[list[CriterionScore], Meta(min_length=1, max_length=20)]
+
+
+class ShortlistRequest(msgspec.Struct, forbid_unknown_fields=True):
+    top: Annotated[int, Meta(ge=1, le=100)] | None = None
+    bid_ids: Annotated[list[uuid.UUID], Meta(max_length=100)] | None = None
+
+
+class SlotCreate(msgspec.Struct, forbid_unknown_fields=True):
+    bid_id: uuid.UUID
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    place: Annotated[str, Meta(max_length=300)] = ""
+
+
+class FindingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    bid_id: uuid.UUID
+    visited_at: datetime.datetime
+    finding: Annotated[str, Meta(min_length=3, max_length=20_000)]
+
+
+class AwardRequest(msgspec.Struct, forbid_unknown_fields=True):
+    bid_id: uuid.UUID
+    reason: Annotated[str, Meta(max_length=4000)] = ""
+
+
+class RoundRead(msgspec.Struct):
+    id: uuid.UUID
+    number: int
+    kind: str
+    criteria: list[dict]
+    status: str
+    opened_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    shortlisted_at: datetime.datetime | None
+    entries: list[dict] = []
+
+
+class AwardRead(msgspec.Struct):
+    tender_id: uuid.UUID
+    bid_id: uuid.UUID
+    provider_id: uuid.UUID
+    provider_name: str
+    reason: str
+    at: datetime.datetime

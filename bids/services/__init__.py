@@ -1,0 +1,1 @@
+"""The bids domain's rules: sealed bids, evaluation rounds, award."""

@@ -1,0 +1,101 @@
+"""The award: the merchant picks one bid; the contract hook runs in the same
+transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from fuwu import roles
+from fuwu.db import atomic, is_unique_violation
+from fuwu.errors import Conflict, InvalidInput, not_found
+from fuwu.services import audit, notifications
+from fuwu.services.accounts import Member, Viewer, member_user_ids
+from bids import hooks, states
+from bids.errors import BidError
+from bids.services.evaluation import RUNNERS, _evaluating, _require_merchant, _tell_provider
+from bids.tables import Award, Bid, EvaluationRound, RoundEntry
+from tenders import states as tender_states
+from tenders.services import lifecycle
+
+
+async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id: uuid.UUID, reason: str) -> dict:
+    """Awards one bid of the final closed round (or of the latest closed round).
+
+    Checks: the tender is being evaluated and its latest round is closed; the bid took
+    part in it; choosing other than the top score needs a written reason (kept in the
+    audit log). Two award requests at once cannot both win: the award row is unique
+    per tender and the tender's status changes conditionally. Losing bidders are told
+    their rank; the award hooks (contract) run in this transaction.
+    """
+    _require_merchant(member, RUNNERS, "award")
+    reason = reason.strip()
+    try:
+        async with atomic():
+            tender = await _evaluating(member, tender_id)
+            latest = await EvaluationRound.select(EvaluationRound.id, EvaluationRound.number, EvaluationRound.status).where(
+                EvaluationRound.tender == tender_id).order_by(EvaluationRound.number, ascending=False).first()
+            if latest is None or latest["status"] != states.ROUND_CLOSED:
+                raise Conflict(BidError.ROUND, "Close the current evaluation round before awarding.")
+            entries = await RoundEntry.select(RoundEntry.bid, RoundEntry.rank, RoundEntry.score).where(
+                RoundEntry.round == latest["id"]).order_by(RoundEntry.rank)
+            chosen = next((e for e in entries if e["bid"] == bid_id), None)
+            if chosen is None:
+                raise not_found("Bid")
+            if chosen["rank"] != 1 and len(reason) < 10:
+                raise InvalidInput(BidError.AWARD_REASON,
+                                   "This bid is not the top score: write the reason for choosing it (at least 10 characters).")
+            award = Award(tender=tender_id, bid=bid_id, reason=reason, awarded_by=viewer.user_id)
+            await award.save()
+            await lifecycle.transition(tender_id, tender_states.AWARDED, viewer.user_id, reason=reason)
+            await Bid.update({Bid.result: states.AWARDED}).where(Bid.id == bid_id)
+            await Bid.update({Bid.result: states.NOT_AWARDED}).where(
+                (Bid.tender == tender_id) & (Bid.id != bid_id) & (Bid.result == "") & Bid.status.is_in(list(states.LIVE)))
+            await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                               object_id=tender_id, action="awarded",
+                               after={"bid": str(bid_id), "rank": chosen["rank"], "score": chosen["score"],
+                                      "top_score": entries[0]["score"], "reason": reason})
+            await _tell_provider(bid_id, tender, kind="bid_awarded", title="You won: {title}",
+                                 body="Your bid was awarded. The contract follows.", params={})
+            for entry in entries:
+                if entry["bid"] != bid_id:
+                    await _tell_provider(entry["bid"], tender, kind="bid_not_awarded", title="Not awarded: {title}",
+                                         body="Final rank {rank} of {of}, score {score} of 100.",
+                                         params={"rank": entry["rank"], "of": len(entries),
+                                                 "score": round(entry["score"] or 0, 2)})
+            people = await member_user_ids(member.organisation_id, roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
+            await notifications.notify(people, kind="tender_awarded", title="Awarded: {title}",
+                                       params={"title": tender["title"]}, link=f"/tenders/{tender_id}",
+                                       organisation=member.organisation_id)
+            for hook in hooks.ON_AWARD:
+                await hook(tender_id, bid_id, viewer.user_id)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise Conflict(BidError.ALREADY_AWARDED, "This tender was already awarded.") from None
+        raise
+    return await read_award(tender_id)
+
+
+async def read_award(tender_id: uuid.UUID) -> dict:
+    row = await Award.select(Award.tender.as_alias("tender_id"), Award.bid.as_alias("bid_id"),
+                             Award.bid.provider.as_alias("provider_id"),
+                             Award.bid.provider.name.as_alias("provider_name"), Award.reason, Award.at).where(
+        Award.tender == tender_id).first()
+    if row is None:
+        raise not_found("Award")
+    return row
+
+
+async def declare_unsuccessful(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: str) -> dict:
+    """No bid qualified: the evaluation ends without award. Bidders are told. Audited."""
+    _require_merchant(member, RUNNERS, "end the evaluation")
+    async with atomic():
+        tender = await lifecycle.get_own_tender(member, tender_id, what="end the evaluation")
+        if tender["status"] not in (tender_states.BIDDING_CLOSED, tender_states.EVALUATING):
+            raise Conflict(BidError.NOT_EVALUATING, "Only a tender in evaluation can end without award.")
+        await lifecycle.transition(tender_id, tender_states.UNSUCCESSFUL, viewer.user_id, reason=reason.strip())
+        for org_id in await hooks.bidder_org_ids(tender_id):
+            people = await member_user_ids(org_id, roles.OWNER, roles.MANAGER)
+            await notifications.notify(people, kind="tender_unsuccessful", title="Tender ended without award: {title}",
+                                       body="Reason: {reason}", params={"title": tender["title"], "reason": reason},
+                                       link=f"/tenders/{tender_id}", organisation=org_id)
+    return await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS)

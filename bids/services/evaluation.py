@@ -1,0 +1,411 @@
+"""Evaluation after the deadline: rounds (proposal review, presentation, site
+inspection), scores, shortlists, presentation slots, site findings, comparison.
+
+Scoring: price criteria are scored automatically, weight × lowest price / bid price,
+the lowest taken among bids of the same pricing model and unit; other criteria are
+scored 0–10 by each evaluator, averaged, and give weight × mean / 10. A bid's round
+score is the sum (0–100).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from fuwu import roles
+from fuwu.clock import now
+from fuwu.db import atomic
+from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.services import audit, notifications
+from fuwu.services.accounts import Member, Viewer, member_user_ids
+from bids import states
+from bids.errors import BidError
+from bids.services.submission import BID_COLUMNS
+from bids.tables import Bid, EvaluationRound, PresentationSlot, RoundEntry, Score, SiteFinding
+from tenders import states as tender_states
+from tenders.services import lifecycle
+
+EVALUATORS = (roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
+RUNNERS = (roles.OWNER, roles.OPERATOR)
+
+
+def _require_merchant(member: Member, allowed: tuple[str, ...], what: str) -> None:
+    if member.kind != roles.MERCHANT:
+        raise not_found("Tender")
+    if member.role not in allowed:
+        raise Forbidden("role_not_allowed", f"Your role ({member.role}) cannot {what}.")
+
+
+async def require_unsealed(member: Member, tender_id: uuid.UUID) -> dict:
+    """The merchant's tender once its bids are unsealed. Before the deadline the answer
+    is the same whatever the bids: sealed until the deadline."""
+    _require_merchant(member, EVALUATORS, "read bids")
+    row = await lifecycle.get_tender(member, tender_id)
+    if row["status"] not in tender_states.UNSEALED:
+        deadline = row["bid_deadline"].isoformat() if row["bid_deadline"] else "the bid deadline"
+        raise Conflict(BidError.SEALED, f"Bids are sealed until the bid deadline ({deadline}).")
+    return row
+
+
+async def list_bids(member: Member, tender_id: uuid.UUID) -> list[dict]:
+    """Every bid that was live at the deadline, for the merchant's evaluators."""
+    await require_unsealed(member, tender_id)
+    return await Bid.select(*BID_COLUMNS).where(
+        (Bid.tender == tender_id) & Bid.status.is_in(list(states.LIVE))
+    ).order_by(Bid.first_submitted_at).output(load_json=True)
+
+
+async def get_bid(member: Member, tender_id: uuid.UUID, bid_id: uuid.UUID) -> dict:
+    from bids.services.submission import read_bid
+
+    await require_unsealed(member, tender_id)
+    bid = await Bid.select(Bid.id, Bid.status).where((Bid.id == bid_id) & (Bid.tender == tender_id)).first()
+    if bid is None or bid["status"] not in states.LIVE:
+        raise not_found("Bid")
+    return await read_bid(bid_id)
+
+
+async def rounds(member: Member, tender_id: uuid.UUID) -> list[dict]:
+    await require_unsealed(member, tender_id)
+    return await _rounds_with_entries(tender_id)
+
+
+async def _rounds_with_entries(tender_id: uuid.UUID) -> list[dict]:
+    result = await EvaluationRound.select(
+        EvaluationRound.id, EvaluationRound.number, EvaluationRound.kind, EvaluationRound.criteria,
+        EvaluationRound.status, EvaluationRound.opened_at, EvaluationRound.closed_at, EvaluationRound.shortlisted_at,
+    ).where(EvaluationRound.tender == tender_id).order_by(EvaluationRound.number).output(load_json=True)
+    for item in result:
+        item["entries"] = await RoundEntry.select(
+            RoundEntry.bid.as_alias("bid_id"), RoundEntry.bid.provider.name.as_alias("provider_name"),
+            RoundEntry.score, RoundEntry.rank, RoundEntry.details, RoundEntry.shortlisted,
+        ).where(RoundEntry.round == item["id"]).order_by(RoundEntry.rank).output(load_json=True)
+    return result
+
+
+async def _round(tender_id: uuid.UUID, number: int) -> dict:
+    row = await EvaluationRound.select().where(
+        (EvaluationRound.tender == tender_id) & (EvaluationRound.number == number)).output(load_json=True).first()
+    if row is None:
+        raise not_found("Round")
+    return row
+
+
+async def _open_round(tender: dict, number: int, bid_ids: list[uuid.UUID]) -> uuid.UUID:
+    spec = tender["rounds"][number - 1]
+    evaluation_round = EvaluationRound(tender=tender["id"], number=number, kind=spec["kind"],
+                                       criteria=spec["criteria"], pair=f"{tender['id']}:{number}")
+    await evaluation_round.save()
+    if bid_ids:
+        await RoundEntry.insert(*[RoundEntry(round=evaluation_round.id, bid=b, pair=f"{evaluation_round.id}:{b}")
+                                  for b in bid_ids])
+    return evaluation_round.id
+
+
+async def start_evaluation(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> list[dict]:
+    """Opens the first round with every bid that counted at the deadline; bids still
+    needing confirmation are set aside. The tender becomes evaluating. Audited."""
+    _require_merchant(member, RUNNERS, "run the evaluation")
+    async with atomic():
+        tender = await require_unsealed(member, tender_id)
+        if tender["status"] != tender_states.BIDDING_CLOSED:
+            raise Conflict(BidError.NOT_EVALUATING, "Evaluation starts once, after bidding closes.")
+        await lifecycle.transition(tender_id, tender_states.EVALUATING, viewer.user_id)
+        valid = [r["id"] for r in await Bid.select(Bid.id).where(
+            (Bid.tender == tender_id) & (Bid.status == states.SUBMITTED)).order_by(Bid.first_submitted_at)]
+        await Bid.update({Bid.result: states.NOT_CONFIRMED}).where(
+            (Bid.tender == tender_id) & (Bid.status == states.NEEDS_CONFIRMATION))
+        await _open_round(tender, 1, valid)
+    return await _rounds_with_entries(tender_id)
+
+
+async def _evaluating(member: Member, tender_id: uuid.UUID) -> dict:
+    tender = await require_unsealed(member, tender_id)
+    if tender["status"] != tender_states.EVALUATING:
+        raise Conflict(BidError.NOT_EVALUATING, f"The tender is {tender['status']}, not being evaluated.")
+    return tender
+
+
+async def submit_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, bid_id: uuid.UUID,
+                        scores: list) -> dict:
+    """An evaluator scores one bid on the round's non-price criteria (0–10), while the
+    round is open; scoring again replaces their earlier score."""
+    _require_merchant(member, EVALUATORS, "score bids")
+    async with atomic():
+        await _evaluating(member, tender_id)
+        evaluation_round = await _round(tender_id, number)
+        if evaluation_round["status"] != states.ROUND_OPEN:
+            raise Conflict(BidError.ROUND, "This round is closed; its scores are final.")
+        if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
+            raise not_found("Bid")
+        criteria = evaluation_round["criteria"]
+        for item in scores:
+            if item.criterion >= len(criteria):
+                raise InvalidInput(BidError.ROUND, f"Round {number} has {len(criteria)} criteria (0 to {len(criteria) - 1}).")
+            if criteria[item.criterion].get("price"):
+                raise InvalidInput(BidError.ROUND, "The price criterion is scored automatically.")
+        for item in scores:
+            key = f"{evaluation_round['id']}:{bid_id}:{item.criterion}:{viewer.user_id}"
+            await Score.delete().where(Score.key == key)
+            await Score.insert(Score(round=evaluation_round["id"], bid=bid_id, criterion=item.criterion,
+                                     evaluator=viewer.user_id, value=float(item.value), comment=item.comment, key=key))
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender_id, action="bid_scored",
+                           after={"round": number, "bid": str(bid_id),
+                                  "scores": {str(s.criterion): s.value for s in scores}})
+    return {"round": number, "bid_id": bid_id, "scored": len(scores)}
+
+
+def compute_round_scores(criteria: list[dict], bids: list[dict], means: dict) -> dict:
+    """Pure scoring: {bid_id: (total, details)}. `means` maps (bid_id, criterion) to the
+    evaluators' mean 0–10."""
+    lowest: dict[tuple[str, str], int] = {}
+    for bid in bids:
+        group = (bid["pricing_model"], bid["price_unit"])
+        lowest[group] = min(lowest.get(group, bid["price_amount"]), bid["price_amount"])
+    result = {}
+    for bid in bids:
+        details, total = {}, 0.0
+        for index, criterion in enumerate(criteria):
+            if criterion.get("price"):
+                floor = lowest[(bid["pricing_model"], bid["price_unit"])]
+                points = criterion["weight"] * floor / bid["price_amount"]
+                details[str(index)] = {"points": round(points, 4), "price": True}
+            else:
+                mean = means.get((bid["id"], index))
+                points = criterion["weight"] * (mean or 0) / 10
+                details[str(index)] = {"points": round(points, 4), "mean": None if mean is None else round(mean, 4)}
+            total += points
+        result[bid["id"]] = (round(total, 4), details)
+    return result
+
+
+async def close_round(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int) -> dict:
+    """Closes a round: every bid must have a score on every non-price criterion.
+    Computes and stores scores and ranks (ties share the better rank order by
+    earlier submission). Audited."""
+    _require_merchant(member, RUNNERS, "close rounds")
+    async with atomic():
+        await _evaluating(member, tender_id)
+        evaluation_round = await _round(tender_id, number)
+        if evaluation_round["status"] != states.ROUND_OPEN:
+            raise Conflict(BidError.ROUND, "This round is already closed.")
+        entries = await RoundEntry.select(RoundEntry.id, RoundEntry.bid).where(RoundEntry.round == evaluation_round["id"])
+        bid_ids = [e["bid"] for e in entries]
+        bids = await Bid.select(Bid.id, Bid.price_amount, Bid.pricing_model, Bid.price_unit,
+                                Bid.first_submitted_at).where(Bid.id.is_in(bid_ids)) if bid_ids else []
+        # Means per bid and criterion, computed by the database.
+        rows = await Score.raw(
+            "SELECT bid, criterion, AVG(value) AS mean FROM bids_score WHERE round = {} GROUP BY bid, criterion",
+            evaluation_round["id"],
+        )
+        means = {(_uuid(r["bid"]), r["criterion"]): float(r["mean"]) for r in rows}
+        criteria = evaluation_round["criteria"]
+        missing = [str(b["id"]) for b in bids for i, c in enumerate(criteria)
+                   if not c.get("price") and (b["id"], i) not in means]
+        if missing:
+            raise Conflict(BidError.UNSCORED, "Score every bid on every criterion before closing the round.",
+                           bids=sorted(set(missing)))
+        scored = compute_round_scores(criteria, bids, means)
+        order = sorted(bids, key=lambda b: (-scored[b["id"]][0], b["first_submitted_at"]))
+        for rank, bid in enumerate(order, start=1):
+            total, details = scored[bid["id"]]
+            await RoundEntry.update({RoundEntry.score: total, RoundEntry.rank: rank, RoundEntry.details: details}).where(
+                (RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid["id"]))
+            await Bid.update({Bid.rank: rank}).where(Bid.id == bid["id"])
+        await EvaluationRound.update({EvaluationRound.status: states.ROUND_CLOSED, EvaluationRound.closed_at: now()}).where(
+            EvaluationRound.id == evaluation_round["id"])
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender_id, action="round_closed",
+                           after={"round": number, "ranking": [str(b["id"]) for b in order]})
+    return (await _rounds_with_entries(tender_id))[number - 1]
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def shortlist(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, top: int | None,
+                    bid_ids: list[uuid.UUID] | None) -> list[dict]:
+    """After a closed round, keeps the top K (or the bids chosen by hand) for the next
+    round, which opens with them. The others are told their rank and scores. Audited."""
+    _require_merchant(member, RUNNERS, "shortlist")
+    if (top is None) == (bid_ids is None):
+        raise InvalidInput(BidError.SHORTLIST, "Send either top (a number) or bid_ids (a list), not both.")
+    async with atomic():
+        tender = await _evaluating(member, tender_id)
+        evaluation_round = await _round(tender_id, number)
+        if evaluation_round["status"] != states.ROUND_CLOSED or evaluation_round["shortlisted_at"] is not None:
+            raise Conflict(BidError.SHORTLIST, "Shortlist once, after the round is closed.")
+        if number >= len(tender["rounds"]):
+            raise Conflict(BidError.SHORTLIST, "This is the last round: award a bid instead.")
+        entries = await RoundEntry.select(RoundEntry.bid, RoundEntry.rank, RoundEntry.score, RoundEntry.details).where(
+            RoundEntry.round == evaluation_round["id"]).order_by(RoundEntry.rank).output(load_json=True)
+        if top is not None:
+            kept = [e["bid"] for e in entries[:top]]
+        else:
+            known = {e["bid"] for e in entries}
+            if not set(bid_ids) <= known:
+                raise InvalidInput(BidError.SHORTLIST, "Shortlist only bids of this round.")
+            kept = [e["bid"] for e in entries if e["bid"] in set(bid_ids)]
+        if not kept:
+            raise InvalidInput(BidError.SHORTLIST, "Shortlist at least one bid.")
+        for entry in entries:
+            chosen = entry["bid"] in kept
+            await RoundEntry.update({RoundEntry.shortlisted: chosen}).where(
+                (RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == entry["bid"]))
+            if not chosen:
+                await Bid.update({Bid.result: states.ELIMINATED}).where(Bid.id == entry["bid"])
+                await _tell_provider(entry["bid"], tender, kind="bid_not_shortlisted",
+                                     title="Not shortlisted: {title}",
+                                     body="Round {round}: rank {rank} of {of}, score {score} of 100.",
+                                     params={"round": number, "rank": entry["rank"], "of": len(entries),
+                                             "score": round(entry["score"], 2)})
+            else:
+                await _tell_provider(entry["bid"], tender, kind="bid_shortlisted", title="Shortlisted: {title}",
+                                     body="Round {round}: rank {rank} of {of}. You go on to the next round.",
+                                     params={"round": number, "rank": entry["rank"], "of": len(entries)})
+        await EvaluationRound.update({EvaluationRound.shortlisted_at: now()}).where(
+            EvaluationRound.id == evaluation_round["id"])
+        await _open_round(tender, number + 1, kept)
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender_id, action="shortlisted",
+                           after={"round": number, "shortlist": [str(b) for b in kept]})
+    return await _rounds_with_entries(tender_id)
+
+
+async def _tell_provider(bid_id: uuid.UUID, tender: dict, *, kind: str, title: str, body: str, params: dict) -> None:
+    bid = await Bid.select(Bid.provider).where(Bid.id == bid_id).first()
+    people = await member_user_ids(bid["provider"], roles.OWNER, roles.MANAGER)
+    await notifications.notify(people, kind=kind, title=title, body=body, params={"title": tender["title"], **params},
+                               link=f"/tenders/{tender['id']}", organisation=bid["provider"])
+
+
+async def _round_of_kind(member: Member, tender_id: uuid.UUID, number: int, kind: str) -> dict:
+    await _evaluating(member, tender_id)
+    evaluation_round = await _round(tender_id, number)
+    if evaluation_round["kind"] != kind:
+        raise Conflict(BidError.ROUND, f"Round {number} is a {evaluation_round['kind']} round.")
+    if evaluation_round["status"] != states.ROUND_OPEN:
+        raise Conflict(BidError.ROUND, "This round is closed.")
+    return evaluation_round
+
+
+async def schedule_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, bid_id: uuid.UUID,
+                        starts_at: datetime.datetime, ends_at: datetime.datetime, place: str) -> dict:
+    """Schedules (or moves) a shortlisted provider's pitch slot in a presentation
+    round; the provider is notified and confirms it."""
+    _require_merchant(member, RUNNERS, "schedule presentations")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None or not starts_at < ends_at:
+        raise InvalidInput(BidError.SLOT, "A slot needs a start before its end, both with a time zone.")
+    async with atomic():
+        tender = await require_unsealed(member, tender_id)
+        evaluation_round = await _round_of_kind(member, tender_id, number, "presentation")
+        if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
+            raise not_found("Bid")
+        clash = await PresentationSlot.exists().where(
+            (PresentationSlot.round == evaluation_round["id"]) & (PresentationSlot.bid != bid_id)
+            & (PresentationSlot.starts_at < ends_at) & (PresentationSlot.ends_at > starts_at))
+        if clash:
+            raise Conflict(BidError.SLOT, "This slot overlaps another provider's slot; choose another time.")
+        pair = f"{evaluation_round['id']}:{bid_id}"
+        await PresentationSlot.delete().where(PresentationSlot.pair == pair)
+        slot = PresentationSlot(round=evaluation_round["id"], bid=bid_id, pair=pair, starts_at=starts_at,
+                                ends_at=ends_at, place=place.strip())
+        await slot.save()
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender_id, action="presentation_scheduled",
+                           after={"bid": str(bid_id), "starts_at": starts_at.isoformat(), "place": place})
+        await _tell_provider(bid_id, tender, kind="presentation_scheduled", title="Presentation scheduled: {title}",
+                             body="{starts_at} at {place}. Confirm the slot on the tender page.",
+                             params={"starts_at": starts_at.isoformat(timespec="minutes"), "place": place})
+    return await _slot(slot.id)
+
+
+async def _slot(slot_id: uuid.UUID) -> dict:
+    return await PresentationSlot.select(PresentationSlot.id, PresentationSlot.bid.as_alias("bid_id"),
+                                         PresentationSlot.starts_at, PresentationSlot.ends_at, PresentationSlot.place,
+                                         PresentationSlot.confirmed_at).where(PresentationSlot.id == slot_id).first()
+
+
+async def my_slots(member: Member, tender_id: uuid.UUID) -> list[dict]:
+    """The provider's own presentation slots on a tender."""
+    if member.kind != roles.PROVIDER:
+        raise not_found("Tender")
+    await lifecycle.get_tender(member, tender_id)
+    return await PresentationSlot.select(
+        PresentationSlot.id, PresentationSlot.bid.as_alias("bid_id"), PresentationSlot.starts_at,
+        PresentationSlot.ends_at, PresentationSlot.place, PresentationSlot.confirmed_at,
+    ).where((PresentationSlot.bid.tender == tender_id) & (PresentationSlot.bid.provider == member.organisation_id))
+
+
+async def confirm_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, slot_id: uuid.UUID) -> dict:
+    """The provider confirms its presentation slot; the merchant's team is notified."""
+    if member.kind != roles.PROVIDER:
+        raise not_found("Tender")
+    async with atomic():
+        tender = await lifecycle.get_tender(member, tender_id)
+        slot = await PresentationSlot.select(PresentationSlot.id, PresentationSlot.bid.provider.as_alias("provider"),
+                                             PresentationSlot.bid.tender.as_alias("tender")).where(
+            PresentationSlot.id == slot_id).first()
+        if slot is None or slot["provider"] != member.organisation_id or slot["tender"] != tender_id:
+            raise not_found("Slot")
+        await PresentationSlot.update({PresentationSlot.confirmed_at: now()}).where(PresentationSlot.id == slot_id)
+        await audit.record(actor=viewer.user_id, organisation=tender["merchant_id"], object_type="tender",
+                           object_id=tender_id, action="presentation_confirmed", after={"slot": str(slot_id)})
+        people = await member_user_ids(tender["merchant_id"], *RUNNERS)
+        await notifications.notify(people, kind="presentation_confirmed", title="A presentation slot was confirmed: {title}",
+                                   params={"title": tender["title"]}, link=f"/tenders/{tender_id}/evaluation",
+                                   organisation=tender["merchant_id"])
+    return await _slot(slot_id)
+
+
+async def record_finding(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, bid_id: uuid.UUID,
+                         visited_at: datetime.datetime, finding: str) -> dict:
+    """Records the written finding of a site inspection of a shortlisted provider."""
+    _require_merchant(member, EVALUATORS, "record site findings")
+    if visited_at.tzinfo is None:
+        raise InvalidInput(BidError.SLOT, "visited_at needs a time zone.")
+    async with atomic():
+        evaluation_round = await _round_of_kind(member, tender_id, number, "site_inspection")
+        if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
+            raise not_found("Bid")
+        pair = f"{evaluation_round['id']}:{bid_id}"
+        await SiteFinding.delete().where(SiteFinding.pair == pair)
+        row = SiteFinding(round=evaluation_round["id"], bid=bid_id, pair=pair, visited_at=visited_at,
+                          finding=finding.strip(), recorded_by=viewer.user_id)
+        await row.save()
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender_id, action="site_finding_recorded", after={"bid": str(bid_id)})
+    return {"id": row.id, "bid_id": bid_id, "visited_at": visited_at, "finding": row.finding}
+
+
+async def comparison(member: Member, tender_id: uuid.UUID) -> dict:
+    """Every evaluated bid side by side: terms, per-round scores, slots and findings."""
+    tender = await require_unsealed(member, tender_id)
+    bids = await list_bids(member, tender_id)
+    all_rounds = await _rounds_with_entries(tender_id)
+    by_bid: dict = {b["id"]: {"bid": b, "rounds": {}, "slots": [], "findings": []} for b in bids}
+    for evaluation_round in all_rounds:
+        for entry in evaluation_round["entries"]:
+            if entry["bid_id"] in by_bid:
+                by_bid[entry["bid_id"]]["rounds"][evaluation_round["number"]] = entry
+    round_ids = [r["id"] for r in all_rounds]
+    if round_ids:
+        for slot in await PresentationSlot.select(PresentationSlot.bid, PresentationSlot.starts_at,
+                                                  PresentationSlot.place, PresentationSlot.confirmed_at).where(
+                PresentationSlot.round.is_in(round_ids)):
+            if slot["bid"] in by_bid:
+                by_bid[slot["bid"]]["slots"].append(slot)
+        for finding in await SiteFinding.select(SiteFinding.bid, SiteFinding.visited_at, SiteFinding.finding).where(
+                SiteFinding.round.is_in(round_ids)):
+            if finding["bid"] in by_bid:
+                by_bid[finding["bid"]]["findings"].append(finding)
+    # My own scores so an evaluator sees what they gave.
+    return {"tender": tender, "rounds": all_rounds, "bids": list(by_bid.values())}
+
+
+async def my_scores(viewer: Viewer, tender_id: uuid.UUID) -> dict:
+    rows = await Score.select(Score.round.number.as_alias("round"), Score.bid, Score.criterion, Score.value).where(
+        (Score.round.tender == tender_id) & (Score.evaluator == viewer.user_id))
+    return {(r["round"], r["bid"], r["criterion"]): r["value"] for r in rows}

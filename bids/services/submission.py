@@ -1,0 +1,298 @@
+"""Submitting, revising, confirming and withdrawing sealed bids.
+
+Sealed: before the deadline nothing about a bid reaches anyone but its own
+provider — not through lists, counts, notifications, audit timelines of the tender
+or error messages. Exact deadline: the time of a bid is taken inside its
+transaction, after the tender row is locked (shared on PostgreSQL; SQLite's
+IMMEDIATE transaction holds the write lock), and the bid is accepted only if that
+time is before the deadline. Closing bidding takes the row exclusively, so it waits
+for bids in flight and counts exactly the accepted ones.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import mimetypes
+import uuid
+from pathlib import Path
+
+import msgspec
+
+from fuwu import roles
+from fuwu.clock import now
+from fuwu.db import atomic, is_unique_violation
+from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.jsonable import jsonable
+from fuwu.services import audit
+from fuwu.services.accounts import Member, Viewer
+from fuwu.settings import get_settings
+from bids import states
+from bids.errors import BidError
+from bids.schemas import BidSubmit
+from bids.tables import Bid, BidAttachment, BidRevision
+from tenders import states as tender_states
+from tenders.services.lifecycle import get_tender, lock_tender
+
+PROVIDER_BIDDERS = (roles.OWNER, roles.MANAGER)
+
+BID_COLUMNS = (
+    Bid.id, Bid.tender.as_alias("tender_id"), Bid.provider.as_alias("provider_id"),
+    Bid.provider.name.as_alias("provider_name"), Bid.status, Bid.price_amount, Bid.pricing_model, Bid.price_unit,
+    Bid.currency, Bid.proposal, Bid.sla_commitment, Bid.team, Bid.valid_until, Bid.version,
+    Bid.first_submitted_at, Bid.submitted_at, Bid.withdrawn_at, Bid.result, Bid.rank,
+)
+
+ALLOWED_TYPES = {
+    "application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt",
+    "application/zip": ".zip", "video/mp4": ".mp4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+MAX_ATTACHMENTS = 20
+
+
+def _require_bidder(member: Member) -> None:
+    if member.kind != roles.PROVIDER:
+        raise not_found("Tender")
+    if member.role not in PROVIDER_BIDDERS:
+        raise Forbidden("role_not_allowed", "Only the provider's owner or a manager can bid.")
+
+
+def _closed(row: dict, moment: datetime.datetime) -> Conflict:
+    deadline = row["bid_deadline"].isoformat() if row["bid_deadline"] else "-"
+    if row["status"] == tender_states.PUBLISHED or row["status"] in tender_states.UNSEALED:
+        return Conflict(BidError.DEADLINE_PASSED,
+                        f"Bidding closed at the deadline {deadline}; bids are no longer accepted.",
+                        deadline=deadline, server_time=moment.isoformat())
+    return Conflict(BidError.NOT_OPEN, f"The tender is {row['status']}; it does not take bids.",
+                    deadline=deadline, server_time=moment.isoformat())
+
+
+async def _open_tender_locked(tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
+    """Locks the tender row and reads the server time after the lock is held."""
+    row = await lock_tender(tender_id, share=True)
+    moment = now()
+    if row is None:
+        raise not_found("Tender")
+    if row["status"] != tender_states.PUBLISHED or moment >= row["bid_deadline"]:
+        raise _closed(row, moment)
+    return row, moment
+
+
+def _check_terms(row: dict, data: BidSubmit) -> dict:
+    if data.pricing_model not in row["pricing_models"]:
+        raise InvalidInput(BidError.PRICING, f"This tender accepts these pricing models: {', '.join(row['pricing_models'])}.")
+    if data.currency != row["currency"]:
+        raise InvalidInput(BidError.PRICING, f"Prices in this tender are in {row['currency']}.")
+    if data.pricing_model == "metered" and not data.price_unit.strip():
+        raise InvalidInput(BidError.PRICING, "A metered price needs its unit, e.g. 'conversation' or 'order'.")
+    if data.valid_until.tzinfo is None:
+        raise InvalidInput(BidError.VALIDITY, "valid_until needs a time zone, e.g. 2027-03-01T00:00:00+08:00.")
+    if data.valid_until <= (row["evaluation_end"] or row["bid_deadline"]):
+        raise InvalidInput(BidError.VALIDITY, "The bid must stay valid past the tender's evaluation end.")
+    values = msgspec.structs.asdict(data)
+    values["sla_commitment"] = msgspec.to_builtins(data.sla_commitment)
+    values["team"] = msgspec.to_builtins(data.team)
+    values["price_unit"] = data.price_unit.strip()
+    values["valid_until"] = data.valid_until.astimezone(datetime.timezone.utc)
+    return values
+
+
+def _snapshot(values: dict) -> dict:
+    return jsonable({k: values[k] for k in ("price_amount", "pricing_model", "price_unit", "currency", "proposal",
+                                            "sla_commitment", "team", "valid_until")})
+
+
+async def _visible_for_bidding(member: Member, tender_id: uuid.UUID) -> dict:
+    _require_bidder(member)
+    return await get_tender(member, tender_id)  # 404 unless the provider may see it; closes if due
+
+
+async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
+    """Submits the provider's bid. One live bid per provider and tender; accepted only
+    if the transaction reads a server time before the deadline (409 naming the
+    deadline otherwise). Audited on the provider's own timeline only."""
+    await _visible_for_bidding(member, tender_id)
+    async with atomic():
+        row, moment = await _open_tender_locked(tender_id)
+        values = _check_terms(row, data)
+        bid = Bid(tender=tender_id, provider=member.organisation_id, submitted_by=viewer.user_id,
+                  status=states.SUBMITTED, live_key=f"{tender_id}:{member.organisation_id}",
+                  first_submitted_at=moment, submitted_at=moment, **values)
+        try:
+            await bid.save()
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict(BidError.ALREADY_BID,
+                               "You already have a live bid on this tender: revise it instead.") from None
+            raise
+        await BidRevision.insert(BidRevision(bid=bid.id, version=1, action="submitted", at=moment, by=viewer.user_id,
+                                             snapshot=_snapshot(values)))
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
+                           object_id=bid.id, action="submitted", after=_snapshot(values))
+    return await read_bid(bid.id)
+
+
+async def _own_live_bid(member: Member, tender_id: uuid.UUID) -> dict:
+    bid = await Bid.select(*BID_COLUMNS).where(
+        (Bid.tender == tender_id) & (Bid.provider == member.organisation_id) & Bid.status.is_in(list(states.LIVE))
+    ).output(load_json=True).first()
+    if bid is None:
+        raise Conflict(BidError.NO_BID, "You have no live bid on this tender. Submit one first.")
+    return bid
+
+
+async def revise_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
+    """Replaces the live bid's terms before the deadline, keeping every earlier
+    version; a revision also confirms a bid that needed confirmation."""
+    await _visible_for_bidding(member, tender_id)
+    async with atomic():
+        row, moment = await _open_tender_locked(tender_id)
+        bid = await _own_live_bid(member, tender_id)
+        values = _check_terms(row, data)
+        version = bid["version"] + 1
+        await Bid.update({**{getattr(Bid, k): v for k, v in values.items()}, Bid.version: version,
+                          Bid.status: states.SUBMITTED, Bid.submitted_at: moment}).where(Bid.id == bid["id"])
+        await BidRevision.insert(BidRevision(bid=bid["id"], version=version, action="revised", at=moment,
+                                             by=viewer.user_id, snapshot=_snapshot(values)))
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
+                           object_id=bid["id"], action="revised", before=_snapshot(bid), after=_snapshot(values))
+    return await read_bid(bid["id"])
+
+
+async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
+    """Confirms a bid unchanged after an amendment of the tender, before the deadline."""
+    await _visible_for_bidding(member, tender_id)
+    async with atomic():
+        _, moment = await _open_tender_locked(tender_id)
+        bid = await _own_live_bid(member, tender_id)
+        if bid["status"] == states.SUBMITTED:
+            return await read_bid(bid["id"])
+        await Bid.update({Bid.status: states.SUBMITTED, Bid.submitted_at: moment}).where(Bid.id == bid["id"])
+        await BidRevision.insert(BidRevision(bid=bid["id"], version=bid["version"], action="confirmed", at=moment,
+                                             by=viewer.user_id, snapshot={}))
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
+                           object_id=bid["id"], action="confirmed", before={"status": bid["status"]},
+                           after={"status": states.SUBMITTED})
+    return await read_bid(bid["id"])
+
+
+async def withdraw_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> None:
+    """Withdraws the live bid before the deadline; the provider may bid again."""
+    await _visible_for_bidding(member, tender_id)
+    async with atomic():
+        _, moment = await _open_tender_locked(tender_id)
+        bid = await _own_live_bid(member, tender_id)
+        await Bid.update({Bid.status: states.WITHDRAWN, Bid.live_key: None, Bid.withdrawn_at: moment}).where(
+            Bid.id == bid["id"])
+        await BidRevision.insert(BidRevision(bid=bid["id"], version=bid["version"], action="withdrawn", at=moment,
+                                             by=viewer.user_id, snapshot={}))
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
+                           object_id=bid["id"], action="withdrawn", before={"status": bid["status"]},
+                           after={"status": states.WITHDRAWN})
+
+
+async def read_bid(bid_id: uuid.UUID) -> dict:
+    bid = await Bid.select(*BID_COLUMNS).where(Bid.id == bid_id).output(load_json=True).first()
+    bid["attachments"] = await BidAttachment.select(
+        BidAttachment.id, BidAttachment.filename, BidAttachment.content_type, BidAttachment.size_bytes,
+        BidAttachment.sha256, BidAttachment.uploaded_at,
+    ).where((BidAttachment.bid == bid_id) & BidAttachment.removed_at.is_null()).order_by(BidAttachment.uploaded_at)
+    return bid
+
+
+async def my_bid(member: Member, tender_id: uuid.UUID) -> dict | None:
+    """The provider's own latest bid on the tender (live or not), or None."""
+    _require_bidder_or_agent(member)
+    await get_tender(member, tender_id)
+    row = await Bid.select(Bid.id).where((Bid.tender == tender_id) & (Bid.provider == member.organisation_id)).order_by(
+        Bid.first_submitted_at, ascending=False).first()
+    return await read_bid(row["id"]) if row else None
+
+
+def _require_bidder_or_agent(member: Member) -> None:
+    if member.kind != roles.PROVIDER:
+        raise not_found("Tender")
+
+
+async def my_bid_history(member: Member, tender_id: uuid.UUID) -> list[dict]:
+    bid = await my_bid(member, tender_id)
+    if bid is None:
+        raise not_found("Bid")
+    return await BidRevision.select(BidRevision.version, BidRevision.action, BidRevision.at,
+                                    BidRevision.snapshot).where(BidRevision.bid == bid["id"]).order_by(
+        BidRevision.at).output(load_json=True)
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def attachment_dir() -> Path:
+    path = get_settings().data_dir / "attachments"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _content_type(filename: str, declared: str | None) -> str:
+    guessed = mimetypes.guess_type(filename)[0]
+    kind = (declared or "").split(";")[0].strip().lower()
+    if kind not in ALLOWED_TYPES:
+        kind = guessed or ""
+    return kind
+
+
+async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, filename: str,
+                         declared_type: str | None, content: bytes) -> dict:
+    """Adds a file to the live bid before the deadline: PDF, images, Office files,
+    text, zip or mp4, within the size limit. The file is written before the row so
+    that a stored row always has its file."""
+    await _visible_for_bidding(member, tender_id)
+    name = Path(filename or "file").name[:200] or "file"
+    kind = _content_type(name, declared_type)
+    if kind not in ALLOWED_TYPES:
+        raise InvalidInput(BidError.ATTACHMENT, "Attach PDF, PNG, JPEG, text, Word, Excel, PowerPoint, zip or mp4 files.")
+    limit = get_settings().upload_max_bytes
+    if not content or len(content) > limit:
+        raise InvalidInput(BidError.ATTACHMENT, f"A file must have content and at most {limit // (1024 * 1024)} MB.")
+    stored = f"{uuid.uuid4().hex}{ALLOWED_TYPES[kind]}"
+    path = attachment_dir() / stored
+    path.write_bytes(content)
+    try:
+        async with atomic():
+            _, moment = await _open_tender_locked(tender_id)
+            bid = await _own_live_bid(member, tender_id)
+            count = await BidAttachment.count().where((BidAttachment.bid == bid["id"]) & BidAttachment.removed_at.is_null())
+            if count >= MAX_ATTACHMENTS:
+                raise InvalidInput(BidError.ATTACHMENT, f"A bid holds at most {MAX_ATTACHMENTS} files.")
+            row = BidAttachment(bid=bid["id"], filename=name, content_type=kind, size_bytes=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), stored_name=stored,
+                                uploaded_by=viewer.user_id, uploaded_at=moment)
+            await row.save()
+            await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
+                               object_id=bid["id"], action="file_added", after={"file": name, "bytes": len(content)})
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return {"id": row.id, "filename": name, "content_type": kind, "size_bytes": len(content), "sha256": row.sha256,
+            "uploaded_at": moment}
+
+
+async def attachment_for_download(member: Member, tender_id: uuid.UUID, attachment_id: uuid.UUID) -> tuple[Path, dict]:
+    """The file, for its own provider at any time and for the merchant's team once bids
+    are unsealed."""
+    from bids.services.evaluation import require_unsealed
+
+    row = await BidAttachment.select(BidAttachment.filename, BidAttachment.content_type, BidAttachment.stored_name,
+                                     BidAttachment.bid.provider.as_alias("provider_id"),
+                                     BidAttachment.bid.tender.as_alias("tender_id")).where(
+        (BidAttachment.id == attachment_id) & BidAttachment.removed_at.is_null()).first()
+    if row is None or row["tender_id"] != tender_id:
+        raise not_found("File")
+    if member.kind == roles.PROVIDER:
+        if row["provider_id"] != member.organisation_id:
+            raise not_found("File")
+    else:
+        await require_unsealed(member, tender_id)
+    return attachment_dir() / row["stored_name"], row

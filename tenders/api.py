@@ -1,0 +1,151 @@
+"""Tenders under /api/v1/orgs/{org_id}/…: the acting organisation is in the path and
+membership decides access (404 for others, so ids reveal nothing)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, QueryParameter
+
+from fuwu.api import MEMBER, Cursor, Limit, page_of, to
+from fuwu.auth import requires_user
+from fuwu.errors import InvalidInput
+from fuwu.pagination import DEFAULT_LIMIT, Page
+from fuwu.schemas import AuditEventRead
+from fuwu.services import audit
+from fuwu.services.accounts import Member, Viewer
+from tenders import states
+from tenders.schemas import (
+    AmendmentRead,
+    AnswerCreate,
+    CancelRequest,
+    DeclineInvitation,
+    InviteProviders,
+    QuestionCreate,
+    QuestionRead,
+    Recommendation,
+    TenderCreate,
+    TenderInvitationRead,
+    TenderRead,
+    TenderSummary,
+    TenderUpdate,
+)
+from tenders.services import invitations, lifecycle, questions
+
+
+class TenderController(Controller):
+    path = "/api/v1/orgs/{org_id:uuid}/tenders"
+    tags = ["tenders"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_tenders(
+        self, member: Member, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        status: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> Page[TenderRead]:
+        """The merchant's own tenders, newest first."""
+        if status is not None and status not in states.ALL:
+            raise InvalidInput("invalid_status", f"status must be one of: {', '.join(states.ALL)}.")
+        return page_of(TenderRead, await lifecycle.list_merchant_tenders(member, status, cursor, limit))
+
+    @post()
+    async def create_tender(self, viewer: Viewer, member: Member, data: TenderCreate) -> TenderRead:
+        """Creates a draft tender."""
+        return to(TenderRead, await lifecycle.create_tender(viewer, member, data))
+
+    @get("/{tender_id:uuid}")
+    async def read_tender(self, member: Member, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+        return to(TenderRead, await lifecycle.get_tender(member, tender_id))
+
+    @patch("/{tender_id:uuid}")
+    async def update_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                            data: TenderUpdate) -> TenderRead:
+        """Edits a draft, or amends a published tender (bids then need confirmation)."""
+        return to(TenderRead, await lifecycle.update_tender(viewer, member, tender_id, data))
+
+    @post("/{tender_id:uuid}/publish", status_code=200)
+    async def publish_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+        return to(TenderRead, await lifecycle.publish(viewer, member, tender_id))
+
+    @post("/{tender_id:uuid}/cancel", status_code=200)
+    async def cancel_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                            data: CancelRequest) -> TenderRead:
+        return to(TenderRead, await lifecycle.cancel(viewer, member, tender_id, data.reason))
+
+    @get("/{tender_id:uuid}/amendments")
+    async def list_amendments(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[AmendmentRead]:
+        await lifecycle.get_tender(member, tender_id)
+        return [to(AmendmentRead, row) for row in await lifecycle.list_amendments(tender_id)]
+
+    @get("/{tender_id:uuid}/questions")
+    async def list_questions(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[QuestionRead]:
+        return [to(QuestionRead, row) for row in await questions.list_questions(member, tender_id)]
+
+    @post("/{tender_id:uuid}/questions")
+    async def ask_question(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                           data: QuestionCreate) -> QuestionRead:
+        return to(QuestionRead, await questions.ask_question(viewer, member, tender_id, data.text))
+
+    @post("/{tender_id:uuid}/questions/{question_id:uuid}/answer", status_code=200)
+    async def answer_question(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                              question_id: FromPath[uuid.UUID], data: AnswerCreate) -> QuestionRead:
+        return to(QuestionRead, await questions.answer_question(viewer, member, tender_id, question_id, data.answer))
+
+    @get("/{tender_id:uuid}/invitations")
+    async def list_invitations(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[TenderInvitationRead]:
+        return [to(TenderInvitationRead, row) for row in await invitations.list_invitations(member, tender_id)]
+
+    @post("/{tender_id:uuid}/invitations")
+    async def invite_providers(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                               data: InviteProviders) -> list[TenderInvitationRead]:
+        rows = await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
+        return [to(TenderInvitationRead, row) for row in rows]
+
+    @post("/{tender_id:uuid}/decline", status_code=204)
+    async def decline_invitation(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+                                 data: DeclineInvitation) -> None:
+        """The invited provider declines the invitation."""
+        await invitations.decline_invitation(viewer, member, tender_id, data.reason)
+
+    @get("/{tender_id:uuid}/recommendations")
+    async def recommendations(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[Recommendation]:
+        """Providers to invite, best first, with the reasons."""
+        return [to(Recommendation, row) for row in await invitations.recommend(member, tender_id)]
+
+    @get("/{tender_id:uuid}/audit")
+    async def tender_audit(self, member: Member, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                           limit: Limit = 50) -> Page[AuditEventRead]:
+        """The tender's timeline (merchant's team)."""
+        await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS,
+                                       what="read the tender's audit log")
+        return page_of(AuditEventRead, await audit.object_timeline("tender", tender_id, cursor, limit))
+
+
+@get("/api/v1/orgs/{org_id:uuid}/open-tenders", tags=["tenders"], guards=[requires_user], dependencies=MEMBER)
+async def browse_open_tenders(
+    member: Member,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    category: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
+    budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
+    deadline_before: datetime.datetime | None = None,
+    region: Annotated[str | None, QueryParameter(max_length=64)] = None,
+) -> Page[TenderSummary]:
+    """Open tenders this provider may bid on: public ones in its categories and those it was invited to."""
+    if category is not None and category not in states.CATEGORIES:
+        raise InvalidInput("invalid_category", f"category must be one of: {', '.join(states.CATEGORIES)}.")
+    page = await lifecycle.browse_open_tenders(
+        member, category=category, text=q, budget_at_least=budget_at_least, budget_at_most=budget_at_most,
+        deadline_before=deadline_before, region=region, cursor=cursor, limit=limit)
+    return page_of(TenderSummary, page)
+
+
+ROUTES = [TenderController, browse_open_tenders]
+__all__ = ["ROUTES", "msgspec"]

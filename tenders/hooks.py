@@ -1,0 +1,37 @@
+"""What the tenders domain asks of higher domains, wired by fuwu.app at start-up.
+
+Tenders cannot import bids (imports run one way), yet closing, amending and
+cancelling a tender must act on its bids in the same transaction. The bids domain
+registers these functions; each runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+async def _zero(tender_id: uuid.UUID) -> int:
+    return 0
+
+
+async def _none(tender_id: uuid.UUID) -> list:
+    return []
+
+
+@dataclass
+class TenderHooks:
+    # Bids that count at the deadline (submitted and confirmed, not withdrawn).
+    count_valid_bids: Callable[[uuid.UUID], Awaitable[int]] = _zero
+    # Provider organisations with a live bid, to tell them of closures and cancellations.
+    bidder_org_ids: Callable[[uuid.UUID], Awaitable[list]] = _none
+    # Called after an amendment: every submitted bid needs its provider's confirmation.
+    on_amended: list[Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]] = field(default_factory=list)
+    # Called on cancellation, with whether the bid deadline had passed.
+    on_cancelled: list[Callable[[uuid.UUID, bool], Awaitable[None]]] = field(default_factory=list)
+    # Tier of a provider for recommendations (the ratings domain): 0 = unrated, else 3-6 stars.
+    provider_tier: Callable[[uuid.UUID], Awaitable[int]] | None = None
+
+
+HOOKS = TenderHooks()

@@ -1,0 +1,225 @@
+"""Tender schemas in and out."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Category = Literal["cs_presales", "cs_postsales", "photography", "design", "consulting", "video", "other"]
+PricingModel = Literal["periodic_fee", "per_order", "metered", "pay_after_delivery"]
+RoundKind = Literal["proposal_review", "presentation", "site_inspection"]
+Short = Annotated[str, Meta(min_length=1, max_length=200)]
+Minor = Annotated[int, Meta(ge=0, le=10**13)]  # money in minor units
+
+
+class CustomerServiceRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    seats: Annotated[int, Meta(ge=1, le=10_000)]
+    coverage_hours: Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")] = "09:00-24:00"
+    time_zone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Shanghai"
+    daily_conversations: Annotated[int, Meta(ge=0, le=10_000_000)] = 0
+    languages: Annotated[list[Annotated[str, Meta(min_length=1, max_length=40)]], Meta(max_length=20)] = msgspec.field(default_factory=lambda: ["zh"])
+
+
+class PhotographyRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    skus: Annotated[int, Meta(ge=1, le=100_000)]
+    models: Annotated[int, Meta(ge=0, le=1_000)] = 0
+    location: Annotated[str, Meta(max_length=200)] = ""
+
+
+class DesignRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    deliverables: Annotated[list[Short], Meta(min_length=1, max_length=50)]
+
+
+class ConsultingRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    topics: Annotated[list[Short], Meta(min_length=1, max_length=30)]
+    sessions: Annotated[int, Meta(ge=1, le=1_000)] = 1
+
+
+class VideoRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    videos: Annotated[int, Meta(ge=1, le=10_000)]
+    length_seconds: Annotated[int, Meta(ge=1, le=36_000)] = 60
+
+
+class OtherRequirements(msgspec.Struct, forbid_unknown_fields=True):
+    notes: Annotated[str, Meta(max_length=4000)] = ""
+
+
+REQUIREMENTS_BY_CATEGORY = {
+    "cs_presales": CustomerServiceRequirements,
+    "cs_postsales": CustomerServiceRequirements,
+    "photography": PhotographyRequirements,
+    "design": DesignRequirements,
+    "consulting": ConsultingRequirements,
+    "video": VideoRequirements,
+    "other": OtherRequirements,
+}
+
+
+class SLATarget(msgspec.Struct, forbid_unknown_fields=True):
+    metric: Literal[
+        "first_response_time", "next_response_time", "inquiry_conversion_rate", "service_attitude",
+        "resolution_time", "milestone_on_time_rate", "first_pass_acceptance_rate",
+    ]
+    statistic: Literal["mean", "median", "p90", "rate"]
+    comparator: Literal["<=", ">="]
+    target: Annotated[float, Meta(ge=0, le=10**9)]
+    window: Literal["day", "week", "month"] = "month"
+    weight: Annotated[int, Meta(ge=0, le=100)] = 0
+    service_credit_percent: Annotated[float, Meta(ge=0, le=100)] = 0
+
+
+class Criterion(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    weight: Annotated[int, Meta(ge=1, le=100)]
+    price: bool = False  # scored automatically: weight × lowest price / bid price
+
+
+class RoundSpec(msgspec.Struct, forbid_unknown_fields=True):
+    kind: RoundKind
+    criteria: Annotated[list[Criterion], Meta(min_length=1, max_length=20)]
+
+
+class TenderCreate(msgspec.Struct, forbid_unknown_fields=True):
+    category: Category
+    title: Short
+    brief: Annotated[str, Meta(max_length=20_000)] = ""
+    requirements: dict = {}
+    budget_min: Minor = 0
+    budget_max: Minor = 0
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
+    pricing_models: Annotated[list[PricingModel], Meta(min_length=1, max_length=4)] = msgspec.field(
+        default_factory=lambda: ["periodic_fee"])
+    sla_targets: Annotated[list[SLATarget], Meta(max_length=20)] = []
+    rounds: Annotated[list[RoundSpec], Meta(min_length=1, max_length=3)] = msgspec.field(
+        default_factory=lambda: [RoundSpec(kind="proposal_review",
+                                           criteria=[Criterion(name="Price", weight=40, price=True),
+                                                     Criterion(name="Proposal quality", weight=60)])])
+    visibility: Literal["public", "invited"] = "public"
+    min_bids: Annotated[int, Meta(ge=1, le=100)] = 1
+    questions_deadline: datetime.datetime | None = None
+    bid_deadline: datetime.datetime | None = None
+    evaluation_end: datetime.datetime | None = None
+
+
+class TenderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a draft, or an amendment of a published tender (with a reason)."""
+
+    title: Short | None = None
+    brief: Annotated[str, Meta(max_length=20_000)] | None = None
+    requirements: dict | None = None
+    budget_min: Minor | None = None
+    budget_max: Minor | None = None
+    currency: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")] | None = None
+    pricing_models: Annotated[list[PricingModel], Meta(min_length=1, max_length=4)] | None = None
+    sla_targets: Annotated[list[SLATarget], Meta(max_length=20)] | None = None
+    rounds: Annotated[list[RoundSpec], Meta(min_length=1, max_length=3)] | None = None
+    visibility: Literal["public", "invited"] | None = None
+    min_bids: Annotated[int, Meta(ge=1, le=100)] | None = None
+    questions_deadline: datetime.datetime | None = None
+    bid_deadline: datetime.datetime | None = None
+    evaluation_end: datetime.datetime | None = None
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TenderRead(msgspec.Struct):
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    merchant_name: str
+    category: str
+    title: str
+    brief: str
+    requirements: dict
+    budget_min: int
+    budget_max: int
+    currency: str
+    pricing_models: list[str]
+    sla_targets: list[dict]
+    rounds: list[dict]
+    visibility: str
+    min_bids: int
+    region: str
+    questions_deadline: datetime.datetime | None
+    bid_deadline: datetime.datetime | None
+    evaluation_end: datetime.datetime | None
+    status: str
+    status_reason: str
+    amendment_count: int
+    published_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class TenderSummary(msgspec.Struct):
+    id: uuid.UUID
+    merchant_name: str
+    category: str
+    title: str
+    budget_min: int
+    budget_max: int
+    currency: str
+    region: str
+    bid_deadline: datetime.datetime | None
+    status: str
+    published_at: datetime.datetime | None
+
+
+class CancelRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=3, max_length=2000)]
+
+
+class QuestionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, Meta(min_length=3, max_length=4000)]
+
+
+class AnswerCreate(msgspec.Struct, forbid_unknown_fields=True):
+    answer: Annotated[str, Meta(min_length=1, max_length=8000)]
+
+
+class QuestionRead(msgspec.Struct):
+    id: uuid.UUID
+    pseudonym: str
+    text: str
+    asked_at: datetime.datetime
+    answer: str | None
+    answered_at: datetime.datetime | None
+    mine: bool = False
+
+
+class AmendmentRead(msgspec.Struct):
+    id: uuid.UUID
+    number: int
+    at: datetime.datetime
+    reason: str
+    changes: dict
+
+
+class InviteProviders(msgspec.Struct, forbid_unknown_fields=True):
+    provider_ids: Annotated[list[uuid.UUID], Meta(min_length=1, max_length=50)]
+
+
+class DeclineInvitation(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TenderInvitationRead(msgspec.Struct):
+    id: uuid.UUID
+    provider_id: uuid.UUID
+    provider_name: str
+    status: str
+    created_at: datetime.datetime
+    declined_at: datetime.datetime | None
+    decline_reason: str
+
+
+class Recommendation(msgspec.Struct):
+    provider_id: uuid.UUID
+    name: str
+    province: str
+    city: str
+    categories: list[str]
+    score: float
+    reasons: list[str]

@@ -1,0 +1,2 @@
+"""The tenders domain's rules: lifecycle, deadlines, amendments, questions,
+invitations and recommendations."""

@@ -1,0 +1,140 @@
+"""Invitations of providers to a tender, and recommendations of whom to invite."""
+
+from __future__ import annotations
+
+import uuid
+
+from fuwu import roles
+from fuwu.clock import now
+from fuwu.db import atomic, is_unique_violation
+from fuwu.errors import Conflict, InvalidInput, not_found
+from fuwu.services import audit
+from fuwu.services.accounts import Member, Viewer
+from fuwu.tables import Membership, Organisation
+from tenders import states
+from tenders.errors import TenderError
+from tenders.hooks import HOOKS
+from tenders.services.lifecycle import _notify_org, get_own_tender, get_tender
+from tenders.tables import TenderInvitation
+
+
+async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID, provider_ids: list[uuid.UUID]) -> list[dict]:
+    """Invites providers to a draft or published tender (already invited ones are
+    kept as they are). Published tenders notify the invited at once; drafts at
+    publication. Audited."""
+    async with atomic():
+        row = await get_own_tender(member, tender_id, what="invite providers")
+        if row["status"] not in (states.DRAFT, states.PUBLISHED):
+            raise Conflict(TenderError.INVITATION, "Providers can be invited to drafts and open tenders only.")
+        wanted = list(dict.fromkeys(provider_ids))
+        found = await Organisation.select(Organisation.id).where(
+            Organisation.id.is_in(wanted) & (Organisation.kind == roles.PROVIDER))
+        found_ids = {r["id"] for r in found}
+        missing = [str(p) for p in wanted if p not in found_ids]
+        if missing:
+            raise InvalidInput(TenderError.INVITATION, f"These are not providers: {', '.join(missing)}.")
+        existing = {r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
+            TenderInvitation.tender == tender_id)}
+        for provider_id in wanted:
+            if provider_id in existing:
+                continue
+            invitation = TenderInvitation(tender=tender_id, provider=provider_id, pair=f"{tender_id}:{provider_id}",
+                                          invited_by=viewer.user_id)
+            try:
+                await invitation.save()
+            except Exception as exc:  # a concurrent invite of the same provider
+                if not is_unique_violation(exc):
+                    raise
+                continue
+            await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                               object_id=tender_id, action="provider_invited", after={"provider": str(provider_id)})
+            if row["status"] == states.PUBLISHED:
+                await _notify_org(provider_id, row, kind="tender_invitation", title="You are invited to bid: {title}")
+    return await list_invitations(member, tender_id)
+
+
+async def list_invitations(member: Member, tender_id: uuid.UUID) -> list[dict]:
+    await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR, roles.EVALUATOR))
+    return await TenderInvitation.select(
+        TenderInvitation.id, TenderInvitation.provider.as_alias("provider_id"),
+        TenderInvitation.provider.name.as_alias("provider_name"), TenderInvitation.status, TenderInvitation.created_at,
+        TenderInvitation.declined_at, TenderInvitation.decline_reason,
+    ).where(TenderInvitation.tender == tender_id).order_by(TenderInvitation.created_at)
+
+
+async def my_invitation(member: Member, tender_id: uuid.UUID) -> dict | None:
+    return await TenderInvitation.select(TenderInvitation.id, TenderInvitation.status).where(
+        (TenderInvitation.tender == tender_id) & (TenderInvitation.provider == member.organisation_id)).first()
+
+
+async def decline_invitation(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: str) -> None:
+    """The invited provider declines; the merchant's team sees it on the invitation
+    list. Audited."""
+    if member.kind != roles.PROVIDER:
+        raise not_found("Tender")
+    async with atomic():
+        row = await get_tender(member, tender_id)
+        invitation = await my_invitation(member, tender_id)
+        if invitation is None:
+            raise not_found("Invitation")
+        if invitation["status"] == "declined":
+            return
+        if row["status"] not in (states.PUBLISHED,):
+            raise Conflict(TenderError.INVITATION, "The tender is no longer open.")
+        await TenderInvitation.update({TenderInvitation.status: "declined", TenderInvitation.declined_at: now(),
+                                       TenderInvitation.decline_reason: reason.strip()}).where(
+            TenderInvitation.id == invitation["id"])
+        await audit.record(actor=viewer.user_id, organisation=row["merchant_id"], object_type="tender",
+                           object_id=tender_id, action="invitation_declined",
+                           after={"provider": member.name, "reason": reason.strip()})
+
+
+# Weights of the recommendation score (out of 100).
+CATEGORY_WEIGHT, CAPACITY_WEIGHT, REGION_WEIGHT, TIER_WEIGHT = 40, 25, 15, 20
+# Tiers that fit a merchant's size: key accounts see top tiers first.
+PREFERRED_TIER = {"key_account": 6, "large": 5, "medium": 4, "small": 3}
+
+
+async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> list[dict]:
+    """Providers to invite, best first: category fit, free capacity (agent seats for
+    customer service, team size otherwise), same province, and — once tiers exist —
+    a tier fitting the merchant's size. The reasons are shown to the merchant."""
+    row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR), what="see recommendations")
+    merchant = await Organisation.select(Organisation.size, Organisation.province).where(
+        Organisation.id == member.organisation_id).first()
+    candidates = await Organisation.select(
+        Organisation.id, Organisation.name, Organisation.province, Organisation.city, Organisation.categories,
+    ).where((Organisation.kind == roles.PROVIDER) & Organisation.categories.like(f'%"{row["category"]}"%')).output(
+        load_json=True).limit(200)
+    if not candidates:
+        return []
+    ids = [c["id"] for c in candidates]
+    team = await Membership.select(Membership.organisation, Membership.role).where(Membership.organisation.is_in(ids))
+    agents: dict = {}
+    for m in team:
+        if row["category"].startswith("cs_"):
+            if m["role"] == roles.AGENT:
+                agents[m["organisation"]] = agents.get(m["organisation"], 0) + 1
+        else:
+            agents[m["organisation"]] = agents.get(m["organisation"], 0) + 1
+    needed = (row["requirements"] or {}).get("seats") or 1
+    preferred = PREFERRED_TIER.get(merchant["size"] or "small", 3)
+    ranked = []
+    for c in candidates:
+        reasons = ["category"]
+        score = float(CATEGORY_WEIGHT)
+        capacity = agents.get(c["id"], 0)
+        score += CAPACITY_WEIGHT * min(1.0, capacity / needed)
+        if capacity:
+            reasons.append(f"capacity:{capacity}")
+        if merchant["province"] and c["province"] == merchant["province"]:
+            score += REGION_WEIGHT
+            reasons.append("region")
+        if HOOKS.provider_tier is not None:
+            tier = await HOOKS.provider_tier(c["id"])
+            if tier:
+                score += TIER_WEIGHT * max(0.0, 1 - abs(tier - preferred) / 3)
+                reasons.append(f"tier:{tier}")
+        ranked.append({**c, "provider_id": c["id"], "score": round(score, 1), "reasons": reasons})
+    ranked.sort(key=lambda r: (-r["score"], r["name"]))
+    return ranked[:limit]

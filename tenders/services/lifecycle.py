@@ -1,0 +1,486 @@
+"""Creating, editing, publishing, amending, closing and cancelling tenders.
+
+Server time is the only clock. The bid deadline is enforced on every read and write
+(`ensure_current`) as well as by the scheduled job, so that nothing depends on the
+job running on time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import msgspec
+from piccolo.columns.combination import WhereRaw
+
+from fuwu import roles
+from fuwu.clock import now, valid_timezone
+from fuwu.db import atomic
+from fuwu.errors import Conflict, InvalidInput, not_found
+from fuwu.jsonable import jsonable
+from fuwu.pagination import Page, paginate
+from fuwu.services import audit, notifications
+from fuwu.services.accounts import Member, Viewer, member_user_ids
+from fuwu.settings import get_settings
+from fuwu.tables import Organisation
+from tenders import states
+from tenders.errors import TenderError
+from tenders.hooks import HOOKS
+from tenders.schemas import REQUIREMENTS_BY_CATEGORY, TenderCreate, TenderUpdate
+from tenders.tables import Amendment, Tender, TenderInvitation
+
+MERCHANT_WRITERS = (roles.OWNER, roles.OPERATOR)
+MERCHANT_READERS = (roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
+PROVIDER_BIDDERS = (roles.OWNER, roles.MANAGER)
+
+TENDER_COLUMNS = (
+    Tender.id, Tender.merchant.as_alias("merchant_id"), Tender.merchant.name.as_alias("merchant_name"),
+    Tender.category, Tender.title, Tender.brief, Tender.requirements, Tender.budget_min, Tender.budget_max,
+    Tender.currency, Tender.pricing_models, Tender.sla_targets, Tender.rounds, Tender.visibility, Tender.min_bids,
+    Tender.region, Tender.questions_deadline, Tender.bid_deadline, Tender.evaluation_end, Tender.status,
+    Tender.status_reason, Tender.amendment_count, Tender.published_at, Tender.created_at, Tender.updated_at,
+)
+
+# Fields whose change after publication is an amendment.
+AMENDABLE = ("title", "brief", "requirements", "budget_min", "budget_max", "currency", "pricing_models",
+             "sla_targets", "rounds", "min_bids", "questions_deadline", "bid_deadline", "evaluation_end")
+
+
+def _require_role(member: Member, allowed: tuple[str, ...], what: str) -> None:
+    from fuwu.errors import Forbidden
+
+    if member.role not in allowed:
+        raise Forbidden("role_not_allowed", f"Your role ({member.role}) cannot {what}.")
+
+
+def _require_kind(member: Member, kind: str) -> None:
+    if member.kind != kind:
+        raise not_found("Tender")
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _check_content(values: dict[str, Any]) -> dict[str, Any]:
+    """Validates the parts that depend on each other; returns normalised values."""
+    category = values["category"]
+    try:
+        requirements = msgspec.convert(values.get("requirements") or {}, REQUIREMENTS_BY_CATEGORY[category])
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(TenderError.REQUIREMENTS, f"The requirements do not fit the category: {exc}") from None
+    zone = getattr(requirements, "time_zone", None)
+    if zone is not None and not valid_timezone(zone):
+        raise InvalidInput(TenderError.REQUIREMENTS, "Unknown time zone in requirements. Use e.g. Asia/Shanghai.")
+    values["requirements"] = msgspec.to_builtins(requirements)
+    if values["budget_min"] > values["budget_max"] and values["budget_max"] > 0:
+        raise InvalidInput(TenderError.BUDGET_RANGE, "The budget minimum must not exceed the maximum.")
+    kinds = [r["kind"] for r in values["rounds"]]
+    if len(set(kinds)) != len(kinds):
+        raise InvalidInput(TenderError.ROUNDS, "Each evaluation round kind may be used once.")
+    for number, spec in enumerate(values["rounds"], start=1):
+        total = sum(c["weight"] for c in spec["criteria"])
+        if total != 100:
+            raise InvalidInput(TenderError.WEIGHTS,
+                               f"The criteria weights of round {number} add up to {total}; they must add up to 100.")
+        if sum(1 for c in spec["criteria"] if c.get("price")) > 1:
+            raise InvalidInput(TenderError.ROUNDS, f"Round {number} has more than one price criterion.")
+        names = [c["name"].strip().lower() for c in spec["criteria"]]
+        if len(set(names)) != len(names):
+            raise InvalidInput(TenderError.ROUNDS, f"Round {number} names a criterion twice.")
+    values["pricing_models"] = list(dict.fromkeys(values["pricing_models"]))
+    _check_deadline_order(values)
+    return values
+
+
+def _aware(moment: datetime.datetime | None, name: str) -> datetime.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER,
+                           f"{name} needs a time zone, e.g. 2026-12-01T18:00:00+08:00.")
+    return moment.astimezone(datetime.timezone.utc) if moment else None
+
+
+def _check_deadline_order(values: dict[str, Any]) -> None:
+    q = values["questions_deadline"] = _aware(values.get("questions_deadline"), "questions_deadline")
+    b = values["bid_deadline"] = _aware(values.get("bid_deadline"), "bid_deadline")
+    e = values["evaluation_end"] = _aware(values.get("evaluation_end"), "evaluation_end")
+    if (q and b and not q < b) or (b and e and not b < e) or (q and e and not q < e):
+        raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER,
+                           "Deadlines must be in order: questions deadline < bid deadline < evaluation end.")
+
+
+def _check_publishable(values: dict[str, Any], moment: datetime.datetime) -> None:
+    for name in ("questions_deadline", "bid_deadline", "evaluation_end"):
+        if values.get(name) is None:
+            raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER, f"Set the {name.replace('_', ' ')} before publishing.")
+    if values["questions_deadline"] <= moment:
+        raise InvalidInput(TenderError.DEADLINE_IN_PAST, "The questions deadline has passed; set a later one.")
+    minimum = get_settings().min_bidding_seconds
+    if (values["bid_deadline"] - moment).total_seconds() < minimum:
+        raise InvalidInput(TenderError.BIDDING_TOO_SHORT,
+                           f"Leave providers at least {_duration(minimum)} to bid: move the bid deadline later.")
+    if values["budget_max"] <= 0:
+        raise InvalidInput(TenderError.BUDGET_RANGE, "Set a budget maximum before publishing.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return f"{seconds} seconds"
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+async def _row(tender_id: uuid.UUID) -> dict | None:
+    return await Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True).first()
+
+
+async def ensure_current(row: dict) -> dict:
+    """Closes bidding if the deadline has passed and the job has not done it yet."""
+    if row["status"] == states.PUBLISHED and row["bid_deadline"] is not None and row["bid_deadline"] <= now():
+        await close_bidding(row["id"])
+        row = await _row(row["id"])
+    return row
+
+
+async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
+    if row["status"] not in states.VISIBLE_TO_PROVIDERS:
+        return False
+    invited = await TenderInvitation.exists().where(
+        (TenderInvitation.tender == row["id"]) & (TenderInvitation.provider == provider_id)
+    )
+    if invited:
+        return True
+    if row["visibility"] != "public":
+        return False
+    org = await Organisation.select(Organisation.categories).where(Organisation.id == provider_id).output(
+        load_json=True).first()
+    return bool(org) and row["category"] in (org["categories"] or [])
+
+
+async def get_tender(member: Member, tender_id: uuid.UUID) -> dict:
+    """The tender as this member may see it: the merchant's own (any status) or, for a
+    provider, a tender it may see. Anything else is 404, whether it exists or not."""
+    row = await _row(tender_id)
+    if row is None:
+        raise not_found("Tender")
+    if member.kind == roles.MERCHANT:
+        if row["merchant_id"] != member.organisation_id:
+            raise not_found("Tender")
+    elif member.kind == roles.PROVIDER:
+        if not await provider_can_see(row, member.organisation_id):
+            raise not_found("Tender")
+    else:
+        raise not_found("Tender")
+    return await ensure_current(row)
+
+
+async def get_own_tender(member: Member, tender_id: uuid.UUID, allowed_roles=MERCHANT_WRITERS,
+                         what: str = "change tenders") -> dict:
+    _require_kind(member, roles.MERCHANT)
+    row = await get_tender(member, tender_id)
+    _require_role(member, allowed_roles, what)
+    return row
+
+
+async def list_merchant_tenders(member: Member, status: str | None, cursor: str | None, limit: int) -> Page:
+    _require_kind(member, roles.MERCHANT)
+    query = Tender.select(*TENDER_COLUMNS).where(Tender.merchant == member.organisation_id).output(load_json=True)
+    if status:
+        query = query.where(Tender.status == status)
+    page = await paginate(query, Tender.created_at, Tender.id, cursor, limit)
+    page.items = [await ensure_current(row) for row in page.items]
+    return page
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def browse_open_tenders(
+    member: Member, *, category: str | None = None, text: str | None = None, budget_at_least: int | None = None,
+    budget_at_most: int | None = None, deadline_before: datetime.datetime | None = None, region: str | None = None,
+    cursor: str | None = None, limit: int = 20,
+) -> Page:
+    """Open tenders this provider may see: public ones in its categories, and those it
+    was invited to; newest first."""
+    _require_kind(member, roles.PROVIDER)
+    org = await Organisation.select(Organisation.categories).where(Organisation.id == member.organisation_id).output(
+        load_json=True).first()
+    categories = [c for c in (org["categories"] or []) if c in states.CATEGORIES]
+    moment = now()
+    invited = WhereRaw(
+        "tenders_tender.id IN (SELECT tender FROM tenders_invitation WHERE provider = {})", member.organisation_id
+    )
+    visible = invited
+    if categories:
+        visible = ((Tender.visibility == "public") & Tender.category.is_in(categories)) | invited
+    query = Tender.select(*TENDER_COLUMNS).where(
+        (Tender.status == states.PUBLISHED) & (Tender.bid_deadline > moment) & visible
+    ).output(load_json=True)
+    if category:
+        query = query.where(Tender.category == category)
+    if text:
+        query = query.where(Tender.title.ilike(f"%{_escape_like(text)}%") | Tender.brief.ilike(f"%{_escape_like(text)}%"))
+    if budget_at_least is not None:
+        query = query.where(Tender.budget_max >= budget_at_least)
+    if budget_at_most is not None:
+        query = query.where(Tender.budget_min <= budget_at_most)
+    if deadline_before is not None:
+        query = query.where(Tender.bid_deadline <= _aware(deadline_before, "deadline_before"))
+    if region:
+        query = query.where(Tender.region == region)
+    return await paginate(query, Tender.published_at, Tender.id, cursor, limit)
+
+
+async def list_amendments(tender_id: uuid.UUID) -> list[dict]:
+    return await Amendment.select(Amendment.id, Amendment.number, Amendment.at, Amendment.reason,
+                                  Amendment.changes).where(Amendment.tender == tender_id).order_by(
+        Amendment.number).output(load_json=True)
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+async def create_tender(viewer: Viewer, member: Member, data: TenderCreate) -> dict:
+    """Creates a draft tender for the merchant. Operators and owners only; audited."""
+    _require_kind(member, roles.MERCHANT)
+    _require_role(member, MERCHANT_WRITERS, "create tenders")
+    values = _check_content(jsonable_struct(data))
+    org = await Organisation.select(Organisation.province).where(Organisation.id == member.organisation_id).first()
+    async with atomic():
+        tender = Tender(merchant=member.organisation_id, created_by=viewer.user_id, region=org["province"], **values)
+        await tender.save()
+        row = await _row(tender.id)
+        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                           object_id=tender.id, action="created", after=_snapshot(row))
+    return row
+
+
+def jsonable_struct(data: msgspec.Struct) -> dict[str, Any]:
+    values = msgspec.structs.asdict(data)
+    for key in ("sla_targets", "rounds"):
+        if key in values and values[key] is not None:
+            values[key] = msgspec.to_builtins(values[key])
+    return values
+
+
+def _snapshot(row: dict) -> dict:
+    return {k: row[k] for k in AMENDABLE + ("status", "visibility", "category") if k in row}
+
+
+async def update_tender(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: TenderUpdate) -> dict:
+    """Edits a draft freely, or amends a published tender.
+
+    An amendment is recorded with its changes and reason, sets every submitted bid to
+    needs_confirmation (through the bids hook, in this transaction), pushes the bid
+    deadline out if less than the minimum bidding time would be left, and notifies
+    the providers who can act on it. Other statuses cannot change.
+    """
+    changes = {k: v for k, v in jsonable_struct(data).items() if v is not None and k != "reason"}
+    if not changes:
+        raise InvalidInput(TenderError.NOTHING_CHANGED, "Send at least one field to change.")
+    async with atomic():
+        row = await _locked_own_tender(member, tender_id)
+        if row["status"] not in (states.DRAFT, states.PUBLISHED):
+            raise Conflict(TenderError.BAD_TRANSITION,
+                           f"A {row['status']} tender cannot be changed; only drafts and published tenders can.")
+        if row["status"] == states.PUBLISHED and "visibility" in changes and changes["visibility"] != row["visibility"]:
+            raise Conflict(TenderError.BAD_TRANSITION, "Visibility cannot change after publication.")
+        merged = {**row, **changes}
+        merged = _check_content(merged)
+        changed = {k: merged[k] for k in list(changes) if jsonable(merged[k]) != jsonable(row[k])}
+        if not changed:
+            return row
+        if row["status"] == states.DRAFT:
+            await Tender.update({**{getattr(Tender, k): v for k, v in changed.items()}, Tender.updated_at: now()}).where(
+                Tender.id == tender_id)
+            await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                               object_id=tender_id, action="draft_updated",
+                               before={k: row[k] for k in changed}, after=changed)
+            return await _row(tender_id)
+        return await _amend(viewer, member, row, merged, changed, data.reason)
+
+
+async def _amend(viewer: Viewer, member: Member, row: dict, merged: dict, changed: dict, reason: str) -> dict:
+    moment = now()
+    minimum = datetime.timedelta(seconds=get_settings().min_bidding_seconds)
+    if merged["bid_deadline"] - moment < minimum:
+        # Providers must keep the minimum bidding time to react to the change.
+        new_deadline = moment + minimum
+        shift = new_deadline - merged["bid_deadline"]
+        merged["bid_deadline"] = new_deadline
+        changed["bid_deadline"] = new_deadline
+        if merged["evaluation_end"] <= new_deadline:
+            merged["evaluation_end"] = merged["evaluation_end"] + shift
+            changed["evaluation_end"] = merged["evaluation_end"]
+    if merged["questions_deadline"] >= merged["bid_deadline"]:
+        raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER, "The questions deadline must stay before the bid deadline.")
+    number = row["amendment_count"] + 1
+    diff = {k: {"before": jsonable(row[k]), "after": jsonable(v)} for k, v in changed.items()}
+    await Tender.update({**{getattr(Tender, k): v for k, v in changed.items()},
+                         Tender.amendment_count: number, Tender.updated_at: moment}).where(Tender.id == row["id"])
+    await Amendment.insert(Amendment(tender=row["id"], number=number, changed_by=viewer.user_id, reason=reason,
+                                     changes=diff))
+    for hook in HOOKS.on_amended:
+        await hook(row["id"], viewer.user_id)
+    await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                       object_id=row["id"], action="amended", before={k: d["before"] for k, d in diff.items()},
+                       after={k: d["after"] for k, d in diff.items()})
+    await _notify_providers(row, kind="tender_amended", title="Tender amended: {title}",
+                            body="Check the changes; a bid submitted before them must be confirmed or revised.")
+    return await _row(row["id"])
+
+
+async def _locked_own_tender(member: Member, tender_id: uuid.UUID) -> dict:
+    _require_kind(member, roles.MERCHANT)
+    _require_role(member, MERCHANT_WRITERS, "change tenders")
+    row = await lock_tender(tender_id)
+    if row is None or row["merchant_id"] != member.organisation_id:
+        raise not_found("Tender")
+    if row["status"] == states.PUBLISHED and row["bid_deadline"] <= now():
+        await close_bidding(tender_id)
+        row = await _row(tender_id)
+    return row
+
+
+async def lock_tender(tender_id: uuid.UUID, share: bool = False) -> dict | None:
+    """Reads the tender row locking it for this transaction (PostgreSQL); on SQLite the
+    IMMEDIATE transaction already holds the database's write lock."""
+    from fuwu.db import is_postgres
+
+    query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True)
+    if is_postgres():
+        query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True).lock_rows(
+            "SHARE" if share else "UPDATE", of=(Tender,))
+    return await query.first()
+
+
+async def publish(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
+    """Publishes a draft: checks deadlines (questions < bid < evaluation end, all in the
+    future, at least the minimum bidding time), budget and criteria. Audited;
+    invited providers are notified."""
+    async with atomic():
+        row = await _locked_own_tender(member, tender_id)
+        if row["status"] != states.DRAFT:
+            raise Conflict(TenderError.NOT_DRAFT, "Only a draft can be published.")
+        values = _check_content(dict(row))
+        moment = now()
+        _check_publishable(values, moment)
+        await _transition(row, states.PUBLISHED, viewer.user_id, extra={Tender.published_at: moment})
+        invited = await TenderInvitation.select(TenderInvitation.provider).where(TenderInvitation.tender == tender_id)
+        for invitation in invited:
+            await _notify_org(invitation["provider"], row, kind="tender_invitation",
+                              title="You are invited to bid: {title}")
+    return await _row(tender_id)
+
+
+async def _transition(row: dict, target: str, actor: uuid.UUID | None, reason: str = "",
+                      extra: dict | None = None) -> None:
+    """Moves a tender to `target` if its current status allows it, atomically: the
+    UPDATE is conditional on the status read, so two racing transitions cannot both
+    apply. Audited."""
+    source = row["status"]
+    if not states.can_move(source, target):
+        raise Conflict(TenderError.BAD_TRANSITION, f"A {source} tender cannot become {target}.")
+    updates = {Tender.status: target, Tender.updated_at: now(), **(extra or {})}
+    if reason:
+        updates[Tender.status_reason] = reason
+    moved = await Tender.update(updates).where((Tender.id == row["id"]) & (Tender.status == source)).returning(Tender.id)
+    if not moved:
+        raise Conflict(TenderError.BAD_TRANSITION, "The tender changed meanwhile. Reload and try again.")
+    await audit.record(actor=actor, organisation=row["merchant_id"], object_type="tender", object_id=row["id"],
+                       action=f"status_{target}", before={"status": source},
+                       after={"status": target, **({"reason": reason} if reason else {})})
+    row["status"] = target
+
+
+async def transition(tender_id: uuid.UUID, target: str, actor: uuid.UUID | None, reason: str = "") -> dict:
+    """For the bids domain: moves the tender (evaluating, awarded, unsuccessful) inside
+    the caller's transaction."""
+    row = await lock_tender(tender_id)
+    if row is None:
+        raise not_found("Tender")
+    await _transition(row, target, actor, reason)
+    return row
+
+
+async def close_bidding(tender_id: uuid.UUID) -> str | None:
+    """Closes bidding once the deadline has passed; with fewer valid bids than the
+    minimum the tender becomes unsuccessful. Safe to run twice and concurrently with
+    bids: it waits for bid transactions holding the tender row and closes after them.
+    Returns the new status, or None when nothing was due."""
+    async with atomic():
+        row = await lock_tender(tender_id)
+        if row is None or row["status"] != states.PUBLISHED or row["bid_deadline"] > now():
+            return None
+        await _transition(row, states.BIDDING_CLOSED, None, extra={})
+        count = await HOOKS.count_valid_bids(tender_id)
+        merchant_people = await member_user_ids(row["merchant_id"], *MERCHANT_READERS)
+        if count < row["min_bids"]:
+            await _transition(row, states.UNSUCCESSFUL, None,
+                              reason=f"{count} valid bid(s) at the deadline; {row['min_bids']} required.")
+            await notifications.notify(merchant_people, kind="tender_unsuccessful",
+                                       title="Tender unsuccessful: {title}",
+                                       body="Too few valid bids arrived before the deadline.",
+                                       params={"title": row["title"]}, link=f"/tenders/{tender_id}",
+                                       organisation=row["merchant_id"])
+        else:
+            await notifications.notify(merchant_people, kind="bidding_closed", title="Bidding closed: {title}",
+                                       body="{count} valid bid(s) are ready for evaluation.",
+                                       params={"title": row["title"], "count": count}, link=f"/tenders/{tender_id}",
+                                       organisation=row["merchant_id"])
+        for org_id in await HOOKS.bidder_org_ids(tender_id):
+            await _notify_org(org_id, row, kind="bidding_closed_provider", title="Bidding closed: {title}")
+        return row["status"]
+
+
+async def close_due_tenders() -> dict:
+    """Scheduled: closes every published tender whose bid deadline has passed."""
+    due = await Tender.select(Tender.id).where(
+        (Tender.status == states.PUBLISHED) & (Tender.bid_deadline <= now())
+    ).limit(500)
+    closed = 0
+    for row in due:
+        if await close_bidding(row["id"]):
+            closed += 1
+    return {"closed": closed}
+
+
+async def cancel(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: str) -> dict:
+    """Cancels a published, closed or evaluating tender with a reason (before award).
+    Before the deadline the bids are discarded unread. Bidders, invited providers and
+    the merchant's team are told. Audited."""
+    async with atomic():
+        row = await _locked_own_tender(member, tender_id)
+        before_deadline = row["status"] == states.PUBLISHED
+        await _transition(row, states.CANCELLED, viewer.user_id, reason=reason.strip())
+        bidders = await HOOKS.bidder_org_ids(tender_id)
+        for hook in HOOKS.on_cancelled:
+            await hook(tender_id, not before_deadline)
+        invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
+            TenderInvitation.tender == tender_id)]
+        for org_id in dict.fromkeys([*bidders, *invited]):
+            await _notify_org(org_id, row, kind="tender_cancelled", title="Tender cancelled: {title}",
+                              body="Reason: {reason}", extra_params={"reason": reason.strip()})
+    return await _row(tender_id)
+
+
+async def _notify_org(org_id: uuid.UUID, row: dict, *, kind: str, title: str, body: str = "",
+                      extra_params: dict | None = None) -> None:
+    people = await member_user_ids(org_id, roles.OWNER, roles.MANAGER)
+    await notifications.notify(people, kind=kind, title=title, body=body,
+                               params={"title": row["title"], **(extra_params or {})},
+                               link=f"/tenders/{row['id']}", organisation=org_id)
+
+
+async def _notify_providers(row: dict, *, kind: str, title: str, body: str = "") -> None:
+    """Tells the providers that act on a tender: invited ones and bidders."""
+    invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
+        (TenderInvitation.tender == row["id"]) & (TenderInvitation.status == "invited"))]
+    bidders = await HOOKS.bidder_org_ids(row["id"])
+    for org_id in dict.fromkeys([*invited, *bidders]):
+        await _notify_org(org_id, row, kind=kind, title=title, body=body)
