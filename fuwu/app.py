@@ -21,8 +21,10 @@ from litestar.template.config import TemplateConfig
 
 import bids.api
 import bids.hooks
+import bids.pages
 import tenders.api
 import tenders.jobs
+import tenders.pages
 from fuwu import db, i18n
 from fuwu import api as fuwu_api
 from fuwu import jobs as fuwu_jobs
@@ -39,12 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("fuwu", "tenders", "bids", "sla", "chat", "ratings")
 
 JOBS = [*fuwu_jobs.JOBS, *tenders.jobs.JOBS]
-ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES, *tenders.api.ROUTES, *bids.api.ROUTES]
+ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES, *tenders.api.ROUTES, *bids.api.ROUTES, *tenders.pages.ROUTES,
+          *bids.pages.ROUTES]
 
 
 def wire_domains() -> None:
     """Hooks by which lower domains call higher ones inside their transactions."""
     bids.hooks.register_with_tenders()
+    if bids.pages.tender_panel not in tenders.pages.TENDER_PANELS:
+        tenders.pages.TENDER_PANELS.append(bids.pages.tender_panel)
 
 
 wire_domains()
