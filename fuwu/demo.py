@@ -81,10 +81,6 @@ PROVIDERS = [
 
 ADMIN = ("admin@fuwu.demo", "Platform Admin (平台管理员)")
 
-# Domains add loaders for their own demo data (tenders in every state, …): each is an
-# async callable taking the accounts dict and an echo function.
-DOMAIN_LOADERS: list = []
-
 
 async def load_demo(echo: Callable[[str], None] = print, reset: bool = False) -> dict:
     existing = await User.exists().where(User.email == MERCHANTS[0]["email"])
@@ -98,8 +94,14 @@ async def load_demo(echo: Callable[[str], None] = print, reset: bool = False) ->
             await _ensure_org(entry, people)
         echo(f"[{steps}/{steps}] platform admin")
         await accounts.create_admin(ADMIN[0], DEMO_PASSWORD, ADMIN[1])
-        for loader in DOMAIN_LOADERS:
-            await loader(echo)
+    from fuwu.app import wire_domains
+    from fuwu.demo_tendering import demo_tenders_loaded, load_demo_tenders
+
+    wire_domains()
+
+    if not await demo_tenders_loaded():
+        echo("Tenders in every state:")
+        await load_demo_tenders(echo)
     echo("")
     echo(f"Log in at http://127.0.0.1:8000/login — every demo password is: {DEMO_PASSWORD}")
     for entry in [*MERCHANTS, *PROVIDERS]:

@@ -12,20 +12,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
-async def _zero(tender_id: uuid.UUID) -> int:
-    return 0
-
-
-async def _none(tender_id: uuid.UUID) -> list:
-    return []
+async def _unwired(tender_id: uuid.UUID):
+    # Counting zero bids would make a tender with bids unsuccessful: refuse instead.
+    raise RuntimeError("the bids domain is not wired: call fuwu.app.wire_domains() at start-up")
 
 
 @dataclass
 class TenderHooks:
     # Bids that count at the deadline (submitted and confirmed, not withdrawn).
-    count_valid_bids: Callable[[uuid.UUID], Awaitable[int]] = _zero
+    count_valid_bids: Callable[[uuid.UUID], Awaitable[int]] = _unwired
     # Provider organisations with a live bid, to tell them of closures and cancellations.
-    bidder_org_ids: Callable[[uuid.UUID], Awaitable[list]] = _none
+    bidder_org_ids: Callable[[uuid.UUID], Awaitable[list]] = _unwired
     # Called after an amendment: every submitted bid needs its provider's confirmation.
     on_amended: list[Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]] = field(default_factory=list)
     # Called on cancellation, with whether the bid deadline had passed.
