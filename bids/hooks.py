@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
+from piccolo.columns.combination import WhereRaw
+
 from bids import states
 from bids.tables import Bid
 
@@ -40,7 +42,19 @@ async def discard_bids(tender_id: uuid.UUID, after_deadline: bool) -> None:
             (Bid.tender == tender_id) & Bid.status.is_in(list(states.LIVE)))
 
 
+# Bid events stay off the platform's timeline while their tender is open: even the
+# platform operator learns nothing of sealed bids, not their number.
+SEALED_BID_EVENTS = WhereRaw(
+    "NOT (fuwu_audit_event.object_type = 'bid' AND fuwu_audit_event.object_id IN "
+    "(SELECT CAST(b.id AS TEXT) FROM bids_bid b JOIN tenders_tender t ON t.id = b.tender "
+    "WHERE t.status = 'published'))"
+)
+
+
 def register_with_tenders() -> None:
+    from fuwu.services.audit import hide_from_platform
+
+    hide_from_platform(SEALED_BID_EVENTS)
     from tenders.hooks import HOOKS
 
     HOOKS.count_valid_bids = count_valid_bids

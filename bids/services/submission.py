@@ -130,8 +130,9 @@ async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
             raise
         await BidRevision.insert(BidRevision(bid=bid.id, version=1, action="submitted", at=moment, by=viewer.user_id,
                                              snapshot=_snapshot(values)))
+        # The terms live in the bid's revisions; the audit event names the version only.
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
-                           object_id=bid.id, action="submitted", after=_snapshot(values))
+                           object_id=bid.id, action="submitted", after={"version": 1})
     return await read_bid(bid.id)
 
 
@@ -158,7 +159,8 @@ async def revise_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
         await BidRevision.insert(BidRevision(bid=bid["id"], version=version, action="revised", at=moment,
                                              by=viewer.user_id, snapshot=_snapshot(values)))
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
-                           object_id=bid["id"], action="revised", before=_snapshot(bid), after=_snapshot(values))
+                           object_id=bid["id"], action="revised", before={"version": bid["version"]},
+                           after={"version": version})
     return await read_bid(bid["id"])
 
 

@@ -60,8 +60,21 @@ async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: 
     return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
+# Conditions that hide events nobody may see yet (a sealed bid's events before its
+# deadline); domains register them at start-up.
+HIDDEN_FROM_PLATFORM: list = []
+
+
+def hide_from_platform(condition) -> None:
+    if condition not in HIDDEN_FROM_PLATFORM:
+        HIDDEN_FROM_PLATFORM.append(condition)
+
+
 async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
-    return await paginate(_select(), AuditEvent.at, AuditEvent.id, cursor, limit)
+    query = _select()
+    for condition in HIDDEN_FROM_PLATFORM:
+        query = query.where(condition)
+    return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
 __all__ = ["record", "organisation_timeline", "object_timeline", "platform_timeline", "User"]

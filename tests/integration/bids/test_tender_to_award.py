@@ -100,3 +100,18 @@ async def test_merchant_runs_a_tender_from_draft_to_award(client):
     assert results == {str(alpha.org_id): "not_awarded", str(beta.org_id): "awarded", str(gamma.org_id): "not_confirmed"}
     told = (await client.get("/api/v1/notifications", headers=alpha.headers)).json()["items"]
     assert any("Not awarded" in n["title"] and "rank 1 of 2" in n["body"] for n in told)
+
+
+async def test_platform_admin_learns_nothing_of_sealed_bids(client, admin):
+    merchant = await new_actor("merchant")
+    provider = await new_actor("provider")
+    tender = await published_tender(client, merchant)
+    response = await client.post(tender_url(provider, tender["id"], "/bid"), json=bid_body(4_321_000),
+                                 headers=provider.headers)
+    bid_id = response.json()["id"]
+    timeline = (await client.get("/api/v1/admin/audit?limit=100", headers=admin.headers)).json()
+    assert bid_id not in str(timeline) and "4321000" not in str(timeline)
+    await pass_bid_deadline(tender["id"])
+    await client.get(tender_url(merchant, tender["id"]), headers=merchant.headers)  # closes bidding
+    timeline = (await client.get("/api/v1/admin/audit?limit=100", headers=admin.headers)).json()
+    assert bid_id in str(timeline)
