@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from fuwu import roles
+from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit, notifications
@@ -54,16 +55,16 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
                                object_id=tender_id, action="awarded",
                                after={"bid": str(bid_id), "rank": chosen["rank"], "score": chosen["score"],
                                       "top_score": entries[0]["score"], "reason": reason})
-            await _tell_provider(bid_id, tender, kind="bid_awarded", title="You won: {title}",
-                                 body="Your bid was awarded. The contract follows.", params={})
+            await _tell_provider(bid_id, tender, kind="bid_awarded", title=N_("You won: {title}"),
+                                 body=N_("Your bid was awarded. The contract follows."), params={})
             for entry in entries:
                 if entry["bid"] != bid_id:
-                    await _tell_provider(entry["bid"], tender, kind="bid_not_awarded", title="Not awarded: {title}",
-                                         body="Final rank {rank} of {of}, score {score} of 100.",
+                    await _tell_provider(entry["bid"], tender, kind="bid_not_awarded", title=N_("Not awarded: {title}"),
+                                         body=N_("Final rank {rank} of {of}, score {score} of 100."),
                                          params={"rank": entry["rank"], "of": len(entries),
                                                  "score": round(entry["score"] or 0, 2)})
             people = await member_user_ids(member.organisation_id, roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
-            await notifications.notify(people, kind="tender_awarded", title="Awarded: {title}",
+            await notifications.notify(people, kind="tender_awarded", title=N_("Awarded: {title}"),
                                        params={"title": tender["title"]}, link=f"/tenders/{tender_id}",
                                        organisation=member.organisation_id)
             for hook in hooks.ON_AWARD:
@@ -95,7 +96,7 @@ async def declare_unsuccessful(viewer: Viewer, member: Member, tender_id: uuid.U
         await lifecycle.transition(tender_id, tender_states.UNSUCCESSFUL, viewer.user_id, reason=reason.strip())
         for org_id in await hooks.bidder_org_ids(tender_id):
             people = await member_user_ids(org_id, roles.OWNER, roles.MANAGER)
-            await notifications.notify(people, kind="tender_unsuccessful", title="Tender ended without award: {title}",
-                                       body="Reason: {reason}", params={"title": tender["title"], "reason": reason},
+            await notifications.notify(people, kind="tender_unsuccessful", title=N_("Tender ended without award: {title}"),
+                                       body=N_("Reason: {reason}"), params={"title": tender["title"], "reason": reason},
                                        link=f"/tenders/{tender_id}", organisation=org_id)
     return await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS)

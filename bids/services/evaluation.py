@@ -14,6 +14,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
+from fuwu.i18n import N_
 from fuwu.db import atomic
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.services import audit, notifications
@@ -257,13 +258,13 @@ async def shortlist(viewer: Viewer, member: Member, tender_id: uuid.UUID, number
             if not chosen:
                 await Bid.update({Bid.result: states.ELIMINATED}).where(Bid.id == entry["bid"])
                 await _tell_provider(entry["bid"], tender, kind="bid_not_shortlisted",
-                                     title="Not shortlisted: {title}",
-                                     body="Round {round}: rank {rank} of {of}, score {score} of 100.",
+                                     title=N_("Not shortlisted: {title}"),
+                                     body=N_("Round {round}: rank {rank} of {of}, score {score} of 100."),
                                      params={"round": number, "rank": entry["rank"], "of": len(entries),
                                              "score": round(entry["score"], 2)})
             else:
-                await _tell_provider(entry["bid"], tender, kind="bid_shortlisted", title="Shortlisted: {title}",
-                                     body="Round {round}: rank {rank} of {of}. You go on to the next round.",
+                await _tell_provider(entry["bid"], tender, kind="bid_shortlisted", title=N_("Shortlisted: {title}"),
+                                     body=N_("Round {round}: rank {rank} of {of}. You go on to the next round."),
                                      params={"round": number, "rank": entry["rank"], "of": len(entries)})
         await EvaluationRound.update({EvaluationRound.shortlisted_at: now()}).where(
             EvaluationRound.id == evaluation_round["id"])
@@ -316,8 +317,8 @@ async def schedule_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                            object_id=tender_id, action="presentation_scheduled",
                            after={"bid": str(bid_id), "starts_at": starts_at.isoformat(), "place": place})
-        await _tell_provider(bid_id, tender, kind="presentation_scheduled", title="Presentation scheduled: {title}",
-                             body="{starts_at} at {place}. Confirm the slot on the tender page.",
+        await _tell_provider(bid_id, tender, kind="presentation_scheduled", title=N_("Presentation scheduled: {title}"),
+                             body=N_("{starts_at} at {place}. Confirm the slot on the tender page."),
                              params={"starts_at": starts_at.isoformat(timespec="minutes"), "place": place})
     return await _slot(slot.id)
 
@@ -354,7 +355,7 @@ async def confirm_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, slo
         await audit.record(actor=viewer.user_id, organisation=tender["merchant_id"], object_type="tender",
                            object_id=tender_id, action="presentation_confirmed", after={"slot": str(slot_id)})
         people = await member_user_ids(tender["merchant_id"], *RUNNERS)
-        await notifications.notify(people, kind="presentation_confirmed", title="A presentation slot was confirmed: {title}",
+        await notifications.notify(people, kind="presentation_confirmed", title=N_("A presentation slot was confirmed: {title}"),
                                    params={"title": tender["title"]}, link=f"/tenders/{tender_id}/evaluation",
                                    organisation=tender["merchant_id"])
     return await _slot(slot_id)

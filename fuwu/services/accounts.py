@@ -10,6 +10,7 @@ import msgspec
 
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
+from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests, not_found
 from fuwu.security import hash_password, new_token, token_hash, verify_password
@@ -525,7 +526,7 @@ async def invite(viewer: Viewer, member: Member, email: str, role: str) -> dict:
         )
         if invited:
             await notifications.notify(
-                [invited["id"]], kind="invitation", title="You are invited to join {org} as {role}",
+                [invited["id"]], kind="invitation", title=N_("You are invited to join {org} as {role}"),
                 params={"org": member.name, "role": role}, link=f"/invitations/{token}",
                 organisation=member.organisation_id,
             )
@@ -593,7 +594,7 @@ async def accept_invitation(viewer: Viewer, token: str) -> dict:
         )
         owners = await member_user_ids(row["organisation_id"], roles.OWNER, roles.ADMIN)
         await notifications.notify(
-            owners, kind="member_joined", title="{name} joined {org}",
+            owners, kind="member_joined", title=N_("{name} joined {org}"),
             params={"name": viewer.display_name, "org": row["organisation_name"]}, link="/org",
             organisation=row["organisation_id"],
         )

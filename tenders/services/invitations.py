@@ -6,6 +6,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
+from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit
@@ -49,7 +50,7 @@ async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID,
             await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                                object_id=tender_id, action="provider_invited", after={"provider": str(provider_id)})
             if row["status"] == states.PUBLISHED:
-                await _notify_org(provider_id, row, kind="tender_invitation", title="You are invited to bid: {title}")
+                await _notify_org(provider_id, row, kind="tender_invitation", title=N_("You are invited to bid: {title}"))
     return await list_invitations(member, tender_id)
 
 

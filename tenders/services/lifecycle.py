@@ -16,6 +16,7 @@ from piccolo.columns.combination import WhereRaw
 
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
+from fuwu.i18n import N_
 from fuwu.db import atomic
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
@@ -330,8 +331,8 @@ async def _amend(viewer: Viewer, member: Member, row: dict, merged: dict, change
     await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                        object_id=row["id"], action="amended", before={k: d["before"] for k, d in diff.items()},
                        after={k: d["after"] for k, d in diff.items()})
-    await _notify_providers(row, kind="tender_amended", title="Tender amended: {title}",
-                            body="Check the changes; a bid submitted before them must be confirmed or revised.")
+    await _notify_providers(row, kind="tender_amended", title=N_("Tender amended: {title}"),
+                            body=N_("Check the changes; a bid submitted before them must be confirmed or revised."))
     return await _row(row["id"])
 
 
@@ -374,7 +375,7 @@ async def publish(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
         invited = await TenderInvitation.select(TenderInvitation.provider).where(TenderInvitation.tender == tender_id)
         for invitation in invited:
             await _notify_org(invitation["provider"], row, kind="tender_invitation",
-                              title="You are invited to bid: {title}")
+                              title=N_("You are invited to bid: {title}"))
     return await _row(tender_id)
 
 
@@ -424,17 +425,17 @@ async def close_bidding(tender_id: uuid.UUID) -> str | None:
             await _transition(row, states.UNSUCCESSFUL, None,
                               reason=f"{count} valid bid(s) at the deadline; {row['min_bids']} required.")
             await notifications.notify(merchant_people, kind="tender_unsuccessful",
-                                       title="Tender unsuccessful: {title}",
-                                       body="Too few valid bids arrived before the deadline.",
+                                       title=N_("Tender unsuccessful: {title}"),
+                                       body=N_("Too few valid bids arrived before the deadline."),
                                        params={"title": row["title"]}, link=f"/tenders/{tender_id}",
                                        organisation=row["merchant_id"])
         else:
-            await notifications.notify(merchant_people, kind="bidding_closed", title="Bidding closed: {title}",
-                                       body="{count} valid bid(s) are ready for evaluation.",
+            await notifications.notify(merchant_people, kind="bidding_closed", title=N_("Bidding closed: {title}"),
+                                       body=N_("{count} valid bid(s) are ready for evaluation."),
                                        params={"title": row["title"], "count": count}, link=f"/tenders/{tender_id}",
                                        organisation=row["merchant_id"])
         for org_id in await HOOKS.bidder_org_ids(tender_id):
-            await _notify_org(org_id, row, kind="bidding_closed_provider", title="Bidding closed: {title}")
+            await _notify_org(org_id, row, kind="bidding_closed_provider", title=N_("Bidding closed: {title}"))
         return row["status"]
 
 
@@ -464,8 +465,8 @@ async def cancel(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: s
         invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
             TenderInvitation.tender == tender_id)]
         for org_id in dict.fromkeys([*bidders, *invited]):
-            await _notify_org(org_id, row, kind="tender_cancelled", title="Tender cancelled: {title}",
-                              body="Reason: {reason}", extra_params={"reason": reason.strip()})
+            await _notify_org(org_id, row, kind="tender_cancelled", title=N_("Tender cancelled: {title}"),
+                              body=N_("Reason: {reason}"), extra_params={"reason": reason.strip()})
     return await _row(tender_id)
 
 

@@ -10,6 +10,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
+from fuwu.i18n import N_
 from fuwu.db import atomic
 from fuwu.errors import Conflict, not_found
 from fuwu.services import audit, notifications
@@ -46,7 +47,7 @@ async def ask_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, tex
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="question",
                            object_id=question.id, action="asked", after={"tender": str(tender_id)})
         people = await member_user_ids(row["merchant_id"], *MERCHANT_WRITERS)
-        await notifications.notify(people, kind="question_asked", title="New question on {title}",
+        await notifications.notify(people, kind="question_asked", title=N_("New question on {title}"),
                                    params={"title": row["title"]}, link=f"/tenders/{tender_id}#questions",
                                    organisation=row["merchant_id"])
     return await _question(question.id, member.organisation_id)
@@ -72,7 +73,7 @@ async def answer_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, 
                            object_id=question_id, action="answered", after={"answer": answer.strip()})
         from tenders.services.lifecycle import _notify_providers
 
-        await _notify_providers(row, kind="question_answered", title="A question on {title} was answered")
+        await _notify_providers(row, kind="question_answered", title=N_("A question on {title} was answered"))
     return await _question(question_id, None)
 
 
