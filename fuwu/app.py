@@ -168,6 +168,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
         template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Fuwu API", version="1.0.0", path="/schema"),
         lifespan=[lifespan],
-        request_max_body_size=10 * 1024 * 1024,
+        # Room for the largest attachment plus its multipart envelope.
+        request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
         debug=settings.debug,
     )

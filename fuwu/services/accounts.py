@@ -655,8 +655,16 @@ async def list_providers(category: str | None, province: str | None, cursor: str
         query = query.where(Organisation.province == province)
     if category:
         # Categories are a short JSON list; a LIKE on its text works on both engines.
-        query = query.where(Organisation.categories.like(f'%"{category}"%'))
+        query = query.where(category_filter(category))
     return await paginate(query, Organisation.created_at, Organisation.id, cursor, limit)
+
+
+def category_filter(category: str):
+    """Providers listed in a category. Categories are a short JSON list; its text is
+    matched on both engines (PostgreSQL needs the cast from json)."""
+    from piccolo.columns.combination import WhereRaw
+
+    return WhereRaw("CAST(fuwu_organisation.categories AS TEXT) LIKE {}", f'%"{category}"%')
 
 
 async def provider_profile(org_id: uuid.UUID) -> dict:

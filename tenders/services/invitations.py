@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from fuwu import roles
@@ -11,7 +12,7 @@ from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
-from fuwu.tables import Membership, Organisation
+from fuwu.tables import Organisation
 from tenders import states
 from tenders.errors import TenderError
 from tenders.hooks import HOOKS
@@ -97,35 +98,31 @@ PREFERRED_TIER = {"key_account": 6, "large": 5, "medium": 4, "small": 3}
 
 
 async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> list[dict]:
-    """Providers to invite, best first: category fit, free capacity (agent seats for
-    customer service, team size otherwise), same province, and — once tiers exist —
-    a tier fitting the merchant's size. The reasons are shown to the merchant."""
+    """Providers to invite, best first: category fit, capacity (agent seats for
+    customer service, team size otherwise, against the seats asked for), same
+    province, and — once tiers exist — a tier fitting the merchant's size. Every
+    provider of the category is ranked in SQL; the reasons are shown to the merchant."""
     row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR), what="see recommendations")
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
         Organisation.id == member.organisation_id).first()
-    candidates = await Organisation.select(
-        Organisation.id, Organisation.name, Organisation.province, Organisation.city, Organisation.categories,
-    ).where((Organisation.kind == roles.PROVIDER) & Organisation.categories.like(f'%"{row["category"]}"%')).output(
-        load_json=True).limit(200)
-    if not candidates:
-        return []
-    ids = [c["id"] for c in candidates]
-    team = await Membership.select(Membership.organisation, Membership.role).where(Membership.organisation.is_in(ids))
-    agents: dict = {}
-    for m in team:
-        if row["category"].startswith("cs_"):
-            if m["role"] == roles.AGENT:
-                agents[m["organisation"]] = agents.get(m["organisation"], 0) + 1
-        else:
-            agents[m["organisation"]] = agents.get(m["organisation"], 0) + 1
-    needed = (row["requirements"] or {}).get("seats") or 1
+    needed = max(1, int((row["requirements"] or {}).get("seats") or 1))
+    role_filter = "AND m.role = 'agent'" if row["category"].startswith("cs_") else ""
+    # Take more than asked when tiers re-rank, so the tier bonus can lift a provider in.
+    fetch = limit * 5 if HOOKS.provider_tier is not None else limit
+    candidates = await Organisation.raw(
+        "SELECT * FROM (SELECT o.id, o.name, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
+        f"(SELECT COUNT(*) FROM fuwu_membership m WHERE m.organisation = o.id {role_filter}) AS capacity "
+        "FROM fuwu_organisation o WHERE o.kind = 'provider' AND CAST(o.categories AS TEXT) LIKE {}) AS c "
+        "ORDER BY (CASE WHEN c.capacity >= {} THEN 1.0 ELSE c.capacity * 1.0 / {} END) * {} "
+        "+ (CASE WHEN c.province = {} AND c.province <> '' THEN {} ELSE 0 END) DESC, c.name LIMIT {}",
+        f'%"{row["category"]}"%', needed, needed, CAPACITY_WEIGHT, merchant["province"] or "", REGION_WEIGHT, fetch,
+    )
     preferred = PREFERRED_TIER.get(merchant["size"] or "small", 3)
     ranked = []
     for c in candidates:
+        capacity = int(c["capacity"])
         reasons = ["category"]
-        score = float(CATEGORY_WEIGHT)
-        capacity = agents.get(c["id"], 0)
-        score += CAPACITY_WEIGHT * min(1.0, capacity / needed)
+        score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, capacity / needed)
         if capacity:
             reasons.append(f"capacity:{capacity}")
         if merchant["province"] and c["province"] == merchant["province"]:
@@ -136,6 +133,9 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
             if tier:
                 score += TIER_WEIGHT * max(0.0, 1 - abs(tier - preferred) / 3)
                 reasons.append(f"tier:{tier}")
-        ranked.append({**c, "provider_id": c["id"], "score": round(score, 1), "reasons": reasons})
+        provider_id = c["id"] if isinstance(c["id"], uuid.UUID) else uuid.UUID(str(c["id"]))
+        ranked.append({"provider_id": provider_id, "id": provider_id, "name": c["name"], "province": c["province"],
+                       "city": c["city"], "categories": json.loads(c["categories"] or "[]"),
+                       "score": round(score, 1), "reasons": reasons})
     ranked.sort(key=lambda r: (-r["score"], r["name"]))
     return ranked[:limit]

@@ -225,7 +225,11 @@ async def browse_open_tenders(
     if category:
         query = query.where(Tender.category == category)
     if text:
-        query = query.where(Tender.title.ilike(f"%{_escape_like(text)}%") | Tender.brief.ilike(f"%{_escape_like(text)}%"))
+        # An explicit ESCAPE: SQLite has no default escape character for LIKE.
+        pattern = f"%{_escape_like(text.lower())}%"
+        query = query.where(WhereRaw(
+            "(LOWER(tenders_tender.title) LIKE {} ESCAPE '\\' OR LOWER(tenders_tender.brief) LIKE {} ESCAPE '\\')",
+            pattern, pattern))
     if budget_at_least is not None:
         query = query.where(Tender.budget_max >= budget_at_least)
     if budget_at_most is not None:
@@ -289,6 +293,9 @@ async def update_tender(viewer: Viewer, member: Member, tender_id: uuid.UUID, da
         if row["status"] not in (states.DRAFT, states.PUBLISHED):
             raise Conflict(TenderError.BAD_TRANSITION,
                            f"A {row['status']} tender cannot be changed; only drafts and published tenders can.")
+        if row["status"] == states.PUBLISHED and not data.reason.strip():
+            raise InvalidInput(TenderError.REASON_REQUIRED,
+                               "An amendment of a published tender needs a reason that providers will read.")
         if row["status"] == states.PUBLISHED and "visibility" in changes and changes["visibility"] != row["visibility"]:
             raise Conflict(TenderError.BAD_TRANSITION, "Visibility cannot change after publication.")
         merged = {**row, **changes}
@@ -455,6 +462,8 @@ async def cancel(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: s
     """Cancels a published, closed or evaluating tender with a reason (before award).
     Before the deadline the bids are discarded unread. Bidders, invited providers and
     the merchant's team are told. Audited."""
+    if len(reason.strip()) < 3:
+        raise InvalidInput(TenderError.REASON_REQUIRED, "Give the reason for cancelling; bidders will read it.")
     async with atomic():
         row = await _locked_own_tender(member, tender_id)
         before_deadline = row["status"] == states.PUBLISHED

@@ -1,0 +1,161 @@
+"""Invitations (invite, decline, listed with status) and recommendations of providers
+to invite, ranked by category fit, free capacity and region (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuwu.db import is_postgres
+from fuwu.security import hash_password
+from tests.conftest import PASSWORD, add_member, assert_problem, new_actor, unique
+from tests.tendering import pass_bid_deadline, published_tender, tender_body, tender_url
+
+_HASH = hash_password(PASSWORD)
+
+# tenders/services/invitations.py recommend(): `Organisation.categories.like('%"<category>"%')` on a json column.
+RECOMMEND_FAILS_ON_POSTGRES = pytest.mark.xfail(
+    is_postgres(), strict=True,
+    reason="bug (PostgreSQL): recommend() filters the json column Organisation.categories with LIKE -> "
+           "'operator does not exist: json ~~ unknown' -> 500")
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Every test makes new people: one argon2 hash of the test password serves them all."""
+    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
+    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
+
+
+async def _invite(client, merchant, tid, *providers):
+    return await client.post(tender_url(merchant, tid, "/invitations"),
+                             json={"provider_ids": [str(p.org_id) for p in providers]}, headers=merchant.headers)
+
+
+async def _kinds(client, actor, tid) -> list[str]:
+    items = (await client.get("/api/v1/notifications", headers=actor.headers)).json()["items"]
+    return [n["kind"] for n in items if tid in n["link"]]
+
+
+async def _move(client, actor, province: str) -> None:
+    response = await client.patch(f"/api/v1/orgs/{actor.org_id}", json={"province": province}, headers=actor.headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_merchant_invites_and_the_provider_declines(client):
+    merchant = await new_actor("merchant")
+    evaluator = await add_member(merchant, "evaluator")
+    alpha, beta = await new_actor("provider"), await new_actor("provider")
+    tid = (await published_tender(client, merchant, visibility="invited"))["id"]
+    invited = await _invite(client, merchant, tid, alpha, beta, alpha)
+    assert invited.status_code == 201, invited.text
+    rows = invited.json()
+    assert [(r["provider_id"], r["status"]) for r in rows] == [(str(alpha.org_id), "invited"), (str(beta.org_id), "invited")]
+    assert all(r["provider_name"].startswith("Provider ") for r in rows)
+    assert await _kinds(client, alpha, tid) == ["tender_invitation"]
+    # Inviting again keeps the invitation as it is and tells nobody twice.
+    again = await _invite(client, merchant, tid, alpha)
+    assert [r["id"] for r in again.json()] == [r["id"] for r in rows]
+    assert await _kinds(client, alpha, tid) == ["tender_invitation"]
+
+    declined = await client.post(tender_url(beta, tid, "/decline"), json={"reason": "  Fully booked  "},
+                                 headers=beta.headers)
+    assert declined.status_code == 204
+    listed = (await client.get(tender_url(evaluator, tid, "/invitations"), headers=evaluator.headers)).json()
+    by_provider = {r["provider_id"]: r for r in listed}
+    assert by_provider[str(beta.org_id)]["status"] == "declined"
+    assert by_provider[str(beta.org_id)]["decline_reason"] == "Fully booked" and by_provider[str(beta.org_id)]["declined_at"]
+    assert by_provider[str(alpha.org_id)]["status"] == "invited" and by_provider[str(alpha.org_id)]["declined_at"] is None
+    assert (await client.post(tender_url(beta, tid, "/decline"), json={}, headers=beta.headers)).status_code == 204
+    events = (await client.get(tender_url(merchant, tid, "/audit"), headers=merchant.headers)).json()["items"]
+    assert [e["action"] for e in events].count("invitation_declined") == 1
+    assert [e["action"] for e in events].count("provider_invited") == 2
+    # A declined provider still reads the tender it was invited to.
+    assert (await client.get(tender_url(beta, tid), headers=beta.headers)).status_code == 200
+
+
+async def test_invitations_to_drafts_are_told_at_publication(client):
+    merchant = await new_actor("merchant")
+    provider = await new_actor("provider", categories=["video"])
+    tid = (await client.post(tender_url(merchant), json=tender_body(), headers=merchant.headers)).json()["id"]
+    assert (await _invite(client, merchant, tid, provider)).status_code == 201
+    assert await _kinds(client, provider, tid) == []
+    await client.post(tender_url(merchant, tid, "/publish"), headers=merchant.headers)
+    assert await _kinds(client, provider, tid) == ["tender_invitation"]
+    # Invited outside its categories, it can see the tender.
+    assert (await client.get(tender_url(provider, tid), headers=provider.headers)).status_code == 200
+
+
+async def test_invitations_refused_for_non_providers_closed_tenders_and_other_roles(client):
+    merchant, other_merchant = await new_actor("merchant"), await new_actor("merchant")
+    evaluator = await add_member(merchant, "evaluator")
+    provider, stranger = await new_actor("provider"), await new_actor("provider")
+    tid = (await published_tender(client, merchant))["id"]
+    assert_problem(await _invite(client, merchant, tid, other_merchant), 422, "invitation_invalid")
+    assert_problem(await _invite(client, evaluator, tid, provider), 403, "role_not_allowed")
+    assert_problem(await client.get(tender_url(provider, tid, "/invitations"), headers=provider.headers), 404)
+    assert (await client.get(tender_url(merchant, tid, "/invitations"), headers=merchant.headers)).json() == []
+    # Only the invited decline; only while the tender is open.
+    assert_problem(await client.post(tender_url(stranger, tid, "/decline"), json={}, headers=stranger.headers), 404,
+                   "invitation_not_found")
+    await _invite(client, merchant, tid, provider)
+    await pass_bid_deadline(tid)
+    assert_problem(await client.post(tender_url(provider, tid, "/decline"), json={}, headers=provider.headers), 409,
+                   "invitation_invalid")
+    assert_problem(await _invite(client, merchant, tid, stranger), 409, "invitation_invalid")
+
+
+@RECOMMEND_FAILS_ON_POSTGRES
+async def test_recommendations_rank_by_category_capacity_and_region(client):
+    region = unique("Province-")
+    merchant = await new_actor("merchant")
+    await _move(client, merchant, region)
+    tid = (await client.post(tender_url(merchant), json=tender_body(category="cs_postsales",
+                                                                    requirements={"seats": 4}),
+                             headers=merchant.headers)).json()["id"]
+    near_full = await new_actor("provider", categories=["cs_postsales"])
+    near_half = await new_actor("provider", categories=["cs_postsales", "video"])
+    far_full = await new_actor("provider", categories=["cs_postsales"])
+    far_small = await new_actor("provider", categories=["cs_postsales"])
+    wrong_category = await new_actor("provider", categories=["photography"])
+    for provider in (near_full, near_half, wrong_category):
+        await _move(client, provider, region)
+    for provider, agents in ((near_full, 5), (near_half, 2), (far_full, 4), (far_small, 1), (wrong_category, 6)):
+        for _ in range(agents):
+            await add_member(provider, "agent")
+    response = await client.get(tender_url(merchant, tid, "/recommendations"), headers=merchant.headers)
+    assert response.status_code == 200, response.text
+    ranked = response.json()
+    mine = {str(p.org_id): name for p, name in ((near_full, "near_full"), (near_half, "near_half"),
+                                                (far_full, "far_full"), (far_small, "far_small"),
+                                                (wrong_category, "wrong_category"))}
+    ours = [(mine[r["provider_id"]], r["score"], r["reasons"]) for r in ranked if r["provider_id"] in mine]
+    # 40 for the category, 25 x capacity/seats (at most 1), 15 for the same province.
+    assert ours == [("near_full", 80.0, ["category", "capacity:5", "region"]),
+                    ("near_half", 67.5, ["category", "capacity:2", "region"]),
+                    ("far_full", 65.0, ["category", "capacity:4"]),
+                    ("far_small", 46.2, ["category", "capacity:1"])] or \
+        ours == [("near_full", 80.0, ["category", "capacity:5", "region"]),
+                 ("near_half", 67.5, ["category", "capacity:2", "region"]),
+                 ("far_full", 65.0, ["category", "capacity:4"]),
+                 ("far_small", 46.3, ["category", "capacity:1"])]
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    assert len(ranked) <= 10
+    # Only the merchant's writers get them.
+    evaluator = await add_member(merchant, "evaluator")
+    assert_problem(await client.get(tender_url(evaluator, tid, "/recommendations"), headers=evaluator.headers), 403)
+    assert_problem(await client.get(tender_url(near_full, tid, "/recommendations"), headers=near_full.headers), 404)
+
+
+async def test_recommendations_find_the_best_fit_among_many_providers(client):
+    region = unique("Province-")
+    merchant = await new_actor("merchant")
+    await _move(client, merchant, region)
+    tid = (await client.post(tender_url(merchant), json=tender_body(category="consulting",
+                                                                    requirements={"topics": ["live commerce"]}),
+                             headers=merchant.headers)).json()["id"]
+    for _ in range(201):
+        await new_actor("provider", categories=["consulting"])
+    best = await new_actor("provider", categories=["consulting"])
+    await _move(client, best, region)
+    ranked = (await client.get(tender_url(merchant, tid, "/recommendations"), headers=merchant.headers)).json()
+    assert ranked and ranked[0]["provider_id"] == str(best.org_id)
