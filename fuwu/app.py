@@ -113,6 +113,27 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     return _problem(request, status, title, detail, code, headers=exc.headers)
 
 
+def handle_undecodable(request: Request, exc: Exception) -> Response:
+    # Raised while decoding a request body: not UTF-8, or nested past any sense.
+    return _problem(request, 400, "Invalid input",
+                    "The request body could not be read. Send UTF-8 JSON of reasonable depth.", "undecodable_body")
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """No text in Fuwu may hold a NUL character (PostgreSQL cannot store one): refuse
+    it at the edge, for every query string, path and JSON or form body."""
+    if "%00" in request.scope.get("query_string", b"").decode("latin-1") or "\x00" in request.url.path:
+        raise FuwuError("nul_character", "Text must not contain NUL characters.")
+    if "\x00" in request.url.path or "%00" in request.scope.get("raw_path", b"").decode("latin-1"):
+        raise FuwuError("nul_character", "Text must not contain NUL characters.")
+    if request.method in ("POST", "PUT", "PATCH"):
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/json", "application/x-www-form-urlencoded")):
+            body = await request.body()
+            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+                raise FuwuError("nul_character", "Text must not contain NUL characters.")
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _problem(request, 500, "Server error", "Something went wrong on our side. Try again later.", "server_error")
@@ -163,11 +184,14 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
         exception_handlers={
             FuwuError: handle_fuwu_error,
             HTTPException: handle_http_error,
+            UnicodeDecodeError: handle_undecodable,
+            RecursionError: handle_undecodable,
             Exception: handle_unexpected,
         },
         template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Fuwu API", version="1.0.0", path="/schema"),
         lifespan=[lifespan],
+        before_request=refuse_nul_characters,
         # Room for the largest attachment plus its multipart envelope.
         request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
         debug=settings.debug,

@@ -60,11 +60,22 @@ class AuthMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+def _has_session_cookie(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie" and SESSION_COOKIE.encode() in value:
+            return True
+    return False
+
+
 class FuwuCSRFMiddleware(CSRFMiddleware):
-    """Litestar's double-submit CSRF check, skipped for bearer-token requests."""
+    """Litestar's double-submit CSRF check, skipped where no browser credential rides
+    along: bearer-token requests, and API requests without a session cookie (those
+    are refused as unauthenticated, 401, rather than as a forged form)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and bearer_token(scope):
+        if scope["type"] == "http" and (
+            bearer_token(scope) or (scope["path"].startswith("/api/") and not _has_session_cookie(scope))
+        ):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

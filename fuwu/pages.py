@@ -96,6 +96,12 @@ def session_cookie(token: str) -> Cookie:
 
 
 def form_errors(exc: Exception) -> str:
+    """The message to show on a form. Refusals (403, 404) are not form errors: they
+    propagate, so the page answers as the API would."""
+    from fuwu.errors import Forbidden, NotFound
+
+    if isinstance(exc, (Forbidden, NotFound)):
+        raise exc
     if isinstance(exc, FuwuError):
         return i18n.gettext(exc.detail)
     if isinstance(exc, msgspec.ValidationError):
@@ -357,7 +363,7 @@ async def org_member_role(request: Request, membership_id: FromPath[uuid.UUID]) 
     try:
         await accounts.change_member_role(viewer, member, membership_id, form.get("role", ""))
     except FuwuError as exc:
-        return await _org_with_error(request, viewer, member, exc.detail)
+        return await _org_with_error(request, viewer, member, form_errors(exc))
     return Redirect("/org")
 
 
@@ -368,7 +374,7 @@ async def org_member_remove(request: Request, membership_id: FromPath[uuid.UUID]
     try:
         await accounts.remove_member(viewer, member, membership_id)
     except FuwuError as exc:
-        return await _org_with_error(request, viewer, member, exc.detail)
+        return await _org_with_error(request, viewer, member, form_errors(exc))
     return Redirect("/org" if await _still_member(viewer, member) else "/dashboard")
 
 

@@ -34,8 +34,10 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
         moment = datetime.datetime.fromisoformat(at)
         if moment.tzinfo is None:
             raise ValueError("naive")
+        # Converting to UTC overflows for moments at the ends of the calendar.
+        moment = moment.astimezone(datetime.timezone.utc)
         return moment, uuid.UUID(row_id)
-    except (ValueError, UnicodeDecodeError, TypeError):
+    except (ValueError, UnicodeDecodeError, TypeError, OverflowError):
         raise InvalidInput("invalid_cursor", "The cursor is not valid. Use the next_cursor value of the previous page.")
 
 

@@ -251,7 +251,7 @@ async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, f
     text, zip or mp4, within the size limit. The file is written before the row so
     that a stored row always has its file."""
     await _visible_for_bidding(member, tender_id)
-    name = Path(filename or "file").name[:200] or "file"
+    name = Path((filename or "file").replace("\x00", "")).name[:200] or "file"
     kind = _content_type(name, declared_type)
     if kind not in ALLOWED_TYPES:
         raise InvalidInput(BidError.ATTACHMENT, "Attach PDF, PNG, JPEG, text, Word, Excel, PowerPoint, zip or mp4 files.")
