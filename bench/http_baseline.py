@@ -174,7 +174,24 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tup
         return exc.code, dict(exc.headers), exc.read()
 
 
-def start_server(cleanup: Cleanup, name: str, app: str, env: dict, app_dir: str | None = None) -> str:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (all its threads), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def start_server(cleanup: Cleanup, name: str, app: str, env: dict, app_dir: str | None = None) -> tuple[str, int]:
     port = free_port()
     command = [
         venv_bin("uvicorn"), app, "--factory", "--host", HOST, "--port", str(port), "--workers", "1",
@@ -194,7 +211,7 @@ def start_server(cleanup: Cleanup, name: str, app: str, env: dict, app_dir: str 
             raise RuntimeError(f"{name} server exited ({proc.returncode}):\n{log.read().decode(errors='replace')}")
         try:
             if http_get(base + "/healthz", timeout=1)[0] == 200:
-                return base
+                return base, proc.pid
         except OSError:
             pass
         time.sleep(0.2)
@@ -252,6 +269,7 @@ class Result:
     errors: int  # non-2xx/3xx answers plus socket errors
     p50_ms: float | None = None
     p99_ms: float | None = None
+    cpu_ms: float | None = None  # server process CPU time per request (user + system, all threads)
 
 
 def ensure_wrk(allow_install: bool) -> str | None:
@@ -383,6 +401,7 @@ class Target:
     engine: str
     url: str
     headers: dict
+    pid: int
     runs: list[Result] = field(default_factory=list)
 
     @property
@@ -431,36 +450,46 @@ def main() -> int:
         version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
         loadgen = f"{version}, {args.threads} threads"
 
-        def measure(target: Target, duration: float) -> Result:
+        def generate(target: Target, duration: float) -> Result:
             return run_wrk(wrk, target.url, target.headers, duration, args.connections, args.threads)
     else:
         why = "chosen with --loadgen python" if args.loadgen == "python" else "wrk unavailable"
         loadgen = (f"Python raw-asyncio load generator, {args.threads} processes ({why}; it shares the 2 cores "
                    "with the servers and takes more CPU than wrk, so figures are lower)")
 
-        def measure(target: Target, duration: float) -> Result:
+        def generate(target: Target, duration: float) -> Result:
             return run_python_loadgen(target.url, target.headers, duration, args.connections, args.threads)
+
+    def measure(target: Target, duration: float) -> Result:
+        before = cpu_seconds(target.pid)
+        result = generate(target, duration)
+        after = cpu_seconds(target.pid)
+        if before is not None and after is not None and result.requests:
+            result.cpu_ms = (after - before) * 1000 / result.requests
+        return result
 
     engines = [args.only] if args.only else ["sqlite", "postgres"]
     cleanup = Cleanup()
     previous = {sig: signal.signal(sig, _raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         targets: list[Target] = []
-        bare_base = start_server(cleanup, "bare", "http_baseline:create_bare_app", base_env(), str(BENCH_DIR))
-        bare = Target("bare route", "-", bare_base + "/bare", {})
+        bare_base, bare_pid = start_server(cleanup, "bare", "http_baseline:create_bare_app", base_env(), str(BENCH_DIR))
+        bare = Target("bare route", "-", bare_base + "/bare", {}, bare_pid)
         targets.append(bare)
         for engine in engines:
             print(f"preparing {engine}: fresh database, migrate, seed ...", flush=True)
             env, token = prepare_engine(cleanup, engine, args.providers, args.notifications)
-            base = start_server(cleanup, engine, "fuwu.app:create_app", env)
-            targets.append(Target("page GET /providers", engine, base + "/providers", {}))
+            base, pid = start_server(cleanup, engine, "fuwu.app:create_app", env)
+            targets.append(Target("page GET /providers", engine, base + "/providers", {}, pid))
             targets.append(Target("api list GET /api/v1/notifications", engine,
-                                  base + "/api/v1/notifications?limit=20", {"Authorization": f"Bearer {token}"}))
+                                  base + "/api/v1/notifications?limit=20", {"Authorization": f"Bearer {token}"}, pid))
         for target in targets:
             print(f"  check {target.label} [{target.engine}]: {check_target(target)}", flush=True)
 
         print(f"load generator: {loadgen}; {args.connections} connections; {args.duration:g} s x {args.runs} "
               f"runs per target after {args.warmup:g} s warm-up; runs interleaved across targets", flush=True)
+        load_before = load_average()
+        print(f"load average before measuring: {load_before} ({os.cpu_count()} CPUs)", flush=True)
         if args.warmup > 0:
             for target in targets:
                 measure(target, args.warmup)
@@ -470,29 +499,41 @@ def main() -> int:
                 target.runs.append(result)
                 print(f"  run {round_no}/{args.runs} {target.label:<38} {target.engine:<8} {result.rps:>9.0f} req/s"
                       f"  p50 {result.p50_ms or float('nan'):.2f} ms  p99 {result.p99_ms or float('nan'):.2f} ms"
+                      f"  server CPU {result.cpu_ms or float('nan'):.3f} ms/req"
                       + (f"  ERRORS {result.errors}" if result.errors else ""), flush=True)
+        load_after = load_average()
     finally:
         cleanup.run()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else float("nan")
+
     bare_rps = bare.median
+    bare_cpu = med(r.cpu_ms for r in bare.runs)
     print()
-    print(f"{'target':<38} {'engine':<9} {'req/s (median of ' + str(args.runs) + ')':>22} {'ratio to bare':>14}"
-          f"  {'runs':<24} {'p50 ms':>7} {'p99 ms':>7}")
-    print("-" * 128)
+    print(f"{'target':<37} {'engine':<8} {'req/s (median of ' + str(args.runs) + ')':>21} {'ratio to bare':>13}"
+          f"  {'runs':<20} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'CPU ratio':>9}")
+    print("-" * 142)
     for target in targets:
         runs = "/".join(f"{r.rps:.0f}" for r in target.runs)
-        p50 = statistics.median(r.p50_ms for r in target.runs if r.p50_ms is not None)
-        p99 = statistics.median(r.p99_ms for r in target.runs if r.p99_ms is not None)
+        cpu = med(r.cpu_ms for r in target.runs)
         errors = sum(r.errors for r in target.runs)
-        print(f"{target.label:<38} {target.engine:<9} {target.median:>22.0f} {target.median / bare_rps:>14.2f}"
-              f"  {runs:<24} {p50:>7.2f} {p99:>7.2f}" + (f"  ({errors} errors!)" if errors else ""))
-    print("-" * 128)
+        print(f"{target.label:<37} {target.engine:<8} {target.median:>21.0f} {target.median / bare_rps:>13.2f}"
+              f"  {runs:<20} {med(r.p50_ms for r in target.runs):>7.2f} {med(r.p99_ms for r in target.runs):>7.2f}"
+              f" {cpu:>10.3f} {bare_cpu / cpu:>9.2f}" + (f"  ({errors} errors!)" if errors else ""))
+    print("-" * 142)
     print(f"load generator: {loadgen}; {args.connections} connections; uvicorn 1 worker per server")
-    for target in targets:
-        if target.engine == "postgres" and target.label.startswith("api list"):
-            print(f"api list / bare on PostgreSQL: {target.median / bare_rps:.2f} (target >= {TARGET_RATIO:.2f})")
+    print(f"load average before/after: {load_before} / {load_after} on {os.cpu_count()} CPUs. 'CPU ms/req' is the "
+          "server process's CPU time per request; 'CPU ratio' (bare CPU / target CPU) is the ratio a dedicated core "
+          "would give, and is less disturbed by other load on the machine than req/s.")
+    pg_list = next((t for t in targets if t.engine == "postgres" and t.label.startswith("api list")), None)
+    if pg_list is None:
+        print("api list / bare on PostgreSQL: not measured (--only sqlite)")
+    else:
+        print(f"api list / bare on PostgreSQL: {pg_list.median / bare_rps:.2f} (target >= {TARGET_RATIO:.2f})")
     return 0
 
 

@@ -81,8 +81,9 @@ class FuwuCSRFMiddleware(CSRFMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Guard: a signed-in person (401 otherwise)."""
+async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard: a signed-in person (401 otherwise). Async so that Litestar does not run
+    it in a thread on every request."""
     if connection.scope.get("user") is None:
         if connection.scope.get("fuwu_bearer"):
             raise NotAuthenticated("invalid_token", "The API token is invalid or revoked. Create a new one.")
@@ -91,7 +92,7 @@ def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """Guard: a platform admin. Others get 404 so that admin pages are not advertised."""
-    requires_user(connection, handler)
+    await requires_user(connection, handler)
     if not await accounts.is_platform_admin(connection.scope["user"].user_id):
         from fuwu.errors import not_found
 
@@ -101,7 +102,7 @@ async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) 
 async def provide_viewer(request: Any) -> Viewer:
     viewer = request.scope.get("user")
     if viewer is None:
-        requires_user(request, None)  # raises
+        await requires_user(request, None)  # raises
     return viewer
 
 

@@ -347,10 +347,13 @@ async def confirm_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, slo
     async with atomic():
         tender = await lifecycle.get_tender(member, tender_id)
         slot = await PresentationSlot.select(PresentationSlot.id, PresentationSlot.bid.provider.as_alias("provider"),
-                                             PresentationSlot.bid.tender.as_alias("tender")).where(
+                                             PresentationSlot.bid.tender.as_alias("tender"),
+                                             PresentationSlot.round.status.as_alias("round_status")).where(
             PresentationSlot.id == slot_id).first()
         if slot is None or slot["provider"] != member.organisation_id or slot["tender"] != tender_id:
             raise not_found("Slot")
+        if tender["status"] != tender_states.EVALUATING or slot["round_status"] != states.ROUND_OPEN:
+            raise Conflict(BidError.SLOT, "This presentation round is over; the slot can no longer be confirmed.")
         await PresentationSlot.update({PresentationSlot.confirmed_at: now()}).where(PresentationSlot.id == slot_id)
         await audit.record(actor=viewer.user_id, organisation=tender["merchant_id"], object_type="tender",
                            object_id=tender_id, action="presentation_confirmed", after={"slot": str(slot_id)})
@@ -393,7 +396,9 @@ async def comparison(member: Member, tender_id: uuid.UUID) -> dict:
                 by_bid[entry["bid_id"]]["rounds"][evaluation_round["number"]] = entry
     round_ids = [r["id"] for r in all_rounds]
     if round_ids:
-        for slot in await PresentationSlot.select(PresentationSlot.bid, PresentationSlot.starts_at,
+        for slot in await PresentationSlot.select(PresentationSlot.id, PresentationSlot.bid,
+                                                  PresentationSlot.round.number.as_alias("round"),
+                                                  PresentationSlot.starts_at, PresentationSlot.ends_at,
                                                   PresentationSlot.place, PresentationSlot.confirmed_at).where(
                 PresentationSlot.round.is_in(round_ids)):
             if slot["bid"] in by_bid:

@@ -286,15 +286,15 @@ async def attachment_for_download(member: Member, tender_id: uuid.UUID, attachme
     are unsealed."""
     from bids.services.evaluation import require_unsealed
 
+    if member.kind != roles.PROVIDER:
+        # The seal first: before the deadline no file id, real or not, answers differently.
+        await require_unsealed(member, tender_id)
     row = await BidAttachment.select(BidAttachment.filename, BidAttachment.content_type, BidAttachment.stored_name,
                                      BidAttachment.bid.provider.as_alias("provider_id"),
                                      BidAttachment.bid.tender.as_alias("tender_id")).where(
         (BidAttachment.id == attachment_id) & BidAttachment.removed_at.is_null()).first()
     if row is None or row["tender_id"] != tender_id:
         raise not_found("File")
-    if member.kind == roles.PROVIDER:
-        if row["provider_id"] != member.organisation_id:
-            raise not_found("File")
-    else:
-        await require_unsealed(member, tender_id)
+    if member.kind == roles.PROVIDER and row["provider_id"] != member.organisation_id:
+        raise not_found("File")
     return attachment_dir() / row["stored_name"], row

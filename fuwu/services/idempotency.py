@@ -36,6 +36,8 @@ async def _existing(scope_key: str) -> dict | None:
 
 
 def _replay(record: dict, request_fingerprint: str, response_type: type[T]) -> T:
+    if record["status_code"] == 0:  # cannot be seen committed; kept as a guard
+        raise Conflict("idempotency_key_in_use", "A request with this Idempotency-Key is still running; retry shortly.")
     if record["request_fingerprint"] != request_fingerprint:
         raise Conflict(
             "idempotency_key_reused",
@@ -67,15 +69,18 @@ async def run_once(
             record = await _existing(scope_key)
             if record is not None:
                 return _replay(record, request_fingerprint, response_type), True
-            result = await create()
+            # Claim the key before creating: a concurrent request with the same key
+            # waits here on the unique index until this transaction ends, then
+            # replays its answer (or, if this one rolled back, runs afresh).
             await IdempotencyRecord.insert(
-                IdempotencyRecord(
-                    scope_key=scope_key,
-                    request_fingerprint=request_fingerprint,
-                    status_code=201,
-                    response_body=msgspec.json.encode(result).decode(),
-                )
+                IdempotencyRecord(scope_key=scope_key, request_fingerprint=request_fingerprint, status_code=0,
+                                  response_body="")
             )
+            result = await create()
+            await IdempotencyRecord.update(
+                {IdempotencyRecord.status_code: 201,
+                 IdempotencyRecord.response_body: msgspec.json.encode(result).decode()}
+            ).where(IdempotencyRecord.scope_key == scope_key)
     except Exception as exc:
         if not is_unique_violation(exc):
             raise

@@ -17,7 +17,7 @@ from piccolo.columns.combination import WhereRaw
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
 from fuwu.i18n import N_
-from fuwu.db import atomic
+from fuwu.db import after_transaction, atomic, in_transaction
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
@@ -142,8 +142,13 @@ async def _row(tender_id: uuid.UUID) -> dict | None:
 async def ensure_current(row: dict) -> dict:
     """Closes bidding if the deadline has passed and the job has not done it yet."""
     if row["status"] == states.PUBLISHED and row["bid_deadline"] is not None and row["bid_deadline"] <= now():
-        await close_bidding(row["id"])
-        row = await _row(row["id"])
+        tender_id = row["id"]
+        await close_bidding(tender_id)
+        if in_transaction():
+            # The caller's transaction may roll back (a late bid's 409): close again
+            # after it, in a transaction of its own; a no-op if this one commits.
+            after_transaction(lambda: close_bidding(tender_id))
+        row = await _row(tender_id)
     return row
 
 

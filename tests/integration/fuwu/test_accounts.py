@@ -218,3 +218,37 @@ async def test_openapi_schema_lists_the_api(client):
     schema = (await client.get("/schema/openapi.json")).json()
     assert schema["openapi"].startswith("3.1")
     assert "/api/v1/orgs/{org_id}/members" in schema["paths"]
+
+
+async def test_hand_written_notification_query_matches_the_query_builder():
+    from fuwu.services import notifications
+
+    actor = await new_actor()
+    for number in range(9):
+        await notifications.notify([actor.user_id], kind="test", title="Note {n}", params={"n": number})
+    first = await notifications.list_for_user(actor.user_id, None, 4)
+    await notifications.mark_read(actor.user_id, first.items[1]["id"])
+    for unread in (False, True):
+        cursor_fast = cursor_ref = None
+        while True:
+            fast = await notifications.list_for_user(actor.user_id, cursor_fast, 4, unread_only=unread)
+            ref = await notifications._list_for_user_builder(actor.user_id, cursor_ref, 4, unread_only=unread)
+            assert [(i["id"], i["title"], i["params"], i["read_at"] is None) for i in fast.items] == \
+                   [(i["id"], i["title"], i["params"], i["read_at"] is None) for i in ref.items]
+            assert fast.next_cursor == ref.next_cursor
+            if not fast.next_cursor:
+                break
+            cursor_fast, cursor_ref = fast.next_cursor, ref.next_cursor
+
+
+async def test_a_new_notification_shows_at_once_despite_the_first_page_cache(client):
+    from fuwu.services import notifications
+
+    actor = await new_actor()
+    assert (await client.get("/api/v1/notifications", headers=actor.headers)).json()["items"] == []
+    await notifications.notify([actor.user_id], kind="test", title="Fresh")
+    items = (await client.get("/api/v1/notifications", headers=actor.headers)).json()["items"]
+    assert [i["title"] for i in items] == ["Fresh"]
+    await client.post(f"/api/v1/notifications/{items[0]['id']}/read", headers=actor.headers)
+    assert (await client.get("/api/v1/notifications?unread=true", headers=actor.headers)).json()["items"] == []
+    assert (await client.get("/api/v1/notifications", headers=actor.headers)).json()["items"][0]["read_at"]
