@@ -1,11 +1,682 @@
-"""Server-rendered bid and evaluation pages."""
+"""Server-rendered bid and evaluation pages: the bids panel on the tender page (the
+provider's sealed bid, the merchant's way into the evaluation), the evaluation page
+and the side-by-side comparison.
+
+The rules live in bids.services; these handlers turn forms into service calls and
+service answers into pages. A service error is shown on a page: a form's own errors
+on the page that holds the form (the input kept), a 409 on the tender page by a
+fixed message code, a 404 as the 404 page.
+"""
 
 from __future__ import annotations
 
+import datetime
+import typing
+import uuid
+from decimal import Decimal, InvalidOperation
+from itertools import zip_longest
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-async def tender_panel(request, viewer, member, tender):
-    """The bids panel on the tender page."""
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import File, Redirect, Template
+
+from fuwu import i18n, roles
+from fuwu.clock import now
+from fuwu.errors import Conflict, FuwuError, InvalidInput, NotFound, not_found
+from fuwu.i18n import N_
+from fuwu.money import CURRENCIES
+from fuwu.pages import form_errors, page_viewer, render, require_member
+from fuwu.services.accounts import Member, Viewer
+from fuwu.settings import get_settings
+from bids import states
+from bids.errors import BidError
+from bids.schemas import AwardRequest, BidSubmit, FindingCreate, ScoreSubmit, ShortlistRequest, SlotCreate
+from bids.services import award, evaluation, submission
+from tenders import states as tender_states
+from tenders.schemas import CancelRequest, SLATarget
+from tenders.services import lifecycle
+
+PANEL_TEMPLATE = "bids/_panel.html"
+
+# Choices of the SLA commitment rows, taken from the schema that validates them.
+SLA_CHOICES = {f.name: typing.get_args(f.type) for f in msgspec.structs.fields(SLATarget)
+               if f.name in ("metric", "statistic", "comparator", "window")}
+
+# Conflicts shown on the tender page after a redirect: only these codes, each with a
+# fixed message, ever reach the page through the address.
+BID_ERROR_MESSAGES = {
+    BidError.DEADLINE_PASSED.value: N_("Bidding closed at the bid deadline; bids are no longer accepted."),
+    BidError.NOT_OPEN.value: N_("This tender does not take bids now."),
+    BidError.ALREADY_BID.value: N_("You already have a live bid on this tender: revise it instead."),
+    BidError.NO_BID.value: N_("You have no live bid on this tender. Submit one first."),
+}
+BID_NOTICES = {
+    "submitted": N_("Your bid was submitted. It stays sealed until the bid deadline."),
+    "revised": N_("Your bid was revised."),
+    "confirmed": N_("Your bid is confirmed."),
+    "withdrawn": N_("Your bid was withdrawn. You may bid again before the deadline."),
+    "uploaded": N_("The file was added to your bid."),
+    "slot_confirmed": N_("You confirmed the presentation slot."),
+}
+
+
+# --- small conversions ---------------------------------------------------------------
+
+
+def _zone(viewer: Viewer) -> ZoneInfo:
+    for name in (viewer.timezone, get_settings().default_timezone, "UTC"):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def _places(currency: str) -> int:
+    return CURRENCIES.get(currency, ("", 2))[1]
+
+
+def minor_units(text: str, currency: str) -> int:
+    """'40,000.50' yuan -> 4000050 fen, exactly (Decimal, no float); refuses more
+    decimals than the currency has."""
+    cleaned = (text or "").strip().replace(",", "").replace("¥", "").replace(" ", "")
+    problem = InvalidInput(BidError.PRICING, N_("Enter the price as a number, with at most two decimals, e.g. 45000.00."))
+    if not cleaned or len(cleaned) > 24:
+        raise problem
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise problem from None
+    if not amount.is_finite() or amount <= 0 or amount > Decimal(10) ** 11:
+        raise problem
+    scaled = amount.scaleb(_places(currency))
+    if scaled != scaled.to_integral_value():
+        raise problem
+    return int(scaled)
+
+
+def major_units(amount: int | None, currency: str) -> str:
+    """4000050 fen -> '40000.50' for a form field."""
+    if amount is None:
+        return ""
+    places = _places(currency)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"
+
+
+def _local_date(text: str, zone: ZoneInfo) -> datetime.datetime:
+    """A date from a date field: valid through that whole day in the viewer's zone."""
+    try:
+        day = datetime.date.fromisoformat((text or "").strip())
+    except ValueError:
+        raise InvalidInput(BidError.VALIDITY, N_("Enter the date the bid stays valid until.")) from None
+    return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=zone)
+
+
+def _local_moment(text: str, zone: ZoneInfo) -> datetime.datetime:
+    """A datetime-local field (no zone) read in the viewer's zone."""
+    try:
+        moment = datetime.datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        raise InvalidInput(BidError.SLOT, N_("Enter a date and a time.")) from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _float(text: str, message: str) -> float | None:
+    text = (text or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(BidError.ROUND, message) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidInput(BidError.ROUND, message)
+    return value
+
+
+def _uuid(text: str | None, what: str = "Bid") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(text or ""))
+    except ValueError:
+        raise not_found(what) from None
+
+
+def label(kind: str, value: Any) -> str:
+    """The translated label of a stored value (a status, a pricing model, a metric);
+    an unknown value is shown as it is."""
+    text = _MARKED.get(kind, {}).get(value)
+    return i18n.gettext(text) if text else str(value if value is not None else "")
+
+
+def _is_open_for_bids(tender: dict) -> bool:
+    deadline = tender.get("bid_deadline")
+    return tender["status"] == tender_states.PUBLISHED and deadline is not None and now() < deadline
+
+
+def _see_other(path: str) -> Redirect:
+    return Redirect(path, status_code=303)
+
+
+# --- the bid form --------------------------------------------------------------------
+
+
+def _blank_sla_row() -> dict:
+    return {"metric": "", "statistic": "mean", "comparator": "<=", "target": "", "window": "month"}
+
+
+def _default_form(tender: dict, zone: ZoneInfo) -> dict:
+    """A new bid starts from the tender's own SLA targets, to match or beat."""
+    until = (tender.get("evaluation_end") or tender.get("bid_deadline") or now()) + datetime.timedelta(days=30)
+    rows = [{"metric": t.get("metric", ""), "statistic": t.get("statistic", "mean"),
+             "comparator": t.get("comparator", "<="), "target": _number(t.get("target")),
+             "window": t.get("window", "month")} for t in tender.get("sla_targets") or []]
+    return {"price": "", "pricing_model": (tender.get("pricing_models") or [""])[0], "price_unit": "",
+            "proposal": "", "sla": rows + [_blank_sla_row()], "seats": "", "agents": "", "lead": "",
+            "valid_until": until.astimezone(zone).date().isoformat()}
+
+
+def _number(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _form_from_bid(bid: dict, zone: ZoneInfo) -> dict:
+    team = bid.get("team") or {}
+    rows = [{"metric": r.get("metric", ""), "statistic": r.get("statistic", "mean"),
+             "comparator": r.get("comparator", "<="), "target": _number(r.get("target")),
+             "window": r.get("window", "month")} for r in bid.get("sla_commitment") or []]
+    return {"price": major_units(bid["price_amount"], bid["currency"]), "pricing_model": bid["pricing_model"],
+            "price_unit": bid.get("price_unit", ""), "proposal": bid.get("proposal", ""),
+            "sla": rows + [_blank_sla_row()], "seats": _number(team.get("seats", "")),
+            "agents": "\n".join(team.get("agents") or []), "lead": team.get("lead", ""),
+            "valid_until": bid["valid_until"].astimezone(zone).date().isoformat()}
+
+
+def _sla_rows(form) -> list[dict]:
+    columns = [form.getall(f"sla_{name}", []) for name in ("metric", "statistic", "comparator", "target", "window")]
+    rows = []
+    for metric, statistic, comparator, target, window in zip_longest(*columns, fillvalue=""):
+        rows.append({"metric": str(metric)[:60], "statistic": str(statistic)[:20], "comparator": str(comparator)[:4],
+                     "target": str(target)[:30], "window": str(window)[:20]})
+    return rows[:40]
+
+
+def _posted_form(form) -> dict:
+    """What the provider typed, to show again beside an error."""
+    rows = [r for r in _sla_rows(form) if r["metric"] or r["target"]]
+    return {"price": form.get("price", "")[:30], "pricing_model": form.get("pricing_model", "")[:30],
+            "price_unit": form.get("price_unit", "")[:40], "proposal": form.get("proposal", "")[:50_000],
+            "sla": rows + [_blank_sla_row()], "seats": form.get("seats", "")[:10],
+            "agents": form.get("agents", "")[:20_000], "lead": form.get("lead", "")[:100],
+            "valid_until": form.get("valid_until", "")[:10]}
+
+
+def bid_from_form(form, tender: dict, zone: ZoneInfo) -> BidSubmit:
+    currency = tender["currency"]
+    sla = []
+    for row in _sla_rows(form):
+        if not row["metric"] and not row["target"]:
+            continue
+        target = _float(row["target"], N_("Enter each SLA target as a number."))
+        if not row["metric"] or target is None:
+            raise InvalidInput(BidError.PRICING, N_("Each SLA commitment row needs a metric and a target."))
+        sla.append({"metric": row["metric"], "statistic": row["statistic"], "comparator": row["comparator"],
+                    "target": target, "window": row["window"] or "month"})
+    seats_text = form.get("seats", "").strip()
+    try:
+        seats = int(seats_text) if seats_text else 0
+    except ValueError:
+        raise InvalidInput(BidError.PRICING, N_("Enter the number of seats as a whole number.")) from None
+    agents = [line.strip() for line in form.get("agents", "").splitlines() if line.strip()]
+    values = {
+        "price_amount": minor_units(form.get("price", ""), currency),
+        "pricing_model": form.get("pricing_model", ""),
+        "price_unit": form.get("price_unit", "").strip(),
+        "currency": currency,
+        "proposal": form.get("proposal", "").replace("\r\n", "\n"),
+        "sla_commitment": sla,
+        "team": {"seats": seats, "agents": agents, "lead": form.get("lead", "").strip()},
+        "valid_until": _local_date(form.get("valid_until", ""), zone),
+    }
+    return msgspec.convert(values, BidSubmit)
+
+
+# --- the panel on the tender page ----------------------------------------------------
+
+
+async def tender_panel(request: Request, viewer: Viewer, member: Member | None, tender: dict,
+                       *, error: str | None = None, form: dict | None = None) -> dict | None:
+    """The bids panel on the tender page: the provider's own bid (form, terms,
+    history, slots), or for the merchant the sealed notice before the deadline and the
+    way into the evaluation after it. None when nothing applies."""
+    if member is None:
+        return None
+    if member.kind == roles.PROVIDER and member.role in submission.PROVIDER_BIDDERS:
+        return await _provider_panel(request, viewer, member, tender, error, form)
+    if member.kind == roles.MERCHANT and tender.get("merchant_id") == member.organisation_id:
+        return _merchant_panel(member, tender)
     return None
 
 
-ROUTES: list = []
+def _message_from_address(request: Request, name: str, messages: dict[str, str]) -> str | None:
+    code = request.query_params.get(name)
+    return i18n.gettext(messages[code]) if code in messages else None
+
+
+async def _provider_panel(request: Request, viewer: Viewer, member: Member, tender: dict, error: str | None,
+                          form: dict | None) -> dict:
+    zone = _zone(viewer)
+    tender_id = tender["id"]
+    bid = await submission.my_bid(member, tender_id)
+    live = bid is not None and bid["status"] in states.LIVE
+    history = await submission.my_bid_history(member, tender_id) if bid is not None else []
+    open_for_bids = _is_open_for_bids(tender)
+    slots = []
+    if not open_for_bids and live and tender["status"] in tender_states.UNSEALED:
+        slots = await evaluation.my_slots(member, tender_id)
+    if form is None:
+        form = _form_from_bid(bid, zone) if live else _default_form(tender, zone)
+    return {
+        "template": PANEL_TEMPLATE, "kind": "provider", "tender": tender, "bid": bid, "live": live,
+        "open": open_for_bids, "history": history, "slots": slots, "form": form, "zone": zone.key,
+        "error": error or _message_from_address(request, "bid_error", BID_ERROR_MESSAGES),
+        "notice": _message_from_address(request, "bid_notice", BID_NOTICES),
+        "pricing_models": tender.get("pricing_models") or [], "sla_choices": SLA_CHOICES,
+        "currency": tender["currency"], "min_valid": _min_valid_date(tender, zone), "label": label, "num": _number,
+    }
+
+
+def _min_valid_date(tender: dict, zone: ZoneInfo) -> str:
+    end = tender.get("evaluation_end") or tender.get("bid_deadline")
+    return (end.astimezone(zone).date() + datetime.timedelta(days=1)).isoformat() if end else ""
+
+
+def _merchant_panel(member: Member, tender: dict) -> dict | None:
+    status = tender["status"]
+    if status == tender_states.PUBLISHED:
+        # Nothing that depends on the bids: not even whether there are any.
+        return {"template": PANEL_TEMPLATE, "kind": "merchant", "sealed": True, "tender": tender, "label": label,
+                "num": _number}
+    if status not in tender_states.UNSEALED or member.role not in evaluation.EVALUATORS:
+        return None
+    return {"template": PANEL_TEMPLATE, "kind": "merchant", "sealed": False, "tender": tender, "label": label,
+            "num": _number, "can_start": status == tender_states.BIDDING_CLOSED and member.role in evaluation.RUNNERS}
+
+
+# --- provider actions ----------------------------------------------------------------
+
+
+async def _bid_page(request: Request, viewer: Viewer, member: Member, tender_id: uuid.UUID, *,
+                    error: str | None = None, status_code: int = 200, form: dict | None = None) -> Template:
+    """The bids panel as a page of its own: where a form comes back with its error."""
+    tender = await lifecycle.get_tender(member, tender_id)
+    panel = await tender_panel(request, viewer, member, tender, error=error, form=form)
+    return await render(request, "bids/bid_page.html", status_code=status_code, tender=tender, panel=panel,
+                        error=None if panel else error)
+
+
+@get("/tenders/{tender_id:uuid}/bid", include_in_schema=False)
+async def bid_page(request: Request, tender_id: FromPath[uuid.UUID]) -> Template:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    return await _bid_page(request, viewer, member, tender_id)
+
+
+async def _provider_action(request: Request, tender_id: uuid.UUID, action, notice: str,
+                           keeps_form: bool = False) -> Template | Redirect:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    form = await request.form()
+    try:
+        await action(viewer, member, form)
+    except (FuwuError, msgspec.ValidationError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        if isinstance(exc, Conflict) and exc.code in BID_ERROR_MESSAGES:
+            return _see_other(f"/tenders/{tender_id}?bid_error={exc.code}#bid")
+        status = exc.status_code if isinstance(exc, FuwuError) else 422
+        return await _bid_page(request, viewer, member, tender_id, error=form_errors(exc), status_code=status,
+                               form=_posted_form(form) if keeps_form else None)
+    return _see_other(f"/tenders/{tender_id}?bid_notice={notice}#bid")
+
+
+@post("/tenders/{tender_id:uuid}/bid", include_in_schema=False)
+async def bid_submit(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        tender = await lifecycle.get_tender(member, tender_id)
+        await submission.submit_bid(viewer, member, tender_id, bid_from_form(form, tender, _zone(viewer)))
+
+    return await _provider_action(request, tender_id, action, "submitted", keeps_form=True)
+
+
+@post("/tenders/{tender_id:uuid}/bid/revise", include_in_schema=False)
+async def bid_revise(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        tender = await lifecycle.get_tender(member, tender_id)
+        await submission.revise_bid(viewer, member, tender_id, bid_from_form(form, tender, _zone(viewer)))
+
+    return await _provider_action(request, tender_id, action, "revised", keeps_form=True)
+
+
+@post("/tenders/{tender_id:uuid}/bid/confirm", include_in_schema=False)
+async def bid_confirm(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        await submission.confirm_bid(viewer, member, tender_id)
+
+    return await _provider_action(request, tender_id, action, "confirmed")
+
+
+@post("/tenders/{tender_id:uuid}/bid/withdraw", include_in_schema=False)
+async def bid_withdraw(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        await submission.withdraw_bid(viewer, member, tender_id)
+
+    return await _provider_action(request, tender_id, action, "withdrawn")
+
+
+@post("/tenders/{tender_id:uuid}/bid/attachments", include_in_schema=False)
+async def bid_attach(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        files = [f for f in form.getall("file", []) if isinstance(f, UploadFile)]
+        if not files:
+            raise InvalidInput(BidError.ATTACHMENT, N_("Choose a file to upload."))
+        for upload in files:
+            content = await upload.read()
+            await submission.add_attachment(viewer, member, tender_id, upload.filename, upload.content_type, content)
+
+    return await _provider_action(request, tender_id, action, "uploaded")
+
+
+@get("/tenders/{tender_id:uuid}/attachments/{attachment_id:uuid}", include_in_schema=False)
+async def attachment_download(request: Request, tender_id: FromPath[uuid.UUID],
+                              attachment_id: FromPath[uuid.UUID]) -> File:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    path, row = await submission.attachment_for_download(member, tender_id, attachment_id)
+    return File(path=path, filename=row["filename"], media_type=row["content_type"], content_disposition_type="attachment",
+                headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+@post("/tenders/{tender_id:uuid}/slots/{slot_id:uuid}/confirm", include_in_schema=False)
+async def slot_confirm(request: Request, tender_id: FromPath[uuid.UUID],
+                       slot_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        await evaluation.confirm_slot(viewer, member, tender_id, slot_id)
+
+    return await _provider_action(request, tender_id, action, "slot_confirmed")
+
+
+# --- the merchant's evaluation -------------------------------------------------------
+
+
+def _ordered_bid_ids(data: dict) -> list[uuid.UUID]:
+    """Bids in the order of the latest closed round's ranking, then as submitted."""
+    ranks: dict = {}
+    for evaluation_round in data["rounds"]:
+        if evaluation_round["status"] == states.ROUND_CLOSED:
+            ranks = {e["bid_id"]: e["rank"] for e in evaluation_round["entries"]}
+    ids = [item["bid"]["id"] for item in data["bids"]]
+    return sorted(ids, key=lambda b: (ranks.get(b) is None, ranks.get(b) or 0, ids.index(b)))
+
+
+def _decorate_rounds(data: dict, tender: dict) -> list[dict]:
+    """Rounds for the templates: entries in a stable order, criteria numbered, the top
+    total marked, and whether the round is the tender's last."""
+    order = {bid_id: index for index, bid_id in enumerate(_ordered_bid_ids(data))}
+    last = len(tender.get("rounds") or [])
+    result = []
+    for evaluation_round in data["rounds"]:
+        entries = sorted(evaluation_round["entries"],
+                         key=lambda e: (e["rank"] is None, e["rank"] or 0, order.get(e["bid_id"], 0)))
+        scores = [e["score"] for e in entries if e["score"] is not None]
+        result.append({
+            **evaluation_round,
+            "entries": entries,
+            "criteria_numbered": list(enumerate(evaluation_round["criteria"])),
+            "scored_criteria": sum(1 for c in evaluation_round["criteria"] if not c.get("price")),
+            "top_score": max(scores) if scores else None,
+            "is_last": evaluation_round["number"] >= last,
+            "is_open": evaluation_round["status"] == states.ROUND_OPEN,
+        })
+    return result
+
+
+async def _evaluation_context(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
+    data = await evaluation.comparison(member, tender_id)
+    tender = data["tender"]
+    rounds = _decorate_rounds(data, tender)
+    by_bid = {item["bid"]["id"]: item for item in data["bids"]}
+    mine = {f"{r}:{b}:{c}": _number(v) for (r, b, c), v in (await evaluation.my_scores(viewer, tender_id)).items()}
+    awarded = None
+    if tender["status"] in (tender_states.AWARDED, tender_states.CONTRACTED):
+        try:
+            awarded = await award.read_award(tender_id)
+        except NotFound:
+            awarded = None
+    latest = rounds[-1] if rounds else None
+    evaluating = tender["status"] == tender_states.EVALUATING
+    can_run = member.role in evaluation.RUNNERS
+    return {
+        "tender": tender, "rounds": rounds, "by_bid": by_bid, "mine": mine, "award": awarded,
+        "bid_count": len(data["bids"]), "zone": _zone(viewer).key,
+        "can_run": can_run, "can_score": member.role in evaluation.EVALUATORS, "evaluating": evaluating,
+        "can_start": can_run and tender["status"] == tender_states.BIDDING_CLOSED,
+        "can_award": can_run and evaluating and latest is not None and latest["is_last"]
+                     and latest["status"] == states.ROUND_CLOSED,
+        "can_end": can_run and tender["status"] in (tender_states.BIDDING_CLOSED, tender_states.EVALUATING),
+        "total_rounds": len(tender.get("rounds") or []),
+    }
+
+
+async def _evaluation_page(request: Request, viewer: Viewer, member: Member, tender_id: uuid.UUID, *,
+                           error: str | None = None, status_code: int = 200, form: dict | None = None) -> Template:
+    try:
+        context = await _evaluation_context(viewer, member, tender_id)
+    except Conflict as exc:
+        if exc.code != BidError.SEALED:
+            raise
+        tender = await lifecycle.get_tender(member, tender_id)
+        return await render(request, "bids/evaluation.html", status_code=409, tender=tender, sealed=True,
+                            error=form_errors(exc), label=label, num=_number)
+    return await render(request, "bids/evaluation.html", status_code=status_code, sealed=False, error=error,
+                        form=form or {}, label=label, num=_number, **context)
+
+
+@get("/tenders/{tender_id:uuid}/evaluation", include_in_schema=False)
+async def evaluation_page(request: Request, tender_id: FromPath[uuid.UUID]) -> Template:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    return await _evaluation_page(request, viewer, member, tender_id)
+
+
+async def _merchant_action(request: Request, tender_id: uuid.UUID, action, anchor: str = "") -> Template | Redirect:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    form = await request.form()
+    try:
+        await action(viewer, member, form)
+    except (FuwuError, msgspec.ValidationError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status = exc.status_code if isinstance(exc, FuwuError) else 422
+        kept = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf_token"}
+        return await _evaluation_page(request, viewer, member, tender_id, error=form_errors(exc), status_code=status,
+                                      form=kept)
+    return _see_other(f"/tenders/{tender_id}/evaluation{anchor}")
+
+
+@post("/tenders/{tender_id:uuid}/evaluation/start", include_in_schema=False)
+async def evaluation_start(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        await evaluation.start_evaluation(viewer, member, tender_id)
+
+    return await _merchant_action(request, tender_id, action, "#round-1")
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/scores", include_in_schema=False)
+async def round_scores(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        scores = []
+        for key in form.keys():
+            if key.startswith("score_") and key[6:].isdigit():
+                value = _float(form.get(key, ""), N_("Enter each score as a number from 0 to 10."))
+                if value is not None:
+                    scores.append({"criterion": int(key[6:]), "value": value,
+                                   "comment": form.get(f"comment_{key[6:]}", "").strip()})
+        if not scores:
+            raise InvalidInput(BidError.ROUND, N_("Enter at least one score from 0 to 10."))
+        data = msgspec.convert({"bid_id": str(_uuid(form.get("bid_id"))), "scores": scores}, ScoreSubmit)
+        await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id, data.scores)
+
+    return await _merchant_action(request, tender_id, action, f"#round-{number}")
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/close", include_in_schema=False)
+async def round_close(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        await evaluation.close_round(viewer, member, tender_id, number)
+
+    return await _merchant_action(request, tender_id, action, f"#round-{number}")
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/shortlist", include_in_schema=False)
+async def round_shortlist(request: Request, tender_id: FromPath[uuid.UUID],
+                          number: FromPath[int]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        top = form.get("top", "").strip()
+        if form.get("mode") == "top":
+            if not top.isdigit():
+                raise InvalidInput(BidError.SHORTLIST, N_("Enter how many of the top bids to keep."))
+            data = msgspec.convert({"top": int(top)}, ShortlistRequest)
+        else:
+            data = msgspec.convert({"bid_ids": [str(_uuid(b)) for b in form.getall("bid_ids", [])]},
+                                   ShortlistRequest)
+        await evaluation.shortlist(viewer, member, tender_id, number, data.top, data.bid_ids)
+
+    return await _merchant_action(request, tender_id, action, f"#round-{number + 1}")
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/slots", include_in_schema=False)
+async def round_slot(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        zone = _zone(viewer)
+        data = SlotCreate(bid_id=_uuid(form.get("bid_id")), starts_at=_local_moment(form.get("starts_at", ""), zone),
+                          ends_at=_local_moment(form.get("ends_at", ""), zone), place=form.get("place", "")[:300])
+        await evaluation.schedule_slot(viewer, member, tender_id, number, data.bid_id, data.starts_at, data.ends_at,
+                                       data.place)
+
+    return await _merchant_action(request, tender_id, action, f"#round-{number}")
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/findings", include_in_schema=False)
+async def round_finding(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        zone = _zone(viewer)
+        data = msgspec.convert({"bid_id": str(_uuid(form.get("bid_id"))),
+                                "visited_at": _local_moment(form.get("visited_at", ""), zone).isoformat(),
+                                "finding": form.get("finding", "").strip()}, FindingCreate)
+        await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at, data.finding)
+
+    return await _merchant_action(request, tender_id, action, f"#round-{number}")
+
+
+@post("/tenders/{tender_id:uuid}/award", include_in_schema=False)
+async def award_submit(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        if not form.get("bid_id"):
+            raise InvalidInput(BidError.AWARD_REASON, N_("Choose the bid to award."))
+        data = msgspec.convert({"bid_id": str(_uuid(form.get("bid_id"))), "reason": form.get("reason", "")[:4000]},
+                               AwardRequest)
+        await award.award_bid(viewer, member, tender_id, data.bid_id, data.reason)
+
+    return await _merchant_action(request, tender_id, action, "#award")
+
+
+@post("/tenders/{tender_id:uuid}/unsuccessful", include_in_schema=False)
+async def unsuccessful_submit(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    async def action(viewer: Viewer, member: Member, form) -> None:
+        data = msgspec.convert({"reason": form.get("reason", "").strip()[:2000]}, CancelRequest)
+        await award.declare_unsuccessful(viewer, member, tender_id, data.reason)
+
+    return await _merchant_action(request, tender_id, action, "#award")
+
+
+# --- comparison ----------------------------------------------------------------------
+
+
+@get("/tenders/{tender_id:uuid}/comparison", include_in_schema=False)
+async def comparison_page(request: Request, tender_id: FromPath[uuid.UUID]) -> Template:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    try:
+        data = await evaluation.comparison(member, tender_id)
+    except Conflict as exc:
+        if exc.code != BidError.SEALED:
+            raise
+        tender = await lifecycle.get_tender(member, tender_id)
+        return await render(request, "bids/comparison.html", status_code=409, tender=tender, sealed=True,
+                            error=form_errors(exc), label=label, num=_number)
+    tender = data["tender"]
+    rounds = _decorate_rounds(data, tender)
+    by_bid = {item["bid"]["id"]: item for item in data["bids"]}
+    columns = []
+    for bid_id in _ordered_bid_ids(data):
+        item = by_bid[bid_id]
+        # The comparison leaves files out; each bid's own read has them.
+        full = await evaluation.get_bid(member, tender_id, bid_id)
+        columns.append({**item, "files": full.get("attachments") or []})
+    kinds = {r["kind"] for r in rounds}
+    return await render(request, "bids/comparison.html", tender=tender, sealed=False, error=None, label=label,
+                        num=_number, rounds=rounds,
+                        columns=columns, has_slots="presentation" in kinds or any(c["slots"] for c in columns),
+                        has_findings="site_inspection" in kinds or any(c["findings"] for c in columns))
+
+
+ROUTES = [
+    bid_page, bid_submit, bid_revise, bid_confirm, bid_withdraw, bid_attach, attachment_download, slot_confirm,
+    evaluation_page, evaluation_start, round_scores, round_close, round_shortlist, round_slot, round_finding,
+    award_submit, unsuccessful_submit, comparison_page,
+]
+
+
+# Words the pages show for stored values (bid statuses and results, revision actions,
+# round kinds and statuses, pricing models, SLA metrics, statistics and windows, tender
+# statuses), marked for extraction and looked up by `label(kind, value)`.
+_MARKED = {
+    "bid_status": {
+        states.SUBMITTED: N_("Submitted"), states.NEEDS_CONFIRMATION: N_("Needs confirmation"),
+        states.WITHDRAWN: N_("Withdrawn"), states.DISCARDED: N_("Discarded"),
+    },
+    "result": {
+        states.NOT_CONFIRMED: N_("Not confirmed in time"), states.ELIMINATED: N_("Not shortlisted"),
+        states.AWARDED: N_("Awarded"), states.NOT_AWARDED: N_("Not awarded"),
+    },
+    "action": {"submitted": N_("Submitted"), "revised": N_("Revised"), "confirmed": N_("Confirmed"),
+               "withdrawn": N_("Withdrawn")},
+    "round": {"proposal_review": N_("Proposal review"), "presentation": N_("Presentation"),
+              "site_inspection": N_("Site inspection")},
+    "round_status": {states.ROUND_OPEN: N_("Open"), states.ROUND_CLOSED: N_("Closed")},
+    "pricing": {"periodic_fee": N_("Periodic fee"), "per_order": N_("Per order or deliverable"),
+                "metered": N_("Metered"), "pay_after_delivery": N_("Pay after delivery")},
+    "metric": {
+        "first_response_time": N_("First response time"), "next_response_time": N_("Next response time"),
+        "inquiry_conversion_rate": N_("Inquiry conversion rate"), "service_attitude": N_("Service attitude"),
+        "resolution_time": N_("Resolution time"), "milestone_on_time_rate": N_("Milestone on-time rate"),
+        "first_pass_acceptance_rate": N_("First-pass acceptance rate"),
+    },
+    "statistic": {"mean": N_("mean"), "median": N_("median"), "p90": N_("90th percentile"), "rate": N_("rate")},
+    "window": {"day": N_("per day"), "week": N_("per week"), "month": N_("per month")},
+    "tender": {
+        tender_states.DRAFT: N_("Draft"), tender_states.PUBLISHED: N_("Published"),
+        tender_states.BIDDING_CLOSED: N_("Bidding closed"), tender_states.EVALUATING: N_("Evaluating"),
+        tender_states.AWARDED: N_("Awarded"), tender_states.CONTRACTED: N_("Contracted"),
+        tender_states.CANCELLED: N_("Cancelled"), tender_states.UNSUCCESSFUL: N_("Unsuccessful"),
+    },
+}
