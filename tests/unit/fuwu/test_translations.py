@@ -10,9 +10,9 @@ from babel.messages.pofile import read_po
 
 from fuwu import messages
 
-# Texts that are legitimately the same in Chinese: abbreviations, currency codes, the brand
-# and language names.
-SAME_IN_CHINESE = {"API", "CNY", "SLA", "Fuwu", "English", "简体中文"}
+# Texts that are legitimately the same in Chinese: abbreviations, units, currency codes, the
+# brand and language names.
+SAME_IN_CHINESE = {"API", "CNY", "SLA", "Fuwu", "English", "简体中文", "%(size)s KB", "%(size)s MB"}
 
 PERCENT = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 BRACE = re.compile(r"\{(\w*)(?:[!:][^{}]*)?\}")
@@ -28,6 +28,11 @@ def _percent(text: str) -> set[str]:
 
 def _brace(text: str) -> set[str]:
     return set(BRACE.findall(text.replace("{{", "").replace("}}", "")))
+
+
+def _stray_percent(text: str) -> int:
+    """Percent signs that are neither a %(name)s placeholder nor an escaped %%."""
+    return PERCENT.sub("", text).replace("%%", "").count("%")
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +73,15 @@ def test_translations_keep_placeholders(translated):
         ids = _texts(message.id)
         expected_percent = set().union(*(_percent(i) for i in ids))
         expected_brace = set().union(*(_brace(i) for i in ids))
+        escaped = max(i.count("%%") for i in ids)
         for text in _texts(message.string):
-            if _percent(text) != expected_percent or _brace(text) != expected_brace:
+            if (_percent(text) != expected_percent or _brace(text) != expected_brace
+                    or text.count("%%") != escaped or _stray_percent(text) > max(_stray_percent(i) for i in ids)):
                 wrong.append(f"  {ids[0]!r} -> {text!r}")
-    assert not wrong, "Translations must keep the placeholders of their message id:\n" + "\n".join(wrong)
+    assert not wrong, (
+        "Translations must keep the %(name)s and {name} placeholders and the %% signs of their message id:\n"
+        + "\n".join(wrong)
+    )
 
 
 def test_translations_are_not_left_in_english(translated):
@@ -88,3 +98,4 @@ def test_translations_are_not_left_in_english(translated):
 def test_placeholder_patterns():
     assert _percent("Join %(org)s, %(n)d, 100%") == {"org", "n"}
     assert _brace("{name} joined {org} {{literal}}") == {"name", "org"}
+    assert _stray_percent("credit %(credit)s%% of 100%") == 1
