@@ -590,10 +590,12 @@ async def page(request: Request, template: str, status_code: int = 200, **contex
 
 
 async def merchant_member(viewer: Viewer, *allowed_roles: str) -> Member:
-    member = await require_member(viewer, *allowed_roles)
+    """The viewer's current merchant membership: the kind first (404 for others, as
+    for any page that is not theirs), then the role (403)."""
+    member = await require_member(viewer)
     if member.kind != roles.MERCHANT:
         raise not_found("Page")
-    return member
+    return await require_member(viewer, *allowed_roles) if allowed_roles else member
 
 
 def form_choices() -> dict:

@@ -344,6 +344,8 @@ async def confirm_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, slo
     """The provider confirms its presentation slot; the merchant's team is notified."""
     if member.kind != roles.PROVIDER:
         raise not_found("Tender")
+    if member.role not in (roles.OWNER, roles.MANAGER):
+        raise Forbidden("role_not_allowed", "Only the provider's owner or a manager can confirm presentations.")
     async with atomic():
         tender = await lifecycle.get_tender(member, tender_id)
         slot = await PresentationSlot.select(PresentationSlot.id, PresentationSlot.bid.provider.as_alias("provider"),

@@ -16,7 +16,7 @@ from fuwu.tables import Organisation
 from tenders import states
 from tenders.errors import TenderError
 from tenders.hooks import HOOKS
-from tenders.services.lifecycle import _notify_org, get_own_tender, get_tender
+from tenders.services.lifecycle import _notify_org, _require_role, get_own_tender, get_tender
 from tenders.tables import TenderInvitation
 
 
@@ -74,6 +74,7 @@ async def decline_invitation(viewer: Viewer, member: Member, tender_id: uuid.UUI
     list. Audited."""
     if member.kind != roles.PROVIDER:
         raise not_found("Tender")
+    _require_role(member, (roles.OWNER, roles.MANAGER), "decline invitations")
     async with atomic():
         row = await get_tender(member, tender_id)
         invitation = await my_invitation(member, tender_id)
