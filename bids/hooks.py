@@ -27,6 +27,10 @@ async def bidder_org_ids(tender_id: uuid.UUID) -> list[uuid.UUID]:
     return [r["provider"] for r in rows]
 
 
+async def provider_has_bid(tender_id: uuid.UUID, provider_id: uuid.UUID) -> bool:
+    return await Bid.exists().where((Bid.tender == tender_id) & (Bid.provider == provider_id))
+
+
 async def bids_need_confirmation(tender_id: uuid.UUID, actor: uuid.UUID) -> None:
     """After an amendment every submitted bid must be confirmed or revised. One
     statement whatever the number of bids, so the merchant's request takes the same
@@ -59,6 +63,7 @@ def register_with_tenders() -> None:
 
     HOOKS.count_valid_bids = count_valid_bids
     HOOKS.bidder_org_ids = bidder_org_ids
+    HOOKS.provider_has_bid = provider_has_bid
     if bids_need_confirmation not in HOOKS.on_amended:
         HOOKS.on_amended.append(bids_need_confirmation)
     if discard_bids not in HOOKS.on_cancelled:

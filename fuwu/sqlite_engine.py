@@ -23,6 +23,7 @@ class FuwuSQLiteEngine(SQLiteEngine):
         kwargs.setdefault("timeout", 30)
         super().__init__(path=path, **kwargs)
         self._shared: dict[int, aiosqlite.Connection] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
         self._wal_checked = False
 
     async def get_connection(self):
@@ -57,11 +58,19 @@ class FuwuSQLiteEngine(SQLiteEngine):
         table=None,
     ):
         connection = await self._shared_connection()
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        # One statement at a time, read to its end, before the next starts. Left to
+        # aiosqlite, coroutines interleave execute() and fetchall(): a write could then
+        # run while another coroutine's SELECT is still open (a read transaction),
+        # and a write inside a transaction cannot wait for the lock: "database is
+        # locked" at once instead of the busy timeout.
+        lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+        async with lock:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
 
     async def close_shared_connections(self) -> None:
         """Closes the shared connection of the running loop (called at shutdown)."""
+        self._locks.pop(id(asyncio.get_running_loop()), None)
         connection = self._shared.pop(id(asyncio.get_running_loop()), None)
         if connection is not None:
             try:

@@ -27,6 +27,9 @@ class TenderHooks:
     on_amended: list[Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]] = field(default_factory=list)
     # Called on cancellation, with whether the bid deadline had passed.
     on_cancelled: list[Callable[[uuid.UUID, bool], Awaitable[None]]] = field(default_factory=list)
+    # Whether a provider has (or had) a bid on the tender: it keeps seeing the tender
+    # even if it left the category or the invitation changed.
+    provider_has_bid: Callable[[uuid.UUID, uuid.UUID], Awaitable[bool]] | None = None
     # Tier of a provider for recommendations (the ratings domain): 0 = unrated, else 3-6 stars.
     provider_tier: Callable[[uuid.UUID], Awaitable[int]] | None = None
 

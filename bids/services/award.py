@@ -42,7 +42,9 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
             chosen = next((e for e in entries if e["bid"] == bid_id), None)
             if chosen is None:
                 raise not_found("Bid")
-            if chosen["rank"] != 1 and len(reason) < 10:
+            # Ties are ranked by submission time, but a bid tied for the top score is
+            # not "other than the highest".
+            if (chosen["score"] or 0) < (entries[0]["score"] or 0) - 1e-9 and len(reason) < 10:
                 raise InvalidInput(BidError.AWARD_REASON,
                                    "This bid is not the top score: write the reason for choosing it (at least 10 characters).")
             award = Award(tender=tender_id, bid=bid_id, reason=reason, awarded_by=viewer.user_id)
@@ -62,7 +64,7 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
                     await _tell_provider(entry["bid"], tender, kind="bid_not_awarded", title=N_("Not awarded: {title}"),
                                          body=N_("Final rank {rank} of {of}, score {score} of 100."),
                                          params={"rank": entry["rank"], "of": len(entries),
-                                                 "score": round(entry["score"] or 0, 2)})
+                                                 "score": f"{entry['score'] or 0:.2f}"})
             people = await member_user_ids(member.organisation_id, roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
             await notifications.notify(people, kind="tender_awarded", title=N_("Awarded: {title}"),
                                        params={"title": tender["title"]}, link=f"/tenders/{tender_id}",

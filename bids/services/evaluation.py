@@ -261,7 +261,7 @@ async def shortlist(viewer: Viewer, member: Member, tender_id: uuid.UUID, number
                                      title=N_("Not shortlisted: {title}"),
                                      body=N_("Round {round}: rank {rank} of {of}, score {score} of 100."),
                                      params={"round": number, "rank": entry["rank"], "of": len(entries),
-                                             "score": round(entry["score"], 2)})
+                                             "score": f"{entry['score']:.2f}"})
             else:
                 await _tell_provider(entry["bid"], tender, kind="bid_shortlisted", title=N_("Shortlisted: {title}"),
                                      body=N_("Round {round}: rank {rank} of {of}. You go on to the next round."),

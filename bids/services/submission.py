@@ -168,10 +168,15 @@ async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> d
     """Confirms a bid unchanged after an amendment of the tender, before the deadline."""
     await _visible_for_bidding(member, tender_id)
     async with atomic():
-        _, moment = await _open_tender_locked(tender_id)
+        row, moment = await _open_tender_locked(tender_id)
         bid = await _own_live_bid(member, tender_id)
         if bid["status"] == states.SUBMITTED:
             return await read_bid(bid["id"])
+        # The amendment may have changed what the tender accepts: the stored terms
+        # must still fit, or the provider revises instead.
+        _check_terms(row, msgspec.convert(
+            {k: bid[k] for k in ("price_amount", "pricing_model", "price_unit", "currency", "proposal",
+                                 "sla_commitment", "team", "valid_until")}, BidSubmit))
         await Bid.update({Bid.status: states.SUBMITTED, Bid.submitted_at: moment}).where(Bid.id == bid["id"])
         await BidRevision.insert(BidRevision(bid=bid["id"], version=bid["version"], action="confirmed", at=moment,
                                              by=viewer.user_id, snapshot={}))

@@ -160,6 +160,8 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     )
     if invited:
         return True
+    if HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id):
+        return True
     if row["visibility"] != "public":
         return False
     org = await Organisation.select(Organisation.categories).where(Organisation.id == provider_id).output(

@@ -87,7 +87,7 @@ async def test_provider_sign_up_shows_provider_fields_and_lands_on_dashboard(pag
     await expect(page).to_have_url(DASHBOARD_URL)
     await expect(page.get_by_test_id("dashboard-title")).to_have_text(f"Dashboard · {org}")
     await expect(page.locator("main")).to_contain_text("provider · owner")
-    await expect(page.locator("main")).to_contain_text("Complete your public profile")
+    await expect(page.locator("main")).to_contain_text("Browse open tenders")
 
     # The chosen categories were saved with the organisation.
     await page.goto("/org")

@@ -117,7 +117,8 @@ async def test_files_over_the_size_limit_are_refused(client, monkeypatch):
     monkeypatch.setattr("bids.services.submission.get_settings", lambda: settings)
     _, provider, tid, bid_id = await _tender_with_bid(client)
     before = _stored_files()
-    assert (await _upload(client, provider, tid, content=b"x" * 1024, content_type="text/plain", name="a.txt")).status_code == 201
+    fits = await _upload(client, provider, tid, content=b"x" * 1024, content_type="text/plain", name="a.txt")
+    assert fits.status_code == 201
     assert_problem(await _upload(client, provider, tid, content=b"x" * 1025, content_type="text/plain", name="b.txt"),
                    422, "attachment_invalid")
     assert len(_stored_files() - before) == 1

@@ -193,3 +193,34 @@ async def test_amending_after_the_deadline_is_refused(client):
     assert_problem(await client.patch(tender_url(merchant, tid), json={"budget_max": 9_000_000, "reason": "Late"},
                                       headers=merchant.headers), 409, "tender_bad_transition")
     assert (await Bid.select(Bid.status).where(Bid.tender == tid).first())["status"] == "submitted"
+
+
+async def test_amending_a_published_tender_needs_a_reason(client):
+    merchant = await new_actor("merchant")
+    bidder = await new_actor("provider")
+    tid = (await published_tender(client, merchant))["id"]
+    await _bid(client, bidder, tid)
+    for body in ({"budget_max": 6_500_000}, {"budget_max": 6_500_000, "reason": "   "}):
+        assert_problem(await client.patch(tender_url(merchant, tid), json=body, headers=merchant.headers), 422,
+                       "reason_required")
+    assert (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()["amendment_count"] == 0
+    assert await _my_status(client, bidder, tid) == "submitted"
+
+
+async def test_confirming_is_refused_when_the_bid_no_longer_fits_the_amended_terms(client):
+    merchant = await new_actor("merchant")
+    metered, short_lived = await new_actor("provider"), await new_actor("provider")
+    tid = (await published_tender(client, merchant))["id"]  # periodic_fee or metered; evaluation end in 7 days
+    await client.post(tender_url(metered, tid, "/bid"), headers=metered.headers,
+                      json=bid_body(120, pricing_model="metered", price_unit="conversation"))
+    await client.post(tender_url(short_lived, tid, "/bid"), headers=short_lived.headers,
+                      json=bid_body(valid_until=iso(now() + datetime.timedelta(days=30))))
+    amended = await client.patch(tender_url(merchant, tid), headers=merchant.headers, json={
+        "pricing_models": ["periodic_fee"], "evaluation_end": iso(now() + datetime.timedelta(days=60)),
+        "reason": "Monthly fee only; longer evaluation"})
+    assert amended.status_code == 200, amended.text
+    assert_problem(await client.post(tender_url(metered, tid, "/bid/confirm"), headers=metered.headers), 422,
+                   "pricing_not_accepted")
+    assert_problem(await client.post(tender_url(short_lived, tid, "/bid/confirm"), headers=short_lived.headers), 422,
+                   "validity_too_short")
+    assert await _my_status(client, metered, tid) == await _my_status(client, short_lived, tid) == "needs_confirmation"

@@ -9,7 +9,6 @@ import datetime
 import pytest
 
 from fuwu.clock import now
-from fuwu.db import is_postgres
 from fuwu.security import hash_password
 from tenders.tables import Tender
 from tests.conftest import PASSWORD, assert_problem, new_actor, unique

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from fuwu.db import is_postgres
 from fuwu.security import hash_password
 from tests.conftest import PASSWORD, add_member, assert_problem, new_actor, unique
 from tests.tendering import pass_bid_deadline, published_tender, tender_body, tender_url
 
 _HASH = hash_password(PASSWORD)
-
-# tenders/services/invitations.py recommend(): `Organisation.categories.like('%"<category>"%')` on a json column.
-RECOMMEND_FAILS_ON_POSTGRES = pytest.mark.xfail(
-    is_postgres(), strict=True,
-    reason="bug (PostgreSQL): recommend() filters the json column Organisation.categories with LIKE -> "
-           "'operator does not exist: json ~~ unknown' -> 500")
-
 
 @pytest.fixture(autouse=True)
 def quick_password_hashing(monkeypatch):
@@ -104,7 +96,6 @@ async def test_invitations_refused_for_non_providers_closed_tenders_and_other_ro
     assert_problem(await _invite(client, merchant, tid, stranger), 409, "invitation_invalid")
 
 
-@RECOMMEND_FAILS_ON_POSTGRES
 async def test_recommendations_rank_by_category_capacity_and_region(client):
     region = unique("Province-")
     merchant = await new_actor("merchant")

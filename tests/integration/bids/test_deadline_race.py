@@ -1,0 +1,132 @@
+"""The deadline is exact (DESIGN.md section 3): a bid is accepted if and only if its
+transaction reads a server time before the deadline, and closing counts exactly the
+accepted ones. 220 providers bid in parallel across a real deadline (the bid
+deadline ~2.5 s after publication; FUWU_MIN_BIDDING_SECONDS=1 in tests), through the
+in-process ASGI client, so the database's real concurrency is exercised: on SQLite
+writers queue on the database lock, on PostgreSQL bids share-lock the tender row
+and closing waits for them."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import random
+
+import pytest
+
+from fuwu.clock import now
+from fuwu.db import is_postgres
+from fuwu.security import hash_password
+from bids.tables import Bid
+from tests.conftest import PASSWORD, assert_problem, new_actor
+from tests.tendering import bid_body, iso, published_tender, tender_url
+
+_HASH = hash_password(PASSWORD)
+PROVIDERS = 220
+WINDOW = 0.5  # each bid is fired at deadline + uniform(-WINDOW, +WINDOW) seconds
+LEAD = 2.5  # seconds from publication to the bid deadline
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Hundreds of providers: one argon2 hash of the test password serves them all."""
+    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
+    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
+
+
+def _at(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def _providers(count: int) -> list:
+    """Made in small concurrent batches (SQLite serialises writers anyway; PostgreSQL
+    takes them in parallel)."""
+    batch = 10 if is_postgres() else 1
+    made: list = []
+    while len(made) < count:
+        made += await asyncio.gather(*[new_actor("provider") for _ in range(min(batch, count - len(made)))])
+    return made
+
+
+async def test_bids_racing_the_deadline_are_accepted_exactly_when_they_commit_before_it(client):
+    merchant = await new_actor("merchant")
+    providers = await _providers(PROVIDERS)
+    for provider in providers:  # first use of a token records it; do that before the race
+        assert (await client.get("/api/v1/me", headers=provider.headers)).status_code == 200
+    bodies = {p.org_id: bid_body(3_000_000 + n) for n, p in enumerate(providers)}
+
+    moment = now()
+    tender = await published_tender(client, merchant,
+                                    questions_deadline=iso(moment + datetime.timedelta(seconds=1)),
+                                    bid_deadline=iso(moment + datetime.timedelta(seconds=LEAD)),
+                                    evaluation_end=iso(moment + datetime.timedelta(days=7)))
+    tid, deadline = tender["id"], _at(tender["bid_deadline"])
+    rng = random.Random(20261124)
+    offsets = [rng.uniform(-WINDOW, WINDOW) for _ in providers]
+    loop = asyncio.get_running_loop()
+    deadline_on_loop = loop.time() + (deadline - now()).total_seconds()
+
+    async def fire(provider, offset):
+        await asyncio.sleep(max(0.0, deadline_on_loop + offset - loop.time()))
+        sent = now()
+        try:
+            response = await asyncio.wait_for(
+                client.post(tender_url(provider, tid, "/bid"), json=bodies[provider.org_id], headers=provider.headers),
+                timeout=60)
+        except asyncio.TimeoutError:
+            response = None
+        return provider, sent, now(), response
+
+    results = await asyncio.gather(*[fire(p, o) for p, o in zip(providers, offsets)])
+
+    assert not [p for p, _, _, r in results if r is None], "requests timed out"
+    statuses = sorted({r.status_code for _, _, _, r in results})
+    assert set(statuses) <= {201, 409}, [r.text[:300] for *_, r in results if r.status_code not in (201, 409)][:3]
+    accepted = {str(p.org_id): r.json() for p, _, _, r in results if r.status_code == 201}
+    refused = [(p, sent, r) for p, sent, _, r in results if r.status_code == 409]
+    assert accepted and refused, statuses  # the window straddles the deadline
+    for provider, sent, answered, response in results:
+        if answered < deadline:
+            assert response.status_code == 201, ("answered before the deadline, yet refused", response.text)
+        if sent >= deadline:
+            assert response.status_code == 409, ("sent after the deadline, yet accepted", response.text)
+    for bid in accepted.values():
+        assert _at(bid["submitted_at"]) < deadline and bid["status"] == "submitted"
+    for _, _, response in refused:
+        problem = assert_problem(response, 409, "bid_deadline_passed")
+        assert _at(problem["deadline"]) == deadline and problem["deadline"] in problem["detail"]
+        assert _at(problem["server_time"]) >= deadline
+
+    # The database holds exactly the accepted bids, each taken before the deadline.
+    rows = await Bid.select(Bid.id, Bid.provider, Bid.submitted_at, Bid.status).where(Bid.tender == tid)
+    assert {str(r["provider"]) for r in rows} == set(accepted)
+    assert {str(r["id"]) for r in rows} == {b["id"] for b in accepted.values()}
+    assert all(r["submitted_at"] < deadline and r["status"] == "submitted" for r in rows)
+
+    # Closed with exactly the accepted count; the merchant reads exactly those bids.
+    listed = await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)
+    assert listed.status_code == 200, listed.text
+    assert sorted(b["id"] for b in listed.json()) == sorted(b["id"] for b in accepted.values())
+    current = (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()
+    assert current["status"] == "bidding_closed"
+    told = (await client.get("/api/v1/notifications", headers=merchant.headers)).json()["items"]
+    closing = [n for n in told if n["kind"] == "bidding_closed" and tid in n["link"]]
+    assert len(closing) == 1 and closing[0]["body"].startswith(f"{len(accepted)} valid bid(s)")
+    events = (await client.get(tender_url(merchant, tid, "/audit"), headers=merchant.headers)).json()["items"]
+    assert [e["action"] for e in events].count("status_bidding_closed") == 1
+
+
+async def test_fresh_tokens_in_a_bid_burst_never_get_a_server_error(client):
+    merchant = await new_actor("merchant")
+    failures = []
+    for _ in range(3):  # the interleaving is a race: three bursts make it all but certain to show
+        providers = await _providers(30)  # their tokens never used yet
+        tid = (await published_tender(client, merchant))["id"]
+
+        async def bid(provider, pause, tid=tid):
+            await asyncio.sleep(pause)  # staggered: new tokens arrive while earlier bids hold the write lock
+            return await client.post(tender_url(provider, tid, "/bid"), json=bid_body(), headers=provider.headers)
+
+        responses = await asyncio.gather(*[bid(p, n * 0.002) for n, p in enumerate(providers)])
+        failures += [(r.status_code, r.text[:120]) for r in responses if r.status_code != 201]
+    assert failures == []
