@@ -695,37 +695,42 @@ async def tender_edit(request: Request, tender_id: FromPath[uuid.UUID]) -> Templ
     return Redirect(f"/tenders/{tender_id}")
 
 
+async def act_on_tender(request: Request, viewer: Viewer, member: Member, tender_id: uuid.UUID, action, *,
+                        entered: dict | None = None, invalid: str | None = None, anchor: str = "") -> Template | Redirect:
+    """Runs one form action of the tender page. What the person can fix (a form value,
+    a refused step) shows on the tender page with what they typed; 404 propagates, so
+    the page answers as the API would."""
+    try:
+        await action()
+    except (FormProblem, FuwuError, msgspec.ValidationError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        message = invalid if invalid and isinstance(exc, msgspec.ValidationError) else error_text(exc)
+        return await tender_view(request, viewer, member, tender_id, error=message, status_code=error_status(exc),
+                                 entered=entered)
+    return Redirect(f"/tenders/{tender_id}{anchor}")
+
+
 @post("/tenders/{tender_id:uuid}/publish", include_in_schema=False)
 async def tender_publish(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
     viewer = page_viewer(request)
     member = await merchant_member(viewer)
-    try:
-        await lifecycle.publish(viewer, member, tender_id)
-    except FuwuError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return await tender_view(request, viewer, member, tender_id, error=error_text(exc), status_code=exc.status_code)
-    return Redirect(f"/tenders/{tender_id}")
+    return await act_on_tender(request, viewer, member, tender_id,
+                               lambda: lifecycle.publish(viewer, member, tender_id))
 
 
 @post("/tenders/{tender_id:uuid}/cancel", include_in_schema=False)
 async def tender_cancel(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
     viewer = page_viewer(request)
     member = await merchant_member(viewer)
-    form = await request.form()
-    reason = (form.get("reason") or "").strip()
-    try:
+    reason = ((await request.form()).get("reason") or "").strip()
+
+    async def cancel() -> None:
         data = msgspec.convert({"reason": reason}, CancelRequest)
         await lifecycle.cancel(viewer, member, tender_id, data.reason)
-    except msgspec.ValidationError:
-        return await tender_view(request, viewer, member, tender_id, status_code=422, entered={"cancel": reason},
-                                 error=i18n.gettext("Give the reason for cancelling (at least 3 characters)."))
-    except FuwuError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return await tender_view(request, viewer, member, tender_id, error=error_text(exc),
-                                 status_code=exc.status_code, entered={"cancel": reason})
-    return Redirect(f"/tenders/{tender_id}")
+
+    return await act_on_tender(request, viewer, member, tender_id, cancel, entered={"cancel": reason},
+                               invalid=i18n.gettext("Give the reason for cancelling (at least 3 characters)."))
 
 
 @post("/tenders/{tender_id:uuid}/invite", include_in_schema=False)
@@ -737,17 +742,14 @@ async def tender_invite(request: Request, tender_id: FromPath[uuid.UUID]) -> Tem
         chosen = [uuid.UUID(value) for value in form.getall("provider_ids", [])[:100]]
     except ValueError:
         raise not_found("Provider") from None
-    try:
+
+    async def invite() -> None:
         if not chosen:
             raise FormProblem(i18n.gettext("Tick at least one provider to invite."))
         data = msgspec.convert({"provider_ids": chosen}, InviteProviders)
         await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
-    except (FormProblem, FuwuError, msgspec.ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return await tender_view(request, viewer, member, tender_id, error=error_text(exc),
-                                 status_code=error_status(exc))
-    return Redirect(f"/tenders/{tender_id}#invitations")
+
+    return await act_on_tender(request, viewer, member, tender_id, invite, anchor="#invitations")
 
 
 @post("/tenders/{tender_id:uuid}/questions/{question_id:uuid}/answer", include_in_schema=False)
@@ -755,18 +757,16 @@ async def question_answer(request: Request, tender_id: FromPath[uuid.UUID],
                           question_id: FromPath[uuid.UUID]) -> Template | Redirect:
     viewer = page_viewer(request)
     member = await merchant_member(viewer)
-    form = await request.form()
-    answer = (form.get("answer") or "").strip()
-    try:
+    answer = ((await request.form()).get("answer") or "").strip()
+
+    async def answer_it() -> None:
+        if not answer:
+            raise FormProblem(i18n.gettext("Write an answer first."))
         data = msgspec.convert({"answer": answer[:8001]}, AnswerCreate)
         await questions.answer_question(viewer, member, tender_id, question_id, data.answer)
-    except (FuwuError, msgspec.ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        message = error_text(exc) if answer else i18n.gettext("Write an answer first.")
-        return await tender_view(request, viewer, member, tender_id, error=message, status_code=error_status(exc),
-                                 entered={f"answer_{question_id}": answer})
-    return Redirect(f"/tenders/{tender_id}#questions")
+
+    return await act_on_tender(request, viewer, member, tender_id, answer_it, anchor="#questions",
+                               entered={f"answer_{question_id}": answer})
 
 
 @get("/tenders/{tender_id:uuid}/audit", include_in_schema=False)
@@ -786,37 +786,27 @@ async def tender_audit(request: Request, tender_id: FromPath[uuid.UUID]) -> Temp
 async def question_ask(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
     viewer = page_viewer(request)
     member = await require_member(viewer)
-    form = await request.form()
-    text = (form.get("text") or "").strip()
-    try:
+    text = ((await request.form()).get("text") or "").strip()
+
+    async def ask() -> None:
         data = msgspec.convert({"text": text[:4001]}, QuestionCreate)
         await questions.ask_question(viewer, member, tender_id, data.text)
-    except msgspec.ValidationError:
-        return await tender_view(request, viewer, member, tender_id, status_code=422, entered={"question": text},
-                                 error=i18n.gettext("Write a question of 3 to 4000 characters."))
-    except FuwuError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return await tender_view(request, viewer, member, tender_id, error=error_text(exc),
-                                 status_code=exc.status_code, entered={"question": text})
-    return Redirect(f"/tenders/{tender_id}#questions")
+
+    return await act_on_tender(request, viewer, member, tender_id, ask, entered={"question": text},
+                               invalid=i18n.gettext("Write a question of 3 to 4000 characters."), anchor="#questions")
 
 
 @post("/tenders/{tender_id:uuid}/decline", include_in_schema=False)
 async def invitation_decline(request: Request, tender_id: FromPath[uuid.UUID]) -> Template | Redirect:
     viewer = page_viewer(request)
     member = await require_member(viewer)
-    form = await request.form()
-    reason = (form.get("reason") or "").strip()
-    try:
+    reason = ((await request.form()).get("reason") or "").strip()
+
+    async def decline() -> None:
         data = msgspec.convert({"reason": reason}, DeclineInvitation)
         await invitations.decline_invitation(viewer, member, tender_id, data.reason)
-    except (FuwuError, msgspec.ValidationError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        return await tender_view(request, viewer, member, tender_id, error=error_text(exc),
-                                 status_code=error_status(exc), entered={"decline": reason})
-    return Redirect(f"/tenders/{tender_id}")
+
+    return await act_on_tender(request, viewer, member, tender_id, decline, entered={"decline": reason})
 
 
 @get("/open-tenders", include_in_schema=False)
