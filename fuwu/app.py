@@ -31,6 +31,7 @@ from fuwu import jobs as fuwu_jobs
 from fuwu import pages as fuwu_pages
 from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware
 from fuwu.errors import FuwuError
+from fuwu.i18n import N_
 from fuwu.scheduler import build_scheduler
 from fuwu.settings import get_settings
 from fuwu.templating import install_template_globals
@@ -91,8 +92,8 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
         return _problem(
-            request, 400, "Invalid input",
-            "Some fields are missing or wrong. Check the fields listed in 'errors' and send the request again.",
+            request, 400, N_("Invalid input"),
+            N_("Some fields are missing or wrong. Check the fields listed in 'errors' and send the request again."),
             "invalid_input", {"errors": errors},
         )
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
@@ -101,10 +102,10 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException):
         return _problem(request, 401, "Not signed in", "Sign in first.", "not_signed_in")
     texts = {
-        404: ("Not found", "Nothing is here. Check the address.", "not_found"),
-        405: ("Method not allowed", "This address does not accept that method.", "method_not_allowed"),
-        413: ("Request too large", "The request body is too large. Send less data.", "request_too_large"),
-        429: ("Too many requests", "Slow down and try again in a minute.", "too_many_requests"),
+        404: (N_("Not found"), N_("Nothing is here. Check the address."), "not_found"),
+        405: (N_("Method not allowed"), N_("This address does not accept that method."), "method_not_allowed"),
+        413: (N_("Request too large"), N_("The request body is too large. Send less data."), "request_too_large"),
+        429: (N_("Too many requests"), N_("Slow down and try again in a minute."), "too_many_requests"),
     }
     title, detail, code = texts.get(status, (str(exc.detail), str(exc.detail), f"http_{status}"))
     if status >= 500:
@@ -115,8 +116,8 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
 
 def handle_undecodable(request: Request, exc: Exception) -> Response:
     # Raised while decoding a request body: not UTF-8, or nested past any sense.
-    return _problem(request, 400, "Invalid input",
-                    "The request body could not be read. Send UTF-8 JSON of reasonable depth.", "undecodable_body")
+    return _problem(request, 400, N_("Invalid input"),
+                    N_("The request body could not be read. Send UTF-8 JSON of reasonable depth."), "undecodable_body")
 
 
 async def refuse_nul_characters(request: Request) -> None:

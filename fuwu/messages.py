@@ -31,7 +31,7 @@ def main() -> None:
     CATALOG.parent.mkdir(parents=True, exist_ok=True)
     if CATALOG.exists():
         command = ["update", "-i", str(template), "-o", str(CATALOG), "-l", "zh_Hans", "--no-fuzzy-matching",
-                   "--ignore-obsolete", "--omit-header"]
+                   "--ignore-obsolete"]
     else:
         command = ["init", "-i", str(template), "-o", str(CATALOG), "-l", "zh_Hans"]
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *command], cwd=ROOT, check=True)
