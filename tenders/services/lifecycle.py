@@ -125,10 +125,10 @@ def _check_publishable(values: dict[str, Any], moment: datetime.datetime) -> Non
 
 
 def _duration(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400} days"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} hours"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{seconds} seconds"
 
 
@@ -494,10 +494,10 @@ async def _notify_org(org_id: uuid.UUID, row: dict, *, kind: str, title: str, bo
                                link=f"/tenders/{row['id']}", organisation=org_id)
 
 
-async def _notify_providers(row: dict, *, kind: str, title: str, body: str = "") -> None:
-    """Tells the providers that act on a tender: invited ones and bidders."""
+async def _notify_providers(row: dict, *, kind: str, title: str, body: str = "", also: list | None = None) -> None:
+    """Tells the providers that act on a tender: invited ones, bidders, and `also`."""
     invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
         (TenderInvitation.tender == row["id"]) & (TenderInvitation.status == "invited"))]
     bidders = await HOOKS.bidder_org_ids(row["id"])
-    for org_id in dict.fromkeys([*invited, *bidders]):
+    for org_id in dict.fromkeys([*invited, *bidders, *(also or [])]):
         await _notify_org(org_id, row, kind=kind, title=title, body=body)

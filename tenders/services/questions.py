@@ -73,7 +73,9 @@ async def answer_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, 
                            object_id=question_id, action="answered", after={"answer": answer.strip()})
         from tenders.services.lifecycle import _notify_providers
 
-        await _notify_providers(row, kind="question_answered", title=N_("A question on {title} was answered"))
+        askers = [r["provider"] for r in await Question.select(Question.provider).where(Question.tender == tender_id)]
+        await _notify_providers(row, kind="question_answered", title=N_("A question on {title} was answered"),
+                                also=askers)
     return await _question(question_id, None)
 
 

@@ -151,3 +151,18 @@ async def test_asker_is_a_stable_pseudonym_and_never_named(client):
     listed = json.loads(seen[1])
     assert {q["pseudonym"] for q in listed} == {first["pseudonym"], others["pseudonym"]}
     assert set(listed[0]) == {"id", "pseudonym", "text", "asked_at", "answer", "answered_at", "mine"}
+
+
+async def test_the_asker_is_told_when_its_question_is_answered(client):
+    from tests.conftest import new_actor
+    from tests.tendering import published_tender, tender_url
+
+    merchant = await new_actor("merchant")
+    asker = await new_actor("provider")
+    tender = await published_tender(client, merchant)
+    question = (await client.post(tender_url(asker, tender["id"], "/questions"), json={"text": "Night shifts?"},
+                                  headers=asker.headers)).json()
+    await client.post(tender_url(merchant, tender["id"], f"/questions/{question['id']}/answer"),
+                      json={"answer": "Yes."}, headers=merchant.headers)
+    told = (await client.get("/api/v1/notifications", headers=asker.headers)).json()["items"]
+    assert any(n["kind"] == "question_answered" for n in told)
