@@ -44,11 +44,11 @@ def app():
     return create_app(run_scheduler=False)
 
 
-def _client(app) -> httpx.AsyncClient:
+def _client(app, ip: str = "127.0.0.1") -> httpx.AsyncClient:
     # httpx's ASGI transport runs the app in the test's own event loop, where the
     # session fixture opened the database pool (Litestar's test client would run it
     # on a portal thread's loop, which a PostgreSQL pool cannot be shared with).
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 50000)),
                              base_url="http://testserver.local", follow_redirects=True)
 
 
@@ -63,8 +63,8 @@ async def make_client(app):
     """Further independent clients (each its own cookie jar), closed at the end."""
     opened = []
 
-    async def factory():
-        test_client = _client(app)
+    async def factory(ip: str = "127.0.0.1"):
+        test_client = _client(app, ip)
         opened.append(test_client)
         return test_client
 

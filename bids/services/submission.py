@@ -32,7 +32,7 @@ from bids.errors import BidError
 from bids.schemas import BidSubmit
 from bids.tables import Bid, BidAttachment, BidRevision
 from tenders import states as tender_states
-from tenders.services.lifecycle import get_tender, lock_tender
+from tenders.services.lifecycle import get_tender, lock_tender, request_close
 
 PROVIDER_BIDDERS = (roles.OWNER, roles.MANAGER)
 
@@ -77,6 +77,8 @@ async def _open_tender_locked(tender_id: uuid.UUID) -> tuple[dict, datetime.date
     if row is None:
         raise not_found("Tender")
     if row["status"] != tender_states.PUBLISHED or moment >= row["bid_deadline"]:
+        if row["status"] == tender_states.PUBLISHED:
+            request_close(tender_id)
         raise _closed(row, moment)
     return row, moment
 
@@ -106,8 +108,10 @@ def _snapshot(values: dict) -> dict:
 
 
 async def _visible_for_bidding(member: Member, tender_id: uuid.UUID) -> dict:
+    """404 unless the provider may see the tender. It does not close a due tender:
+    the locked deadline check refuses late bids, and closing is asked for apart."""
     _require_bidder(member)
-    return await get_tender(member, tender_id)  # 404 unless the provider may see it; closes if due
+    return await get_tender(member, tender_id, close_due=False)
 
 
 async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:

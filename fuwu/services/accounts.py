@@ -426,11 +426,15 @@ async def list_members(org_id: uuid.UUID) -> list[dict]:
     ).where(Membership.organisation == org_id).order_by(Membership.created_at)
 
 
-async def member_user_ids(org_id: uuid.UUID, *allowed_roles: str) -> list[uuid.UUID]:
-    query = Membership.select(Membership.user).where(Membership.organisation == org_id)
+async def member_user_ids(org_id: uuid.UUID | list, *allowed_roles: str) -> list[uuid.UUID]:
+    """The people of one organisation (or of several, in one query) with these roles."""
+    org_ids = org_id if isinstance(org_id, list) else [org_id]
+    if not org_ids:
+        return []
+    query = Membership.select(Membership.user).where(Membership.organisation.is_in(org_ids))
     if allowed_roles:
         query = query.where(Membership.role.is_in(list(allowed_roles)))
-    return [row["user"] for row in await query]
+    return list(dict.fromkeys(row["user"] for row in await query))
 
 
 def _check_role_for_kind(kind: str, role: str) -> None:

@@ -169,7 +169,7 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     return bool(org) and row["category"] in (org["categories"] or [])
 
 
-async def get_tender(member: Member, tender_id: uuid.UUID) -> dict:
+async def get_tender(member: Member, tender_id: uuid.UUID, close_due: bool = True) -> dict:
     """The tender as this member may see it: the merchant's own (any status) or, for a
     provider, a tender it may see. Anything else is 404, whether it exists or not."""
     row = await _row(tender_id)
@@ -183,7 +183,7 @@ async def get_tender(member: Member, tender_id: uuid.UUID) -> dict:
             raise not_found("Tender")
     else:
         raise not_found("Tender")
-    return await ensure_current(row)
+    return await ensure_current(row) if close_due else row
 
 
 async def get_own_tender(member: Member, tender_id: uuid.UUID, allowed_roles=MERCHANT_WRITERS,
@@ -448,9 +448,39 @@ async def close_bidding(tender_id: uuid.UUID) -> str | None:
                                        body=N_("{count} valid bid(s) are ready for evaluation."),
                                        params={"title": row["title"], "count": count}, link=f"/tenders/{tender_id}",
                                        organisation=row["merchant_id"])
-        for org_id in await HOOKS.bidder_org_ids(tender_id):
-            await _notify_org(org_id, row, kind="bidding_closed_provider", title=N_("Bidding closed: {title}"))
+        # All bidders at once: a constant number of statements while the row is held.
+        bidders = await member_user_ids(await HOOKS.bidder_org_ids(tender_id), roles.OWNER, roles.MANAGER)
+        await notifications.notify(bidders, kind="bidding_closed_provider", title=N_("Bidding closed: {title}"),
+                                   params={"title": row["title"]}, link=f"/tenders/{tender_id}")
         return row["status"]
+
+
+_closing: set = set()
+
+
+def request_close(tender_id: uuid.UUID) -> None:
+    """Asks for bidding to be closed soon, without waiting: for a late bid, whose own
+    request must answer 409 at once rather than queue on the tender row behind every
+    other late bid. One close per tender at a time in this process, run outside any
+    transaction (a fresh context) after the caller's request; idempotent, and the job
+    and every read close too, so nothing depends on it."""
+    import asyncio
+    import contextvars
+    import logging
+
+    if tender_id in _closing:
+        return
+    _closing.add(tender_id)
+
+    async def close() -> None:
+        try:
+            await close_bidding(tender_id)
+        except Exception:
+            logging.getLogger("fuwu.tenders").exception("closing bidding of %s failed; the job will retry", tender_id)
+        finally:
+            _closing.discard(tender_id)
+
+    asyncio.get_running_loop().create_task(close(), context=contextvars.Context())
 
 
 async def close_due_tenders() -> dict:
