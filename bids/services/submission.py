@@ -137,7 +137,10 @@ async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
         # The terms live in the bid's revisions; the audit event names the version only.
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
                            object_id=bid.id, action="submitted", after={"version": 1})
-    return await read_bid(bid.id)
+    # Exactly what was written: no need to read it back.
+    return {"id": bid.id, "tender_id": tender_id, "provider_id": member.organisation_id, "provider_name": member.name,
+            "status": states.SUBMITTED, **values, "version": 1, "first_submitted_at": moment, "submitted_at": moment,
+            "withdrawn_at": None, "result": "", "rank": None, "attachments": []}
 
 
 async def _own_live_bid(member: Member, tender_id: uuid.UUID) -> dict:

@@ -61,9 +61,6 @@ async def run_once(
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
     scope_key = f"{user_id}:{key}"
-    record = await _existing(scope_key)
-    if record is not None:
-        return _replay(record, request_fingerprint, response_type), True
     try:
         async with atomic():
             record = await _existing(scope_key)

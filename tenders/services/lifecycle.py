@@ -155,18 +155,18 @@ async def ensure_current(row: dict) -> dict:
 async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     if row["status"] not in states.VISIBLE_TO_PROVIDERS:
         return False
+    # The commonest case first: a public tender in one of the provider's categories.
+    if row["visibility"] == "public":
+        org = await Organisation.select(Organisation.categories).where(Organisation.id == provider_id).output(
+            load_json=True).first()
+        if org and row["category"] in (org["categories"] or []):
+            return True
     invited = await TenderInvitation.exists().where(
         (TenderInvitation.tender == row["id"]) & (TenderInvitation.provider == provider_id)
     )
     if invited:
         return True
-    if HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id):
-        return True
-    if row["visibility"] != "public":
-        return False
-    org = await Organisation.select(Organisation.categories).where(Organisation.id == provider_id).output(
-        load_json=True).first()
-    return bool(org) and row["category"] in (org["categories"] or [])
+    return HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id)
 
 
 async def get_tender(member: Member, tender_id: uuid.UUID, close_due: bool = True) -> dict:
