@@ -56,7 +56,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -67,6 +66,8 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness import free_port, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -122,21 +123,6 @@ class Cleanup:
         for folder in self.folders:
             shutil.rmtree(folder, ignore_errors=True)
         self.folders.clear()
-
-
-def _raise_exit(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def venv_bin(name: str) -> str:
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
 
 
 def run_checked(what: str, command: list[str], env: dict, timeout: float) -> str:
@@ -935,7 +921,7 @@ def main() -> int:
         parser.error("--lead-seconds must be at least 1.5 (the minimum bidding time is 1 s)")
 
     cleanup = Cleanup()
-    previous = {sig: signal.signal(sig, _raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
     # Ctrl-C must interrupt even when started with SIGINT ignored (e.g. as a background job).
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     sampler: Sampler | None = None

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from fuwu import i18n, roles
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from fuwu.errors import FuwuError, NotAuthenticated, not_found
-from fuwu.schemas import OrganisationCreate, OrganisationUpdate, SignUp
+from fuwu.schemas import OrganisationUpdate, SignUp
 from fuwu.services import accounts, audit, notifications
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings

@@ -36,7 +36,7 @@ import pytest
 
 from bids.schemas import BidSubmit, ScoreSubmit
 from bids.services import evaluation, submission
-from fuwu import db, roles
+from fuwu import roles
 from fuwu.app import create_app
 from fuwu.clock import now
 from fuwu.services import accounts
