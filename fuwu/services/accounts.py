@@ -10,9 +10,9 @@ import msgspec
 
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
-from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests, not_found
+from fuwu.i18n import N_
 from fuwu.security import hash_password, new_token, token_hash, verify_password
 from fuwu.services import audit, notifications
 from fuwu.settings import get_settings

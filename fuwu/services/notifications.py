@@ -81,12 +81,13 @@ _LIST_SQL = (
 # (new, read), so its own answers are exact; changes made by another process (the
 # scheduler's, another web worker's) show within FIRST_PAGE_SECONDS.
 FIRST_PAGE_SECONDS = 2.0
-_first_pages: dict[tuple, tuple[float, Page]] = {}
+# user -> {(unread_only, limit): (expires, page)}: forgetting a user is one pop.
+_first_pages: dict[uuid.UUID, dict[tuple, tuple[float, Page]]] = {}
 
 
 def _forget(user_ids) -> None:
-    for key in [k for k in _first_pages if k[0] in set(user_ids)]:
-        _first_pages.pop(key, None)
+    for user_id in user_ids:
+        _first_pages.pop(user_id, None)
 
 
 async def list_for_user(user_id: uuid.UUID, cursor: str | None, limit: int, unread_only: bool = False) -> Page:
@@ -100,15 +101,15 @@ async def list_for_user(user_id: uuid.UUID, cursor: str | None, limit: int, unre
 
     limit = check_limit(limit)
     if cursor is None:
-        key = (user_id, unread_only, limit)
-        cached = _first_pages.get(key)
+        key = (unread_only, limit)
+        cached = _first_pages.get(user_id, {}).get(key)
         if cached and cached[0] > time.monotonic():
             page = cached[1]
         else:
             page = await _query_page(user_id, None, limit, unread_only)
             if len(_first_pages) > 10_000:
                 _first_pages.clear()
-            _first_pages[key] = (time.monotonic() + FIRST_PAGE_SECONDS, page)
+            _first_pages.setdefault(user_id, {})[key] = (time.monotonic() + FIRST_PAGE_SECONDS, page)
         return Page(items=[dict(item) for item in page.items], next_cursor=page.next_cursor)
     return await _query_page(user_id, cursor, limit, unread_only)
 

@@ -369,8 +369,7 @@ async def lock_tender(tender_id: uuid.UUID, share: bool = False) -> dict | None:
 
     query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True)
     if is_postgres():
-        query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True).lock_rows(
-            "SHARE" if share else "UPDATE", of=(Tender,))
+        query = query.lock_rows("SHARE" if share else "UPDATE", of=(Tender,))
     return await query.first()
 
 

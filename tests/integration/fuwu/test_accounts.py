@@ -255,3 +255,9 @@ async def test_a_new_notification_shows_at_once_despite_the_first_page_cache(cli
     await client.post(f"/api/v1/notifications/{items[0]['id']}/read", headers=actor.headers)
     assert (await client.get("/api/v1/notifications?unread=true", headers=actor.headers)).json()["items"] == []
     assert (await client.get("/api/v1/notifications", headers=actor.headers)).json()["items"][0]["read_at"]
+
+
+async def test_percent_zero_zero_in_json_text_is_ordinary_text(client):
+    actor = await new_actor()
+    response = await client.patch("/api/v1/me", json={"display_name": "Deals 100%00 off"}, headers=actor.headers)
+    assert response.status_code == 200 and response.json()["display_name"] == "Deals 100%00 off"
