@@ -21,7 +21,7 @@ import msgspec
 
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.db import atomic, is_unique_violation
+from fuwu.db import atomic, dump_json, fetch
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.jsonable import jsonable
 from fuwu.services import audit
@@ -32,7 +32,7 @@ from bids.errors import BidError
 from bids.schemas import BidSubmit
 from bids.tables import Bid, BidAttachment, BidRevision
 from tenders import states as tender_states
-from tenders.services.lifecycle import get_tender, lock_tender, request_close
+from tenders.services.lifecycle import get_tender, lock_tender_for_provider, request_close
 
 PROVIDER_BIDDERS = (roles.OWNER, roles.MANAGER)
 
@@ -70,9 +70,11 @@ def _closed(row: dict, moment: datetime.datetime) -> Conflict:
                     deadline=deadline, server_time=moment.isoformat())
 
 
-async def _open_tender_locked(tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
-    """Locks the tender row and reads the server time after the lock is held."""
-    row = await lock_tender(tender_id, share=True)
+async def _open_tender_locked(member: Member, tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
+    """Locks the tender row, checks that this provider may see the tender (404 as for a
+    tender that does not exist) and reads the server time once the lock is held."""
+    _require_bidder(member)
+    row = await lock_tender_for_provider(member.organisation_id, tender_id)
     moment = now()
     if row is None:
         raise not_found("Tender")
@@ -114,31 +116,47 @@ async def _visible_for_bidding(member: Member, tender_id: uuid.UUID) -> dict:
     return await get_tender(member, tender_id, close_due=False)
 
 
+# The bid path runs on every submission of a burst before a deadline: hand-written
+# statements (see fuwu.db.fetch).
+_INSERT_BID_SQL = (
+    "INSERT INTO bids_bid (id, tender, provider, submitted_by, status, live_key, price_amount, pricing_model, "
+    "price_unit, currency, proposal, sla_commitment, team, valid_until, version, first_submitted_at, submitted_at, "
+    "withdrawn_at, result, rank) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, NULL, '', NULL) "
+    "ON CONFLICT (live_key) DO NOTHING RETURNING id"
+)
+_INSERT_REVISION_SQL = (
+    'INSERT INTO bids_revision (id, bid, version, action, "at", "by", snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7)'
+)
+
+
+async def _record_revision(bid_id: uuid.UUID, version: int, action: str, moment: datetime.datetime,
+                           user_id: uuid.UUID, snapshot: dict) -> None:
+    await fetch(_INSERT_REVISION_SQL, uuid.uuid4(), bid_id, version, action, moment, user_id, dump_json(snapshot))
+
+
 async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
     """Submits the provider's bid. One live bid per provider and tender; accepted only
     if the transaction reads a server time before the deadline (409 naming the
     deadline otherwise). Audited on the provider's own timeline only."""
-    await _visible_for_bidding(member, tender_id)
     async with atomic():
-        row, moment = await _open_tender_locked(tender_id)
+        row, moment = await _open_tender_locked(member, tender_id)
         values = _check_terms(row, data)
-        bid = Bid(tender=tender_id, provider=member.organisation_id, submitted_by=viewer.user_id,
-                  status=states.SUBMITTED, live_key=f"{tender_id}:{member.organisation_id}",
-                  first_submitted_at=moment, submitted_at=moment, **values)
-        try:
-            await bid.save()
-        except Exception as exc:
-            if is_unique_violation(exc):
-                raise Conflict(BidError.ALREADY_BID,
-                               "You already have a live bid on this tender: revise it instead.") from None
-            raise
-        await BidRevision.insert(BidRevision(bid=bid.id, version=1, action="submitted", at=moment, by=viewer.user_id,
-                                             snapshot=_snapshot(values)))
+        bid_id = uuid.uuid4()
+        inserted = await fetch(
+            _INSERT_BID_SQL, bid_id, tender_id, member.organisation_id, viewer.user_id, states.SUBMITTED,
+            f"{tender_id}:{member.organisation_id}", values["price_amount"], values["pricing_model"],
+            values["price_unit"], values["currency"], values["proposal"], dump_json(values["sla_commitment"]),
+            dump_json(values["team"]), values["valid_until"], moment,
+        )
+        if not inserted:
+            raise Conflict(BidError.ALREADY_BID, "You already have a live bid on this tender: revise it instead.")
+        await _record_revision(bid_id, 1, "submitted", moment, viewer.user_id, _snapshot(values))
         # The terms live in the bid's revisions; the audit event names the version only.
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
-                           object_id=bid.id, action="submitted", after={"version": 1})
+                           object_id=bid_id, action="submitted", after={"version": 1})
     # Exactly what was written: no need to read it back.
-    return {"id": bid.id, "tender_id": tender_id, "provider_id": member.organisation_id, "provider_name": member.name,
+    return {"id": bid_id, "tender_id": tender_id, "provider_id": member.organisation_id, "provider_name": member.name,
             "status": states.SUBMITTED, **values, "version": 1, "first_submitted_at": moment, "submitted_at": moment,
             "withdrawn_at": None, "result": "", "rank": None, "attachments": []}
 
@@ -155,16 +173,14 @@ async def _own_live_bid(member: Member, tender_id: uuid.UUID) -> dict:
 async def revise_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
     """Replaces the live bid's terms before the deadline, keeping every earlier
     version; a revision also confirms a bid that needed confirmation."""
-    await _visible_for_bidding(member, tender_id)
     async with atomic():
-        row, moment = await _open_tender_locked(tender_id)
+        row, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
         values = _check_terms(row, data)
         version = bid["version"] + 1
         await Bid.update({**{getattr(Bid, k): v for k, v in values.items()}, Bid.version: version,
                           Bid.status: states.SUBMITTED, Bid.submitted_at: moment}).where(Bid.id == bid["id"])
-        await BidRevision.insert(BidRevision(bid=bid["id"], version=version, action="revised", at=moment,
-                                             by=viewer.user_id, snapshot=_snapshot(values)))
+        await _record_revision(bid["id"], version, "revised", moment, viewer.user_id, _snapshot(values))
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
                            object_id=bid["id"], action="revised", before={"version": bid["version"]},
                            after={"version": version})
@@ -173,9 +189,8 @@ async def revise_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
 
 async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
     """Confirms a bid unchanged after an amendment of the tender, before the deadline."""
-    await _visible_for_bidding(member, tender_id)
     async with atomic():
-        row, moment = await _open_tender_locked(tender_id)
+        row, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
         if bid["status"] == states.SUBMITTED:
             return await read_bid(bid["id"])
@@ -185,8 +200,7 @@ async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> d
             {k: bid[k] for k in ("price_amount", "pricing_model", "price_unit", "currency", "proposal",
                                  "sla_commitment", "team", "valid_until")}, BidSubmit))
         await Bid.update({Bid.status: states.SUBMITTED, Bid.submitted_at: moment}).where(Bid.id == bid["id"])
-        await BidRevision.insert(BidRevision(bid=bid["id"], version=bid["version"], action="confirmed", at=moment,
-                                             by=viewer.user_id, snapshot={}))
+        await _record_revision(bid["id"], bid["version"], "confirmed", moment, viewer.user_id, {})
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
                            object_id=bid["id"], action="confirmed", before={"status": bid["status"]},
                            after={"status": states.SUBMITTED})
@@ -195,14 +209,12 @@ async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> d
 
 async def withdraw_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> None:
     """Withdraws the live bid before the deadline; the provider may bid again."""
-    await _visible_for_bidding(member, tender_id)
     async with atomic():
-        _, moment = await _open_tender_locked(tender_id)
+        _, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
         await Bid.update({Bid.status: states.WITHDRAWN, Bid.live_key: None, Bid.withdrawn_at: moment}).where(
             Bid.id == bid["id"])
-        await BidRevision.insert(BidRevision(bid=bid["id"], version=bid["version"], action="withdrawn", at=moment,
-                                             by=viewer.user_id, snapshot={}))
+        await _record_revision(bid["id"], bid["version"], "withdrawn", moment, viewer.user_id, {})
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="bid",
                            object_id=bid["id"], action="withdrawn", before={"status": bid["status"]},
                            after={"status": states.WITHDRAWN})
@@ -275,7 +287,7 @@ async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, f
     path.write_bytes(content)
     try:
         async with atomic():
-            _, moment = await _open_tender_locked(tender_id)
+            _, moment = await _open_tender_locked(member, tender_id)
             bid = await _own_live_bid(member, tender_id)
             count = await BidAttachment.count().where((BidAttachment.bid == bid["id"]) & BidAttachment.removed_at.is_null())
             if count >= MAX_ATTACHMENTS:

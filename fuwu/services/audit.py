@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fuwu.clock import now
+from fuwu.db import dump_json, fetch
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
 from fuwu.tables import AuditEvent, User
@@ -22,17 +24,18 @@ async def record(
 ) -> None:
     """Appends one event. Call inside the transaction of the change it records, so
     that the change and its audit event commit or roll back together."""
-    await AuditEvent.insert(
-        AuditEvent(
-            actor=actor,
-            organisation=organisation,
-            object_type=object_type,
-            object_id=str(object_id),
-            action=action,
-            before=jsonable(before),
-            after=jsonable(after),
-        )
+    before, after = jsonable(before), jsonable(after)
+    await fetch(
+        _RECORD_SQL, uuid.uuid4(), now(), actor, organisation, object_type, str(object_id), action,
+        None if before is None else dump_json(before), None if after is None else dump_json(after),
     )
+
+
+# Hand-written: nearly every write appends an event (see fuwu.db.fetch).
+_RECORD_SQL = (
+    'INSERT INTO fuwu_audit_event (id, "at", actor, organisation, object_type, object_id, action, "before", "after") '
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
 
 
 def _select():

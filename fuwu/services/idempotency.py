@@ -16,9 +16,9 @@ from typing import TypeVar
 
 import msgspec
 
-from fuwu.db import atomic, is_unique_violation
+from fuwu.clock import now
+from fuwu.db import atomic, fetch, fetchrow
 from fuwu.errors import Conflict, InvalidInput
-from fuwu.tables import IdempotencyRecord
 
 T = TypeVar("T")
 
@@ -29,10 +29,17 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
+# Hand-written: every retried-safe create runs them (see fuwu.db.fetch).
+_CLAIM_SQL = (
+    "INSERT INTO fuwu_idempotency (id, scope_key, request_fingerprint, status_code, response_body, created_at) "
+    "VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope_key) DO NOTHING RETURNING id"
+)
+_EXISTING_SQL = "SELECT request_fingerprint, status_code, response_body FROM fuwu_idempotency WHERE scope_key = $1"
+_ANSWER_SQL = "UPDATE fuwu_idempotency SET status_code = $2, response_body = $3 WHERE id = $1"
+
+
 async def _existing(scope_key: str) -> dict | None:
-    return await IdempotencyRecord.select(
-        IdempotencyRecord.request_fingerprint, IdempotencyRecord.status_code, IdempotencyRecord.response_body
-    ).where(IdempotencyRecord.scope_key == scope_key).first()
+    return await fetchrow(_EXISTING_SQL, scope_key)
 
 
 def _replay(record: dict, request_fingerprint: str, response_type: type[T]) -> T:
@@ -61,28 +68,17 @@ async def run_once(
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
     scope_key = f"{user_id}:{key}"
-    try:
-        async with atomic():
+    async with atomic():
+        # Claim the key before creating: a concurrent request with the same key waits
+        # on the unique index (or SQLite's write lock) until this transaction ends,
+        # then finds the answer and replays it (or, if this one rolled back, claims
+        # the key itself and runs afresh).
+        claimed = await fetch(_CLAIM_SQL, uuid.uuid4(), scope_key, request_fingerprint, now())
+        if not claimed:
             record = await _existing(scope_key)
-            if record is not None:
-                return _replay(record, request_fingerprint, response_type), True
-            # Claim the key before creating: a concurrent request with the same key
-            # waits here on the unique index until this transaction ends, then
-            # replays its answer (or, if this one rolled back, runs afresh).
-            await IdempotencyRecord.insert(
-                IdempotencyRecord(scope_key=scope_key, request_fingerprint=request_fingerprint, status_code=0,
-                                  response_body="")
-            )
-            result = await create()
-            await IdempotencyRecord.update(
-                {IdempotencyRecord.status_code: 201,
-                 IdempotencyRecord.response_body: msgspec.json.encode(result).decode()}
-            ).where(IdempotencyRecord.scope_key == scope_key)
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-        record = await _existing(scope_key)
-        if record is None:
-            raise
-        return _replay(record, request_fingerprint, response_type), True
+            if record is None:  # cannot be seen: the conflicting row is committed
+                raise Conflict("idempotency_key_in_use", "A request with this Idempotency-Key is still running; retry shortly.")
+            return _replay(record, request_fingerprint, response_type), True
+        result = await create()
+        await fetch(_ANSWER_SQL, claimed[0]["id"], 201, msgspec.json.encode(result).decode())
     return result, False

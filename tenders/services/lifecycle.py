@@ -169,6 +169,37 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     return HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id)
 
 
+# The provider's side of every bid write, hand-written (see fuwu.db.fetch): the tender
+# row locked, with what provider_can_see needs, in one statement.
+_BIDDER_LOCK_SQL = (
+    "SELECT t.id, t.status, t.bid_deadline, t.evaluation_end, t.pricing_models, t.currency, t.visibility, "
+    "t.category, (SELECT o.categories FROM fuwu_organisation o WHERE o.id = $2) AS provider_categories, "
+    "EXISTS (SELECT 1 FROM tenders_invitation i WHERE i.pair = $3) AS invited "
+    "FROM tenders_tender t WHERE t.id = $1"
+)
+
+
+async def lock_tender_for_provider(provider_id: uuid.UUID, tender_id: uuid.UUID) -> dict | None:
+    """In a transaction: the tender's bidding terms (status, deadlines, pricing models,
+    currency), its row locked FOR SHARE on PostgreSQL (SQLite's IMMEDIATE transaction
+    already holds the write lock), or None when this provider may not see it, exactly
+    as provider_can_see decides. Closing bidding takes the row FOR UPDATE, so it waits
+    for every bid in flight."""
+    from fuwu.db import fetchrow, is_postgres, load_json
+
+    row = await fetchrow(_BIDDER_LOCK_SQL + (" FOR SHARE OF t" if is_postgres() else ""),
+                         tender_id, provider_id, f"{tender_id}:{provider_id}")
+    if row is None or row["status"] not in states.VISIBLE_TO_PROVIDERS:
+        return None
+    row["pricing_models"] = load_json(row["pricing_models"])
+    categories, invited = load_json(row.pop("provider_categories")) or [], row.pop("invited")
+    if (row["visibility"] == "public" and row["category"] in categories) or invited:
+        return row
+    if HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id):
+        return row
+    return None
+
+
 async def get_tender(member: Member, tender_id: uuid.UUID, close_due: bool = True) -> dict:
     """The tender as this member may see it: the merchant's own (any status) or, for a
     provider, a tender it may see. Anything else is 404, whether it exists or not."""
