@@ -135,6 +135,22 @@ async def fetch(sql: str, *args) -> list[dict]:
     return await DB._run_in_new_connection(_sqlite_sql(sql), list(args))
 
 
+async def executemany(sql: str, rows: list[tuple]) -> None:
+    """Runs one hand-written statement for each row of arguments, in the current
+    transaction (or a transaction of its own); pipelined on PostgreSQL."""
+    if not rows:
+        return
+    if DB.current_transaction.get() is None:
+        async with atomic():
+            await executemany(sql, rows)
+        return
+    connection = DB.current_transaction.get().connection
+    if is_postgres():
+        await connection.executemany(sql, rows)
+    else:
+        await connection.executemany(_sqlite_sql(sql), rows)
+
+
 async def fetchrow(sql: str, *args) -> dict | None:
     rows = await fetch(sql, *args)
     return rows[0] if rows else None

@@ -11,10 +11,15 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
 from fuwu.clock import now
-from fuwu.db import after_commit
+from fuwu.db import after_commit, dump_json, executemany
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
 from fuwu.tables import Notification
+
+_INSERT_SQL = (
+    'INSERT INTO fuwu_notification (id, "user", organisation, kind, title, body, params, link, created_at, read_at) '
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+)
 
 Pusher = Callable[[uuid.UUID, dict], Awaitable[None]]
 _pushers: list[Pusher] = []
@@ -36,22 +41,14 @@ async def notify(
 ) -> None:
     """Stores one notification per user (inside the caller's transaction) and pushes
     each live once the transaction commits."""
-    rows = [
-        Notification(
-            user=user_id,
-            organisation=organisation,
-            kind=kind,
-            title=title,
-            body=body,
-            params=jsonable(params or {}),
-            link=link,
-        )
-        for user_id in dict.fromkeys(user_ids)
-    ]
-    if not rows:
+    users = list(dict.fromkeys(user_ids))
+    if not users:
         return
-    await Notification.insert(*rows)
-    users = [row.user for row in rows]
+    moment, params_text = now(), dump_json(jsonable(params or {}))
+    # Hand-written (see fuwu.db.fetch): closing bidding notifies every bidder while it
+    # holds the tender row, and Piccolo took ~0.1 ms of CPU a row to build the insert.
+    rows = [(uuid.uuid4(), user_id, organisation, kind, title, body, params_text, link, moment) for user_id in users]
+    await executemany(_INSERT_SQL, rows)
     _forget(users)  # now, and again after commit: a read between could cache the old page
 
     async def forget() -> None:
@@ -59,7 +56,8 @@ async def notify(
 
     after_commit(forget)
     if _pushers:
-        payloads = [(row.user, {"type": "notification", "id": str(row.id), "kind": kind, "link": link}) for row in rows]
+        payloads = [(user_id, {"type": "notification", "id": str(row_id), "kind": kind, "link": link})
+                    for row_id, user_id, *_ in rows]
 
         async def push() -> None:
             for user_id, payload in payloads:
