@@ -84,7 +84,7 @@ def handle_fuwu_error(request: Request, exc: FuwuError) -> Response:
         return login_redirect(exc.extra.get("next", "/"))
     headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
     # The detail is shown to people: in their language where the catalog has it.
-    return _problem(request, exc.status_code, i18n.gettext(exc.title), i18n.gettext(exc.detail), exc.code,
+    return _problem(request, exc.status_code, i18n.gettext(exc.title), exc.localised(), exc.code,
                     {k: v for k, v in exc.extra.items() if k != "next"}, headers)
 
 

@@ -46,11 +46,20 @@ def ngettext(singular: str, plural: str, n: int, **params) -> str:
     return text % params
 
 
+class Term(str):
+    """A parameter value that is itself a message id (a status, a role, a thing's
+    name): translate_format translates it before putting it in the sentence."""
+
+    __slots__ = ()
+
+
 def translate_format(message: str, params: dict | None) -> str:
-    """Translates a stored message id with {name} placeholders (notifications)."""
-    text = translations(current_locale.get()).gettext(message)
+    """Translates a message id with {name} placeholders (notifications, error details);
+    Term values are translated too."""
+    catalog = translations(current_locale.get())
+    text = catalog.gettext(message)
     try:
-        return text.format(**(params or {}))
+        return text.format(**{k: catalog.gettext(v) if isinstance(v, Term) else v for k, v in (params or {}).items()})
     except (KeyError, IndexError, ValueError):
         return text
 

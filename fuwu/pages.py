@@ -103,7 +103,7 @@ def form_errors(exc: Exception) -> str:
     if isinstance(exc, (Forbidden, NotFound)):
         raise exc
     if isinstance(exc, FuwuError):
-        return i18n.gettext(exc.detail)
+        return exc.localised()
     if isinstance(exc, msgspec.ValidationError):
         return i18n.gettext("Check the form: %(problem)s", problem=str(exc))
     raise exc
