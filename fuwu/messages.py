@@ -31,9 +31,9 @@ def main() -> None:
     CATALOG.parent.mkdir(parents=True, exist_ok=True)
     if CATALOG.exists():
         command = ["update", "-i", str(template), "-o", str(CATALOG), "-l", "zh_Hans", "--no-fuzzy-matching",
-                   "--ignore-obsolete"]
+                   "--ignore-obsolete", "--width", "120"]
     else:
-        command = ["init", "-i", str(template), "-o", str(CATALOG), "-l", "zh_Hans"]
+        command = ["init", "-i", str(template), "-o", str(CATALOG), "-l", "zh_Hans", "--width", "120"]
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *command], cwd=ROOT, check=True)
 
 
