@@ -53,13 +53,46 @@ class Term(str):
     __slots__ = ()
 
 
+class Terms(str):
+    """A list of Terms as one parameter value ("periodic_fee, metered"): each item is
+    translated, and so is the separator (", " becomes "、", " or " becomes "或")."""
+
+    def __new__(cls, items, separator: str = ", ") -> "Terms":
+        items = tuple(items)
+        value = super().__new__(cls, separator.join(items))
+        value.items = items
+        value.separator = separator
+        return value
+
+
+class Phrase(str):
+    """A parameter value that is itself a message with parameters ("{count} days"):
+    translated and filled in before it goes into the sentence."""
+
+    def __new__(cls, message: str, **params) -> "Phrase":
+        value = super().__new__(cls, message.format(**params))
+        value.message = message
+        value.params = params
+        return value
+
+
+def _translated(catalog: _gettext.NullTranslations, value):
+    if isinstance(value, Phrase):
+        return translate_format(value.message, value.params)
+    if isinstance(value, Terms):
+        return catalog.gettext(value.separator).join(catalog.gettext(item) for item in value.items)
+    if isinstance(value, Term):
+        return catalog.gettext(value)
+    return value
+
+
 def translate_format(message: str, params: dict | None) -> str:
     """Translates a message id with {name} placeholders (notifications, error details);
-    Term values are translated too."""
+    Term, Terms and Phrase values are translated too."""
     catalog = translations(current_locale.get())
     text = catalog.gettext(message)
     try:
-        return text.format(**{k: catalog.gettext(v) if isinstance(v, Term) else v for k, v in (params or {}).items()})
+        return text.format(**{k: _translated(catalog, v) for k, v in (params or {}).items()})
     except (KeyError, IndexError, ValueError):
         return text
 
@@ -97,4 +130,6 @@ _MARKED = [
     N_("Something went wrong on our side. Try again later."),
     N_("The form expired or came from another site. Reload the page and try again."),
     N_("You are invited to join {org} as {role}"), N_("{name} joined {org}"),
+    # the separators Terms are joined with
+    N_(", "), N_(" or "),
 ]
