@@ -233,7 +233,9 @@ class ProviderDirectoryController(Controller):
         if category is not None and category not in roles.SERVICE_CATEGORIES:
             from fuwu.errors import InvalidInput
 
-            raise InvalidInput("invalid_category", f"Unknown category. Use one of: {', '.join(roles.SERVICE_CATEGORIES)}.")
+            # The categories are the values to send: they stay untranslated.
+            raise InvalidInput("invalid_category", "Unknown category. Use one of: {categories}.",
+                               params={"categories": ", ".join(roles.SERVICE_CATEGORIES)})
         return page_of(ProviderRead, await accounts.list_providers(category, province, cursor, limit))
 
     @get("/{provider_id:uuid}")

@@ -163,7 +163,8 @@ async def check_request(request: Request) -> None:
     try:
         msgspec.json.decode(body, type=field.annotation, strict=True)
     except msgspec.ValidationError as exc:
-        raise FuwuError("invalid_input", f"Check the request body: {exc}") from None
+        # msgspec's own text (what was expected, and where) stays as it is.
+        raise FuwuError("invalid_input", "Check the request body: {problem}", params={"problem": str(exc)}) from None
     except msgspec.DecodeError:
         raise FuwuError("invalid_input", "The request body is not valid JSON.") from None
 

@@ -116,8 +116,8 @@ def require_role(member: Member, *allowed: str) -> None:
 
     if member.role not in allowed:
         raise Forbidden(
-            "role_not_allowed",
-            f"Your role ({member.role}) cannot do this. Ask someone with the role {' or '.join(allowed)}.",
+            "role_not_allowed", "Your role ({role}) cannot do this. Ask someone with the role {allowed}.",
+            params={"role": i18n.Term(member.role), "allowed": i18n.Terms(allowed, " or ")},
         )
 
 

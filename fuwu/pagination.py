@@ -43,7 +43,7 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
 
 def check_limit(limit: int) -> int:
     if limit < 1 or limit > MAX_LIMIT:
-        raise InvalidInput("invalid_limit", f"limit must be between 1 and {MAX_LIMIT}.")
+        raise InvalidInput("invalid_limit", "limit must be between 1 and {max}.", params={"max": MAX_LIMIT})
     return limit
 
 

@@ -12,7 +12,7 @@ from fuwu import roles
 from fuwu.clock import now, valid_timezone
 from fuwu.db import atomic, fetch, fetchrow, is_unique_violation
 from fuwu.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, TooManyRequests, not_found
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Term, Terms
 from fuwu.security import hash_password, new_token, token_hash, verify_password
 from fuwu.services import audit, notifications
 from fuwu.settings import get_settings
@@ -76,7 +76,9 @@ def _check_organisation(kind: str, size: str | None, timezone: str, categories: 
     if kind != roles.PROVIDER and categories:
         raise InvalidInput("categories_not_allowed", "Only provider organisations are listed in service categories.")
     if not valid_timezone(timezone):
-        raise InvalidInput("invalid_timezone", f"Unknown time zone {timezone!r}. Use an IANA name such as Asia/Shanghai.")
+        raise InvalidInput("invalid_timezone",
+                           "Unknown time zone {timezone!r}. Use an IANA name such as Asia/Shanghai.",
+                           params={"timezone": timezone})
 
 
 # --- sign-up and organisations -------------------------------------------------------
@@ -440,8 +442,8 @@ async def member_user_ids(org_id: uuid.UUID | list, *allowed_roles: str) -> list
 
 def _check_role_for_kind(kind: str, role: str) -> None:
     if role not in roles.ROLES_BY_KIND[kind]:
-        allowed = ", ".join(roles.ROLES_BY_KIND[kind])
-        raise InvalidInput("role_not_in_kind", f"A {kind} organisation's roles are: {allowed}.")
+        raise InvalidInput("role_not_in_kind", "A {kind} organisation's roles are: {roles}.",
+                           params={"kind": Term(kind), "roles": Terms(roles.ROLES_BY_KIND[kind])})
 
 
 async def change_member_role(viewer: Viewer, member: Member, membership_id: uuid.UUID, role: str) -> dict:

@@ -66,7 +66,8 @@ async def run_once(
         async with atomic():
             return await create(), False
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
+        raise InvalidInput("invalid_idempotency_key", "Idempotency-Key must be 1 to {max} printable characters.",
+                           params={"max": MAX_KEY_LENGTH})
     scope_key = f"{user_id}:{key}"
     async with atomic():
         # Claim the key before creating: a concurrent request with the same key waits
