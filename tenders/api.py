@@ -14,6 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from fuwu.api import MEMBER, Cursor, Limit, page_of, to
 from fuwu.auth import requires_user
 from fuwu.errors import InvalidInput
+from fuwu.i18n import N_
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.schemas import AuditEventRead
 from fuwu.services import audit
@@ -50,7 +51,9 @@ class TenderController(Controller):
     ) -> Page[TenderRead]:
         """The merchant's own tenders, newest first."""
         if status is not None and status not in states.ALL:
-            raise InvalidInput("invalid_status", f"status must be one of: {', '.join(states.ALL)}.")
+            # The statuses are the values to send: they stay untranslated.
+            raise InvalidInput("invalid_status", "status must be one of: {statuses}.",
+                               params={"statuses": ", ".join(states.ALL)})
         return page_of(TenderRead, await lifecycle.list_merchant_tenders(member, status, cursor, limit))
 
     @post()
@@ -122,7 +125,7 @@ class TenderController(Controller):
                            limit: Limit = 50) -> Page[AuditEventRead]:
         """The tender's timeline (merchant's team)."""
         await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS,
-                                       what="read the tender's audit log")
+                                       what=N_("read the tender's audit log"))
         return page_of(AuditEventRead, await audit.object_timeline("tender", tender_id, cursor, limit))
 
 
@@ -140,7 +143,9 @@ async def browse_open_tenders(
 ) -> Page[TenderSummary]:
     """Open tenders this provider may bid on: public ones in its categories and those it was invited to."""
     if category is not None and category not in states.CATEGORIES:
-        raise InvalidInput("invalid_category", f"category must be one of: {', '.join(states.CATEGORIES)}.")
+        # The categories are the values to send: they stay untranslated.
+        raise InvalidInput("invalid_category", "category must be one of: {categories}.",
+                           params={"categories": ", ".join(states.CATEGORIES)})
     page = await lifecycle.browse_open_tenders(
         member, category=category, text=q, budget_at_least=budget_at_least, budget_at_most=budget_at_most,
         deadline_before=deadline_before, region=region, cursor=cursor, limit=limit)

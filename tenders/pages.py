@@ -774,7 +774,7 @@ async def tender_audit(request: Request, tender_id: FromPath[uuid.UUID]) -> Temp
     viewer = page_viewer(request)
     member = await merchant_member(viewer)
     tender = await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS,
-                                            what="read the tender's audit log")
+                                            what=N_("read the tender's audit log"))
     timeline = await audit.object_timeline("tender", tender_id, request.query_params.get("cursor"), 50)
     return await page(request, "tenders/audit.html", tender=tender, timeline=timeline)
 

@@ -25,7 +25,7 @@ async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID,
     kept as they are). Published tenders notify the invited at once; drafts at
     publication. Audited."""
     async with atomic():
-        row = await get_own_tender(member, tender_id, what="invite providers")
+        row = await get_own_tender(member, tender_id, what=N_("invite providers"))
         if row["status"] not in (states.DRAFT, states.PUBLISHED):
             raise Conflict(TenderError.INVITATION, "Providers can be invited to drafts and open tenders only.")
         wanted = list(dict.fromkeys(provider_ids))
@@ -34,7 +34,8 @@ async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID,
         found_ids = {r["id"] for r in found}
         missing = [str(p) for p in wanted if p not in found_ids]
         if missing:
-            raise InvalidInput(TenderError.INVITATION, f"These are not providers: {', '.join(missing)}.")
+            raise InvalidInput(TenderError.INVITATION, "These are not providers: {ids}.",
+                               params={"ids": ", ".join(missing)})
         existing = {r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
             TenderInvitation.tender == tender_id)}
         for provider_id in wanted:
@@ -74,7 +75,7 @@ async def decline_invitation(viewer: Viewer, member: Member, tender_id: uuid.UUI
     list. Audited."""
     if member.kind != roles.PROVIDER:
         raise not_found("Tender")
-    _require_role(member, (roles.OWNER, roles.MANAGER), "decline invitations")
+    _require_role(member, (roles.OWNER, roles.MANAGER), N_("decline invitations"))
     async with atomic():
         row = await get_tender(member, tender_id)
         invitation = await my_invitation(member, tender_id)
@@ -103,7 +104,8 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     customer service, team size otherwise, against the seats asked for), same
     province, and — once tiers exist — a tier fitting the merchant's size. Every
     provider of the category is ranked in SQL; the reasons are shown to the merchant."""
-    row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR), what="see recommendations")
+    row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR),
+                               what=N_("see recommendations"))
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
         Organisation.id == member.organisation_id).first()
     needed = max(1, int((row["requirements"] or {}).get("seats") or 1))

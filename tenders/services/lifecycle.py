@@ -16,7 +16,7 @@ from piccolo.columns.combination import WhereRaw
 
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Phrase, Term
 from fuwu.db import after_transaction, atomic, in_transaction
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
@@ -49,10 +49,12 @@ AMENDABLE = ("title", "brief", "requirements", "budget_min", "budget_max", "curr
 
 
 def _require_role(member: Member, allowed: tuple[str, ...], what: str) -> None:
+    """`what` is a phrase marked with N_ ("change tenders"), translated in the refusal."""
     from fuwu.errors import Forbidden
 
     if member.role not in allowed:
-        raise Forbidden("role_not_allowed", f"Your role ({member.role}) cannot {what}.")
+        raise Forbidden("role_not_allowed", "Your role ({role}) cannot {what}.",
+                        params={"role": Term(member.role), "what": Term(what)})
 
 
 def _require_kind(member: Member, kind: str) -> None:
@@ -69,7 +71,9 @@ def _check_content(values: dict[str, Any]) -> dict[str, Any]:
     try:
         requirements = msgspec.convert(values.get("requirements") or {}, REQUIREMENTS_BY_CATEGORY[category])
     except msgspec.ValidationError as exc:
-        raise InvalidInput(TenderError.REQUIREMENTS, f"The requirements do not fit the category: {exc}") from None
+        # msgspec's own text (what was expected, and where) stays as it is.
+        raise InvalidInput(TenderError.REQUIREMENTS, "The requirements do not fit the category: {problem}",
+                           params={"problem": str(exc)}) from None
     zone = getattr(requirements, "time_zone", None)
     if zone is not None and not valid_timezone(zone):
         raise InvalidInput(TenderError.REQUIREMENTS, "Unknown time zone in requirements. Use e.g. Asia/Shanghai.")
@@ -83,12 +87,14 @@ def _check_content(values: dict[str, Any]) -> dict[str, Any]:
         total = sum(c["weight"] for c in spec["criteria"])
         if total != 100:
             raise InvalidInput(TenderError.WEIGHTS,
-                               f"The criteria weights of round {number} add up to {total}; they must add up to 100.")
+                               "The criteria weights of round {number} add up to {total}; they must add up to 100.",
+                               params={"number": number, "total": total})
         if sum(1 for c in spec["criteria"] if c.get("price")) > 1:
-            raise InvalidInput(TenderError.ROUNDS, f"Round {number} has more than one price criterion.")
+            raise InvalidInput(TenderError.ROUNDS, "Round {number} has more than one price criterion.",
+                               params={"number": number})
         names = [c["name"].strip().lower() for c in spec["criteria"]]
         if len(set(names)) != len(names):
-            raise InvalidInput(TenderError.ROUNDS, f"Round {number} names a criterion twice.")
+            raise InvalidInput(TenderError.ROUNDS, "Round {number} names a criterion twice.", params={"number": number})
     values["pricing_models"] = list(dict.fromkeys(values["pricing_models"]))
     _check_deadline_order(values)
     return values
@@ -96,8 +102,9 @@ def _check_content(values: dict[str, Any]) -> dict[str, Any]:
 
 def _aware(moment: datetime.datetime | None, name: str) -> datetime.datetime | None:
     if moment is not None and moment.tzinfo is None:
+        # `name` is the field as the API spells it: the client must find it, so it stays untranslated.
         raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER,
-                           f"{name} needs a time zone, e.g. 2026-12-01T18:00:00+08:00.")
+                           "{field} needs a time zone, e.g. 2026-12-01T18:00:00+08:00.", params={"field": name})
     return moment.astimezone(datetime.timezone.utc) if moment else None
 
 
@@ -110,26 +117,43 @@ def _check_deadline_order(values: dict[str, Any]) -> None:
                            "Deadlines must be in order: questions deadline < bid deadline < evaluation end.")
 
 
+# The deadlines a tender needs before publication, with their names in a sentence.
+DEADLINE_NAMES = {"questions_deadline": N_("questions deadline"), "bid_deadline": N_("bid deadline"),
+                  "evaluation_end": N_("evaluation end")}
+
+
 def _check_publishable(values: dict[str, Any], moment: datetime.datetime) -> None:
-    for name in ("questions_deadline", "bid_deadline", "evaluation_end"):
+    for name, words in DEADLINE_NAMES.items():
         if values.get(name) is None:
-            raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER, f"Set the {name.replace('_', ' ')} before publishing.")
+            raise InvalidInput(TenderError.DEADLINES_OUT_OF_ORDER, "Set the {deadline} before publishing.",
+                               params={"deadline": Term(words)})
     if values["questions_deadline"] <= moment:
         raise InvalidInput(TenderError.DEADLINE_IN_PAST, "The questions deadline has passed; set a later one.")
     minimum = get_settings().min_bidding_seconds
     if (values["bid_deadline"] - moment).total_seconds() < minimum:
         raise InvalidInput(TenderError.BIDDING_TOO_SHORT,
-                           f"Leave providers at least {_duration(minimum)} to bid: move the bid deadline later.")
+                           "Leave providers at least {duration} to bid: move the bid deadline later.",
+                           params={"duration": _duration(minimum)})
     if values["budget_max"] <= 0:
         raise InvalidInput(TenderError.BUDGET_RANGE, "Set a budget maximum before publishing.")
 
 
-def _duration(seconds: int) -> str:
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+# Each unit as one message per number (one, more), so that a duration reads whole in any language.
+DURATION_UNITS = (
+    (86400, N_("{count} day"), N_("{count} days")),
+    (3600, N_("{count} hour"), N_("{count} hours")),
+    (60, N_("{count} minute"), N_("{count} minutes")),
+    (1, N_("{count} second"), N_("{count} seconds")),
+)
+
+
+def _duration(seconds: int) -> Phrase:
+    """In the largest unit that divides the time exactly: 3 days, 1 hour, 90 minutes."""
+    for size, one, more in DURATION_UNITS:
         if seconds % size == 0:
             count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} seconds"
+            return Phrase(one if count == 1 else more, count=count)
+    return Phrase(N_("{count} seconds"), count=seconds)
 
 
 # --- reading -------------------------------------------------------------------------
@@ -218,7 +242,7 @@ async def get_tender(member: Member, tender_id: uuid.UUID, close_due: bool = Tru
 
 
 async def get_own_tender(member: Member, tender_id: uuid.UUID, allowed_roles=MERCHANT_WRITERS,
-                         what: str = "change tenders") -> dict:
+                         what: str = N_("change tenders")) -> dict:
     _require_kind(member, roles.MERCHANT)
     row = await get_tender(member, tender_id)
     _require_role(member, allowed_roles, what)
@@ -291,7 +315,7 @@ async def list_amendments(tender_id: uuid.UUID) -> list[dict]:
 async def create_tender(viewer: Viewer, member: Member, data: TenderCreate) -> dict:
     """Creates a draft tender for the merchant. Operators and owners only; audited."""
     _require_kind(member, roles.MERCHANT)
-    _require_role(member, MERCHANT_WRITERS, "create tenders")
+    _require_role(member, MERCHANT_WRITERS, N_("create tenders"))
     values = _check_content(jsonable_struct(data))
     org = await Organisation.select(Organisation.province).where(Organisation.id == member.organisation_id).first()
     async with atomic():
@@ -330,7 +354,8 @@ async def update_tender(viewer: Viewer, member: Member, tender_id: uuid.UUID, da
         row = await _locked_own_tender(member, tender_id)
         if row["status"] not in (states.DRAFT, states.PUBLISHED):
             raise Conflict(TenderError.BAD_TRANSITION,
-                           f"A {row['status']} tender cannot be changed; only drafts and published tenders can.")
+                           "A {status} tender cannot be changed; only drafts and published tenders can.",
+                           params={"status": Term(row["status"])})
         if row["status"] == states.PUBLISHED and not data.reason.strip():
             raise InvalidInput(TenderError.REASON_REQUIRED,
                                "An amendment of a published tender needs a reason that providers will read.")
@@ -383,7 +408,7 @@ async def _amend(viewer: Viewer, member: Member, row: dict, merged: dict, change
 
 async def _locked_own_tender(member: Member, tender_id: uuid.UUID) -> dict:
     _require_kind(member, roles.MERCHANT)
-    _require_role(member, MERCHANT_WRITERS, "change tenders")
+    _require_role(member, MERCHANT_WRITERS, N_("change tenders"))
     row = await lock_tender(tender_id)
     if row is None or row["merchant_id"] != member.organisation_id:
         raise not_found("Tender")
@@ -430,7 +455,8 @@ async def _transition(row: dict, target: str, actor: uuid.UUID | None, reason: s
     apply. Audited."""
     source = row["status"]
     if not states.can_move(source, target):
-        raise Conflict(TenderError.BAD_TRANSITION, f"A {source} tender cannot become {target}.")
+        raise Conflict(TenderError.BAD_TRANSITION, "A {source} tender cannot become {target}.",
+                       params={"source": Term(source), "target": Term(target)})
     updates = {Tender.status: target, Tender.updated_at: now(), **(extra or {})}
     if reason:
         updates[Tender.status_reason] = reason

@@ -35,12 +35,12 @@ async def ask_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, tex
     organisation on the merchant's timeline)."""
     if member.kind != roles.PROVIDER:
         raise not_found("Tender")
-    _require_role(member, (roles.OWNER, roles.MANAGER), "ask questions")
+    _require_role(member, (roles.OWNER, roles.MANAGER), N_("ask questions"))
     async with atomic():
         row = await get_tender(member, tender_id)
         if row["status"] != states.PUBLISHED or row["questions_deadline"] <= now():
-            raise Conflict(TenderError.QUESTIONS_CLOSED,
-                           f"Questions closed at {row['questions_deadline'].isoformat()}. Read the published answers.")
+            raise Conflict(TenderError.QUESTIONS_CLOSED, "Questions closed at {deadline}. Read the published answers.",
+                           params={"deadline": row["questions_deadline"].isoformat()})
         question = Question(tender=tender_id, provider=member.organisation_id,
                             pseudonym=pseudonym(tender_id, member.organisation_id), text=text.strip())
         await question.save()
@@ -58,7 +58,7 @@ async def answer_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, 
     """The merchant answers once, until bidding closes. Every provider who can act on
     the tender is notified. Audited."""
     async with atomic():
-        row = await get_own_tender(member, tender_id, what="answer questions")
+        row = await get_own_tender(member, tender_id, what=N_("answer questions"))
         question = await Question.select(Question.id, Question.answered_at).where(
             (Question.id == question_id) & (Question.tender == tender_id)).first()
         if question is None:
