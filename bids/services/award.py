@@ -28,7 +28,7 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
     per tender and the tender's status changes conditionally. Losing bidders are told
     their rank; the award hooks (contract) run in this transaction.
     """
-    _require_merchant(member, RUNNERS, "award")
+    _require_merchant(member, RUNNERS, N_("award"))
     reason = reason.strip()
     try:
         async with atomic():
@@ -90,9 +90,9 @@ async def read_award(tender_id: uuid.UUID) -> dict:
 
 async def declare_unsuccessful(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: str) -> dict:
     """No bid qualified: the evaluation ends without award. Bidders are told. Audited."""
-    _require_merchant(member, RUNNERS, "end the evaluation")
+    _require_merchant(member, RUNNERS, N_("end the evaluation"))
     async with atomic():
-        tender = await lifecycle.get_own_tender(member, tender_id, what="end the evaluation")
+        tender = await lifecycle.get_own_tender(member, tender_id, what=N_("end the evaluation"))
         if tender["status"] not in (tender_states.BIDDING_CLOSED, tender_states.EVALUATING):
             raise Conflict(BidError.NOT_EVALUATING, "Only a tender in evaluation can end without award.")
         await lifecycle.transition(tender_id, tender_states.UNSUCCESSFUL, viewer.user_id, reason=reason.strip())

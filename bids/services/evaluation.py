@@ -14,7 +14,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Term
 from fuwu.db import atomic
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.services import audit, notifications
@@ -31,20 +31,24 @@ RUNNERS = (roles.OWNER, roles.OPERATOR)
 
 
 def _require_merchant(member: Member, allowed: tuple[str, ...], what: str) -> None:
+    """`what` is a phrase marked with N_ ("score bids"), translated in the refusal."""
     if member.kind != roles.MERCHANT:
         raise not_found("Tender")
     if member.role not in allowed:
-        raise Forbidden("role_not_allowed", f"Your role ({member.role}) cannot {what}.")
+        raise Forbidden("role_not_allowed", "Your role ({role}) cannot {what}.",
+                        params={"role": Term(member.role), "what": Term(what)})
 
 
 async def require_unsealed(member: Member, tender_id: uuid.UUID) -> dict:
     """The merchant's tender once its bids are unsealed. Before the deadline the answer
     is the same whatever the bids: sealed until the deadline."""
-    _require_merchant(member, EVALUATORS, "read bids")
+    _require_merchant(member, EVALUATORS, N_("read bids"))
     row = await lifecycle.get_tender(member, tender_id)
     if row["status"] not in tender_states.UNSEALED:
-        deadline = row["bid_deadline"].isoformat() if row["bid_deadline"] else "the bid deadline"
-        raise Conflict(BidError.SEALED, f"Bids are sealed until the bid deadline ({deadline}).")
+        if row["bid_deadline"] is None:
+            raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline.")
+        raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline ({deadline}).",
+                       params={"deadline": row["bid_deadline"].isoformat()})
     return row
 
 
@@ -106,7 +110,7 @@ async def _open_round(tender: dict, number: int, bid_ids: list[uuid.UUID]) -> uu
 async def start_evaluation(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> list[dict]:
     """Opens the first round with every bid that counted at the deadline; bids still
     needing confirmation are set aside. The tender becomes evaluating. Audited."""
-    _require_merchant(member, RUNNERS, "run the evaluation")
+    _require_merchant(member, RUNNERS, N_("run the evaluation"))
     async with atomic():
         tender = await require_unsealed(member, tender_id)
         if tender["status"] != tender_states.BIDDING_CLOSED:
@@ -123,7 +127,8 @@ async def start_evaluation(viewer: Viewer, member: Member, tender_id: uuid.UUID)
 async def _evaluating(member: Member, tender_id: uuid.UUID) -> dict:
     tender = await require_unsealed(member, tender_id)
     if tender["status"] != tender_states.EVALUATING:
-        raise Conflict(BidError.NOT_EVALUATING, f"The tender is {tender['status']}, not being evaluated.")
+        raise Conflict(BidError.NOT_EVALUATING, "The tender is {status}, not being evaluated.",
+                       params={"status": Term(tender["status"])})
     return tender
 
 
@@ -131,7 +136,7 @@ async def submit_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
                         scores: list) -> dict:
     """An evaluator scores one bid on the round's non-price criteria (0–10), while the
     round is open; scoring again replaces their earlier score."""
-    _require_merchant(member, EVALUATORS, "score bids")
+    _require_merchant(member, EVALUATORS, N_("score bids"))
     async with atomic():
         await _evaluating(member, tender_id)
         evaluation_round = await _round(tender_id, number)
@@ -142,7 +147,8 @@ async def submit_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
         criteria = evaluation_round["criteria"]
         for item in scores:
             if item.criterion >= len(criteria):
-                raise InvalidInput(BidError.ROUND, f"Round {number} has {len(criteria)} criteria (0 to {len(criteria) - 1}).")
+                raise InvalidInput(BidError.ROUND, "Round {number} has {count} criteria (0 to {last}).",
+                                   params={"number": number, "count": len(criteria), "last": len(criteria) - 1})
             if criteria[item.criterion].get("price"):
                 raise InvalidInput(BidError.ROUND, "The price criterion is scored automatically.")
         for item in scores:
@@ -185,7 +191,7 @@ async def close_round(viewer: Viewer, member: Member, tender_id: uuid.UUID, numb
     """Closes a round: every bid must have a score on every non-price criterion.
     Computes and stores scores and ranks (ties share the better rank order by
     earlier submission). Audited."""
-    _require_merchant(member, RUNNERS, "close rounds")
+    _require_merchant(member, RUNNERS, N_("close rounds"))
     async with atomic():
         await _evaluating(member, tender_id)
         evaluation_round = await _round(tender_id, number)
@@ -230,7 +236,7 @@ async def shortlist(viewer: Viewer, member: Member, tender_id: uuid.UUID, number
                     bid_ids: list[uuid.UUID] | None) -> list[dict]:
     """After a closed round, keeps the top K (or the bids chosen by hand) for the next
     round, which opens with them. The others are told their rank and scores. Audited."""
-    _require_merchant(member, RUNNERS, "shortlist")
+    _require_merchant(member, RUNNERS, N_("shortlist"))
     if (top is None) == (bid_ids is None):
         raise InvalidInput(BidError.SHORTLIST, "Send either top (a number) or bid_ids (a list), not both.")
     async with atomic():
@@ -286,7 +292,8 @@ async def _round_of_kind(member: Member, tender_id: uuid.UUID, number: int, kind
     await _evaluating(member, tender_id)
     evaluation_round = await _round(tender_id, number)
     if evaluation_round["kind"] != kind:
-        raise Conflict(BidError.ROUND, f"Round {number} is a {evaluation_round['kind']} round.")
+        raise Conflict(BidError.ROUND, "Round {number} is a {kind} round.",
+                       params={"number": number, "kind": Term(evaluation_round["kind"])})
     if evaluation_round["status"] != states.ROUND_OPEN:
         raise Conflict(BidError.ROUND, "This round is closed.")
     return evaluation_round
@@ -296,7 +303,7 @@ async def schedule_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
                         starts_at: datetime.datetime, ends_at: datetime.datetime, place: str) -> dict:
     """Schedules (or moves) a shortlisted provider's pitch slot in a presentation
     round; the provider is notified and confirms it."""
-    _require_merchant(member, RUNNERS, "schedule presentations")
+    _require_merchant(member, RUNNERS, N_("schedule presentations"))
     if starts_at.tzinfo is None or ends_at.tzinfo is None or not starts_at < ends_at:
         raise InvalidInput(BidError.SLOT, "A slot needs a start before its end, both with a time zone.")
     async with atomic():
@@ -369,7 +376,7 @@ async def confirm_slot(viewer: Viewer, member: Member, tender_id: uuid.UUID, slo
 async def record_finding(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, bid_id: uuid.UUID,
                          visited_at: datetime.datetime, finding: str) -> dict:
     """Records the written finding of a site inspection of a shortlisted provider."""
-    _require_merchant(member, EVALUATORS, "record site findings")
+    _require_merchant(member, EVALUATORS, N_("record site findings"))
     if visited_at.tzinfo is None:
         raise InvalidInput(BidError.SLOT, "visited_at needs a time zone.")
     async with atomic():

@@ -23,6 +23,7 @@ from fuwu import roles
 from fuwu.clock import now
 from fuwu.db import atomic, dump_json, fetch
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.i18n import Term, Terms
 from fuwu.jsonable import jsonable
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
@@ -64,10 +65,10 @@ def _closed(row: dict, moment: datetime.datetime) -> Conflict:
     deadline = row["bid_deadline"].isoformat() if row["bid_deadline"] else "-"
     if row["status"] == tender_states.PUBLISHED or row["status"] in tender_states.UNSEALED:
         return Conflict(BidError.DEADLINE_PASSED,
-                        f"Bidding closed at the deadline {deadline}; bids are no longer accepted.",
-                        deadline=deadline, server_time=moment.isoformat())
-    return Conflict(BidError.NOT_OPEN, f"The tender is {row['status']}; it does not take bids.",
-                    deadline=deadline, server_time=moment.isoformat())
+                        "Bidding closed at the deadline {deadline}; bids are no longer accepted.",
+                        params={"deadline": deadline}, deadline=deadline, server_time=moment.isoformat())
+    return Conflict(BidError.NOT_OPEN, "The tender is {status}; it does not take bids.",
+                    params={"status": Term(row["status"])}, deadline=deadline, server_time=moment.isoformat())
 
 
 async def _open_tender_locked(member: Member, tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
@@ -87,9 +88,11 @@ async def _open_tender_locked(member: Member, tender_id: uuid.UUID) -> tuple[dic
 
 def _check_terms(row: dict, data: BidSubmit) -> dict:
     if data.pricing_model not in row["pricing_models"]:
-        raise InvalidInput(BidError.PRICING, f"This tender accepts these pricing models: {', '.join(row['pricing_models'])}.")
+        raise InvalidInput(BidError.PRICING, "This tender accepts these pricing models: {models}.",
+                           params={"models": Terms(row["pricing_models"])})
     if data.currency != row["currency"]:
-        raise InvalidInput(BidError.PRICING, f"Prices in this tender are in {row['currency']}.")
+        raise InvalidInput(BidError.PRICING, "Prices in this tender are in {currency}.",
+                           params={"currency": row["currency"]})
     if data.pricing_model == "metered" and not data.price_unit.strip():
         raise InvalidInput(BidError.PRICING, "A metered price needs its unit, e.g. 'conversation' or 'order'.")
     if data.valid_until.tzinfo is None:
@@ -281,7 +284,8 @@ async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, f
         raise InvalidInput(BidError.ATTACHMENT, "Attach PDF, PNG, JPEG, text, Word, Excel, PowerPoint, zip or mp4 files.")
     limit = get_settings().upload_max_bytes
     if not content or len(content) > limit:
-        raise InvalidInput(BidError.ATTACHMENT, f"A file must have content and at most {limit // (1024 * 1024)} MB.")
+        raise InvalidInput(BidError.ATTACHMENT, "A file must have content and at most {size} MB.",
+                           params={"size": limit // (1024 * 1024)})
     stored = f"{uuid.uuid4().hex}{ALLOWED_TYPES[kind]}"
     path = attachment_dir() / stored
     path.write_bytes(content)
@@ -291,7 +295,8 @@ async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, f
             bid = await _own_live_bid(member, tender_id)
             count = await BidAttachment.count().where((BidAttachment.bid == bid["id"]) & BidAttachment.removed_at.is_null())
             if count >= MAX_ATTACHMENTS:
-                raise InvalidInput(BidError.ATTACHMENT, f"A bid holds at most {MAX_ATTACHMENTS} files.")
+                raise InvalidInput(BidError.ATTACHMENT, "A bid holds at most {count} files.",
+                                   params={"count": MAX_ATTACHMENTS})
             row = BidAttachment(bid=bid["id"], filename=name, content_type=kind, size_bytes=len(content),
                                 sha256=hashlib.sha256(content).hexdigest(), stored_name=stored,
                                 uploaded_by=viewer.user_id, uploaded_at=moment)
