@@ -30,7 +30,7 @@ from fuwu import db, i18n
 from fuwu import api as fuwu_api
 from fuwu import jobs as fuwu_jobs
 from fuwu import pages as fuwu_pages
-from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware
+from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
 from fuwu.errors import FuwuError
 from fuwu.i18n import N_
 from fuwu.scheduler import build_scheduler
@@ -88,20 +88,30 @@ def handle_fuwu_error(request: Request, exc: FuwuError) -> Response:
                     {k: v for k, v in exc.extra.items() if k != "next"}, headers)
 
 
+def _fixed_problem(request: Request, status: int, title: str, detail: str, code: str, extra: dict | None = None,
+                   headers: dict | None = None) -> Response:
+    """A problem whose title and detail are message ids: in the reader's language."""
+    if "user" not in request.scope:
+        # No route matched, so the middleware that sets the reader's language never ran.
+        i18n.current_locale.set(browser_locale(request))
+    return _problem(request, status, i18n.gettext(title), i18n.gettext(detail), code, extra, headers)
+
+
 def handle_http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []
-        return _problem(
+        return _fixed_problem(
             request, 400, N_("Invalid input"),
             N_("Some fields are missing or wrong. Check the fields listed in 'errors' and send the request again."),
             "invalid_input", {"errors": errors},
         )
     if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
-        return _problem(request, 403, "Form expired",
-                        "The form expired or came from another site. Reload the page and try again.", "csrf_failed")
+        return _fixed_problem(request, 403, "Form expired",
+                              "The form expired or came from another site. Reload the page and try again.",
+                              "csrf_failed")
     if isinstance(exc, NotAuthorizedException):
-        return _problem(request, 401, "Not signed in", "Sign in first.", "not_signed_in")
+        return _fixed_problem(request, 401, "Not signed in", "Sign in first.", "not_signed_in")
     texts = {
         404: (N_("Not found"), N_("Nothing is here. Check the address."), "not_found"),
         405: (N_("Method not allowed"), N_("This address does not accept that method."), "method_not_allowed"),
@@ -112,13 +122,14 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if status >= 500:
         log.error("server error: %s", exc.detail)
         title, detail, code = "Server error", "Something went wrong on our side. Try again later.", "server_error"
-    return _problem(request, status, title, detail, code, headers=exc.headers)
+    return _fixed_problem(request, status, title, detail, code, headers=exc.headers)
 
 
 def handle_undecodable(request: Request, exc: Exception) -> Response:
     # Raised while decoding a request body: not UTF-8, or nested past any sense.
-    return _problem(request, 400, N_("Invalid input"),
-                    N_("The request body could not be read. Send UTF-8 JSON of reasonable depth."), "undecodable_body")
+    return _fixed_problem(request, 400, N_("Invalid input"),
+                          N_("The request body could not be read. Send UTF-8 JSON of reasonable depth."),
+                          "undecodable_body")
 
 
 NUL = FuwuError("nul_character", "Text must not contain NUL characters.")
@@ -171,7 +182,8 @@ async def check_request(request: Request) -> None:
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _problem(request, 500, "Server error", "Something went wrong on our side. Try again later.", "server_error")
+    return _fixed_problem(request, 500, "Server error", "Something went wrong on our side. Try again later.",
+                          "server_error")
 
 
 def template_config() -> TemplateConfig:

@@ -52,12 +52,15 @@ class AuthMiddleware(ASGIMiddleware):
             if cookie:
                 viewer = await accounts.viewer_from_session(cookie)
         scope["user"] = viewer
-        if viewer is not None:
-            locale = viewer.locale
-        else:
-            locale = connection.cookies.get(LANGUAGE_COOKIE) or i18n.negotiate(connection.headers.get("accept-language"))
+        locale = viewer.locale if viewer is not None else browser_locale(connection)
         i18n.current_locale.set(locale if locale in i18n.SUPPORTED else "en")
         await next_app(scope, receive, send)
+
+
+def browser_locale(connection: ASGIConnection) -> str:
+    """The language of someone not signed in: the one they chose on the site, else their browser's."""
+    locale = connection.cookies.get(LANGUAGE_COOKIE) or i18n.negotiate(connection.headers.get("accept-language"))
+    return locale if locale in i18n.SUPPORTED else "en"
 
 
 def _has_session_cookie(scope: Scope) -> bool:

@@ -402,7 +402,7 @@ async def invitation_accept(request: Request, token: FromPath[str]) -> Template 
     except FuwuError as exc:
         invitation = await accounts.invitation_by_token(token[:200])
         return await render(request, "invitation.html", status_code=exc.status_code, invitation=invitation,
-                            token=token, error=exc.detail)
+                            token=token, error=exc.localised())
     await accounts.switch_organisation(viewer, result["organisation_id"])
     return Redirect("/dashboard")
 
