@@ -229,6 +229,8 @@ async def update_profile(viewer: Viewer, data) -> dict:
                 actor=viewer.user_id, organisation=None, object_type="user", object_id=viewer.user_id,
                 action="profile_updated", before=before, after=changes,
             )
+        # The person's tokens carry the old name and language: this process forgets them now.
+        _forget_tokens_of(viewer.user_id)
     return await get_user(viewer.user_id)
 
 
@@ -236,6 +238,7 @@ async def set_locale(user_id: uuid.UUID, locale: str) -> None:
     if locale not in roles.LOCALES:
         raise InvalidInput("invalid_locale", "Choose English (en) or Simplified Chinese (zh_Hans).")
     await User.update({User.locale: locale}).where(User.id == user_id)
+    _forget_tokens_of(user_id)
 
 
 # --- log-in and sessions -------------------------------------------------------------
@@ -372,6 +375,12 @@ _MEMBERSHIP_SQL = (
     "SELECT m.id, m.role, o.kind, o.name FROM fuwu_membership m JOIN fuwu_organisation o ON o.id = m.organisation "
     "WHERE m.pair = $1"
 )
+
+
+def _forget_tokens_of(user_id: uuid.UUID) -> None:
+    for hashed, (_, cached) in list(_token_cache.items()):
+        if cached is not None and cached.user_id == user_id:
+            _token_cache.pop(hashed, None)
 
 
 async def viewer_from_token(token: str) -> Viewer | None:

@@ -172,3 +172,15 @@ async def test_a_body_with_missing_fields_is_refused_with_a_chinese_sentence_nam
     assert_chinese(problem["title"])
     # The sentence is Chinese; what is missing, and where, is the decoder's own text.
     assert CJK.search(problem["detail"]) and "category" in problem["detail"], problem["detail"]
+
+
+async def test_a_changed_language_applies_to_the_next_token_request(client):
+    """API tokens are cached for a moment; changing one's language forgets them at once."""
+    reader = await new_actor("merchant")
+    missing = tender_url(reader, uuid.uuid4())
+    english = assert_problem(await client.get(missing, headers={**reader.headers, **ZH}), 404, "tender_not_found")
+    assert english["detail"] == "Tender not found. Check the link or id."
+    response = await client.patch("/api/v1/me", json={"locale": "zh_Hans"}, headers=reader.headers)
+    assert response.status_code == 200, response.text
+    chinese = assert_problem(await client.get(missing, headers={**reader.headers, **EN}), 404, "tender_not_found")
+    assert "招标" in chinese["detail"]
