@@ -17,7 +17,7 @@ from typing import TypeVar
 import msgspec
 
 from fuwu.clock import now
-from fuwu.db import atomic, fetch, fetchrow
+from fuwu.db import atomic, fetch, fetchrow, in_transaction
 from fuwu.errors import Conflict, InvalidInput
 
 T = TypeVar("T")
@@ -30,12 +30,15 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 # Hand-written: every retried-safe create runs them (see fuwu.db.fetch).
-_CLAIM_SQL = (
+_STORE_SQL = (
     "INSERT INTO fuwu_idempotency (id, scope_key, request_fingerprint, status_code, response_body, created_at) "
-    "VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope_key) DO NOTHING RETURNING id"
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING RETURNING id"
 )
 _EXISTING_SQL = "SELECT request_fingerprint, status_code, response_body FROM fuwu_idempotency WHERE scope_key = $1"
-_ANSWER_SQL = "UPDATE fuwu_idempotency SET status_code = $2, response_body = $3 WHERE id = $1"
+
+
+class _AlreadyAnswered(Exception):
+    """Another request with the key committed first: undo this one and replay that."""
 
 
 async def _existing(scope_key: str) -> dict | None:
@@ -69,17 +72,25 @@ async def run_once(
         raise InvalidInput("invalid_idempotency_key", "Idempotency-Key must be 1 to {max} printable characters.",
                            params={"max": MAX_KEY_LENGTH})
     scope_key = f"{user_id}:{key}"
-    async with atomic():
-        # Claim the key before creating: a concurrent request with the same key waits
-        # on the unique index (or SQLite's write lock) until this transaction ends,
-        # then finds the answer and replays it (or, if this one rolled back, claims
-        # the key itself and runs afresh).
-        claimed = await fetch(_CLAIM_SQL, uuid.uuid4(), scope_key, request_fingerprint, now())
-        if not claimed:
-            record = await _existing(scope_key)
-            if record is None:  # cannot be seen: the conflicting row is committed
-                raise Conflict("idempotency_key_in_use", "A request with this Idempotency-Key is still running; retry shortly.")
-            return _replay(record, request_fingerprint, response_type), True
-        result = await create()
-        await fetch(_ANSWER_SQL, claimed[0]["id"], 201, msgspec.json.encode(result).decode())
-    return result, False
+    if in_transaction():
+        raise RuntimeError("run_once needs its own transaction: call it outside atomic()")
+    # The answer is stored with what it answers, in one transaction, and the key's
+    # unique index decides: a request with a key already answered either fails inside
+    # `create` (its bid exists, the deadline has passed...) or creates again and then
+    # meets the stored key; both roll back and replay the stored answer. A concurrent
+    # request with the same key waits on the index until the first one ends.
+    try:
+        async with atomic():
+            result = await create()
+            stored = await fetch(_STORE_SQL, uuid.uuid4(), scope_key, request_fingerprint, 201,
+                                 msgspec.json.encode(result).decode(), now())
+            if not stored:
+                raise _AlreadyAnswered
+        return result, False
+    except Exception as exc:
+        record = await _existing(scope_key)
+        if record is None:
+            if isinstance(exc, _AlreadyAnswered):  # the stored answer was removed meanwhile
+                raise Conflict("idempotency_key_in_use", "A request with this Idempotency-Key is still running; retry shortly.") from None
+            raise
+        return _replay(record, request_fingerprint, response_type), True

@@ -235,6 +235,22 @@ async def test_concurrent_retries_with_one_idempotency_key_give_one_bid_and_the_
     assert len(await _rows(tid)) == 1
 
 
+async def test_a_retry_after_the_deadline_gets_the_accepted_bid_again(client):
+    """The answer was lost on the way back; the provider retries after the deadline."""
+    merchant = await new_actor("merchant")
+    provider = await new_actor("provider")
+    tid = (await published_tender(client, merchant))["id"]
+    key, body = f"bid-{uuid.uuid4()}", bid_body(4_000_000)
+    first = await _submit(client, provider, tid, key=key, body=body)
+    assert first.status_code == 201
+    await pass_bid_deadline(tid)
+    again = await _submit(client, provider, tid, key=key, body=body)
+    assert again.status_code == 201 and again.json() == first.json()
+    # Without the key it is a late bid like any other.
+    assert_problem(await _submit(client, provider, tid, body=body), 409, "bid_deadline_passed")
+    assert len(await _rows(tid)) == 1
+
+
 async def test_cancelling_before_the_deadline_discards_bids_unread(client):
     merchant = await new_actor("merchant")
     evaluator = await add_member(merchant, "evaluator")

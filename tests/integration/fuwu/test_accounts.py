@@ -212,6 +212,20 @@ async def test_create_organisation_is_idempotent(client):
                    409, "idempotency_key_reused")
 
 
+async def test_concurrent_retries_of_an_organisation_create_make_one_organisation(client):
+    import asyncio
+
+    actor = await new_actor()
+    name = f"Retried company {uuid.uuid4().hex[:8]}"
+    body = {"kind": "provider", "name": name, "categories": ["video"]}
+    headers = {**actor.headers, "Idempotency-Key": str(uuid.uuid4())}
+    responses = await asyncio.gather(*[client.post("/api/v1/orgs", json=body, headers=headers) for _ in range(4)])
+    assert [r.status_code for r in responses] == [201] * 4, [r.text[:300] for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await Organisation.count().where(Organisation.name == name) == 1
+    assert await Membership.count().where(Membership.organisation == responses[0].json()["id"]) == 1
+
+
 async def test_health_endpoints(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
