@@ -3,6 +3,7 @@ folder, exception handler and middleware of every domain is registered here."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -199,6 +200,21 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 
 
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """What a process builds at start-up (the app and its routes, models, templates,
+    the catalog: ~100k objects) lives as long as the process. Frozen, the garbage
+    collector's full passes skip it; they had walked it all, 25-80 ms with the event
+    loop stopped, in the middle of request bursts. Once per process."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(run_scheduler: bool | None = None) -> Litestar:
     settings = get_settings()
     if run_scheduler is None:
@@ -210,6 +226,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
         scheduler = build_scheduler(JOBS) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()
+        _freeze_startup_objects()
         try:
             yield
         finally:

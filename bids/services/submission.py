@@ -3,9 +3,9 @@
 Sealed: before the deadline nothing about a bid reaches anyone but its own
 provider — not through lists, counts, notifications, audit timelines of the tender
 or error messages. Exact deadline: the time of a bid is taken inside its
-transaction, after the tender row is locked (shared on PostgreSQL; SQLite's
+transaction, once the tender is held (shared on PostgreSQL; SQLite's
 IMMEDIATE transaction holds the write lock), and the bid is accepted only if that
-time is before the deadline. Closing bidding takes the row exclusively, so it waits
+time is before the deadline. Closing bidding holds the tender exclusively, so it waits
 for bids in flight and counts exactly the accepted ones.
 """
 

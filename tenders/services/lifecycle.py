@@ -193,9 +193,24 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     return HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id)
 
 
+# The bid deadline is exact: a bid reads the server time once it holds the tender
+# shared, and closing bidding (like every other change of the tender) holds it
+# exclusively, so closing waits for the bids in flight and counts exactly the
+# accepted ones. On PostgreSQL the tender is held with a transaction-level advisory
+# lock, not a row lock: a thousand concurrent FOR SHARE locks on one row each wrote
+# the row and a new multixact of every other holder, work that grew with the number
+# of bids in flight (bench/bid_burst.py). On SQLite the IMMEDIATE transaction holds
+# the database's write lock, which serialises all of it.
+TENDER_LOCK_SPACE = 7301
+
+
+def _lock_key(tender_id: uuid.UUID) -> tuple[int, int]:
+    return TENDER_LOCK_SPACE, int.from_bytes(tender_id.bytes[:4], "big", signed=True)
+
+
 # The provider's side of every bid write, hand-written (see fuwu.db.fetch): the tender
-# row locked, with what provider_can_see needs, in one statement.
-_BIDDER_LOCK_SQL = (
+# with what provider_can_see needs, in one statement.
+_BIDDER_READ_SQL = (
     "SELECT t.id, t.status, t.bid_deadline, t.evaluation_end, t.pricing_models, t.currency, t.visibility, "
     "t.category, (SELECT o.categories FROM fuwu_organisation o WHERE o.id = $2) AS provider_categories, "
     "EXISTS (SELECT 1 FROM tenders_invitation i WHERE i.pair = $3) AS invited "
@@ -204,15 +219,17 @@ _BIDDER_LOCK_SQL = (
 
 
 async def lock_tender_for_provider(provider_id: uuid.UUID, tender_id: uuid.UUID) -> dict | None:
-    """In a transaction: the tender's bidding terms (status, deadlines, pricing models,
-    currency), its row locked FOR SHARE on PostgreSQL (SQLite's IMMEDIATE transaction
-    already holds the write lock), or None when this provider may not see it, exactly
-    as provider_can_see decides. Closing bidding takes the row FOR UPDATE, so it waits
-    for every bid in flight."""
-    from fuwu.db import fetchrow, is_postgres, load_json
+    """In a transaction: holds the tender shared (see TENDER_LOCK_SPACE) and returns its
+    bidding terms (status, deadlines, pricing models, currency), read once the lock is
+    held, or None when this provider may not see it, exactly as provider_can_see
+    decides."""
+    from fuwu.db import fetch, fetchrow, is_postgres, load_json
 
-    row = await fetchrow(_BIDDER_LOCK_SQL + (" FOR SHARE OF t" if is_postgres() else ""),
-                         tender_id, provider_id, f"{tender_id}:{provider_id}")
+    if is_postgres():
+        # Its own statement: the read after it must see whatever a change of the
+        # tender committed while this one waited.
+        await fetch("SELECT pg_advisory_xact_lock_shared($1, $2)", *_lock_key(tender_id))
+    row = await fetchrow(_BIDDER_READ_SQL, tender_id, provider_id, f"{tender_id}:{provider_id}")
     if row is None or row["status"] not in states.VISIBLE_TO_PROVIDERS:
         return None
     row["pricing_models"] = load_json(row["pricing_models"])
@@ -418,14 +435,17 @@ async def _locked_own_tender(member: Member, tender_id: uuid.UUID) -> dict:
     return row
 
 
-async def lock_tender(tender_id: uuid.UUID, share: bool = False) -> dict | None:
-    """Reads the tender row locking it for this transaction (PostgreSQL); on SQLite the
-    IMMEDIATE transaction already holds the database's write lock."""
-    from fuwu.db import is_postgres
+async def lock_tender(tender_id: uuid.UUID) -> dict | None:
+    """Reads the tender holding it exclusively for this transaction (see
+    TENDER_LOCK_SPACE): the advisory lock first, so that it waits for bids in flight,
+    then the row FOR UPDATE. On SQLite the IMMEDIATE transaction already holds the
+    database's write lock."""
+    from fuwu.db import fetch, is_postgres
 
     query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True)
     if is_postgres():
-        query = query.lock_rows("SHARE" if share else "UPDATE", of=(Tender,))
+        await fetch("SELECT pg_advisory_xact_lock($1, $2)", *_lock_key(tender_id))
+        query = query.lock_rows("UPDATE", of=(Tender,))
     return await query.first()
 
 
