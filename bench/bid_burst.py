@@ -21,7 +21,7 @@ and the script prints them with p50/p90/p99/max latency (send -> answer, and fro
 scheduled send time; the target uses the larger p99) and throughput, then a
 diagnosis: where the time went (send -> tender lock taken, which is the server time
 stored as submitted_at or returned as server_time; lock -> answer), how long closing
-bidding held the tender row, what PostgreSQL's sessions were waiting on during the
+bidding held the tender, what PostgreSQL's sessions were waiting on during the
 burst (pg_stat_activity sampled every 25 ms), and CPU use.
 
     .venv/bin/python bench/bid_burst.py [--engine postgres|sqlite] [--bids 1000] [--workers 1]
@@ -783,8 +783,8 @@ def analyse(load: dict, db: dict, args, engine: str, sampler: Sampler | None, lo
             to_lock.append(((moment - r["sent"]) * 1000, (r["received"] - moment) * 1000))
     rej_lock = [((_parse_time(r["json"].get("server_time")) - r["sent"]) * 1000, (r["received"] -
                 _parse_time(r["json"].get("server_time"))) * 1000) for r in rejected if r["json"].get("server_time")]
-    print("  where the time went (server time read once the tender is locked: FOR SHARE on PostgreSQL, the write "
-          "lock on SQLite):")
+    print("  where the time went (server time read once the tender is held: a shared advisory lock on PostgreSQL, "
+          "the write lock on SQLite):")
     print(f"    accepted, send -> lock taken: {_fmt_pcts([a for a, _ in to_lock])}")
     print(f"    accepted, lock -> answer:     {_fmt_pcts([b for _, b in to_lock])}")
     print(f"    rejected, send -> lock taken: {_fmt_pcts([a for a, _ in rej_lock])}")
@@ -799,7 +799,7 @@ def analyse(load: dict, db: dict, args, engine: str, sampler: Sampler | None, lo
         if notes:
             line += (f"; the closing transaction wrote {len(notes)} notifications up to "
                      f"{1000 * (max(notes) - closed_at):.0f} ms after it began, holding "
-                     + ("the tender row FOR UPDATE" if engine == "postgres" else "the database's write lock"))
+                     + ("the tender exclusively" if engine == "postgres" else "the database's write lock"))
         print(line)
         first_409 = min((r["received"] for r in rejected), default=None)
         if first_409:
