@@ -34,20 +34,27 @@ class FuwuSQLiteTransaction(SQLiteTransaction):
 
     async def __aenter__(self) -> SQLiteTransaction:
         self._write_lock = None
-        if self._parent is not None or self.transaction_type == TransactionType.deferred:
+        if self._parent is not None:
             return await super().__aenter__()
-        lock = self.engine.write_lock()
-        try:
-            await asyncio.wait_for(lock.acquire(), self.engine.connection_kwargs.get("timeout", 30))
-        except asyncio.TimeoutError:
-            # As SQLite answers a writer whose busy timeout ran out.
-            raise sqlite3.OperationalError("database is locked") from None
-        self._write_lock = lock
+        if self.transaction_type != TransactionType.deferred:
+            lock = self.engine.write_lock()
+            try:
+                await asyncio.wait_for(lock.acquire(), self.engine.connection_kwargs.get("timeout", 30))
+            except asyncio.TimeoutError:
+                # As SQLite answers a writer whose busy timeout ran out.
+                raise sqlite3.OperationalError("database is locked") from None
+            self._write_lock = lock
         try:
             return await super().__aenter__()
         except BaseException:
-            self._write_lock = None
-            lock.release()
+            # BEGIN failed (another process kept the lock past the busy timeout): the
+            # connection goes, and the queue moves on.
+            connection = getattr(self, "connection", None)
+            if connection is not None:
+                await self.engine.release_transaction_connection(connection, reusable=False)
+            if self._write_lock is not None:
+                self._write_lock.release()
+                self._write_lock = None
             raise
 
     async def get_connection(self):
