@@ -54,7 +54,6 @@ import math
 import os
 import random
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -64,65 +63,18 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import free_port, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
+from harness import PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seconds, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 TARGET_P99_MS = 250.0
 CATEGORY = "cs_presales"
 WARM_PROVIDERS = 20  # extra providers that warm the server up on a separate tender
 
 
 # --- processes and clean-up ------------------------------------------------------------
-
-
-@dataclass
-class Cleanup:
-    processes: list[subprocess.Popen] = field(default_factory=list)
-    folders: list[str] = field(default_factory=list)
-    databases: list[str] = field(default_factory=list)
-
-    def run(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    print(f"warning: process {proc.pid} did not stop", file=sys.stderr)
-        self.processes.clear()
-        for name in self.databases:
-            for _ in range(3):
-                try:
-                    done = subprocess.run(["dropdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER,
-                                           "--if-exists", "--force", name], capture_output=True, text=True,
-                                          timeout=60)
-                except subprocess.TimeoutExpired:
-                    continue
-                if done.returncode == 0:
-                    break
-                time.sleep(2)
-            else:
-                print(f"warning: could not drop database {name}: {done.stderr.strip()}", file=sys.stderr)
-        self.databases.clear()
-        for folder in self.folders:
-            shutil.rmtree(folder, ignore_errors=True)
-        self.folders.clear()
 
 
 def run_checked(what: str, command: list[str], env: dict, timeout: float) -> str:
@@ -564,9 +516,9 @@ class Sampler:
         return result
 
     def _cpu_sample(self) -> None:
-        self.cpu.append((time.time(), _machine_busy(), sum(_proc_cpu_seconds(p) for p in self.server_pids),
-                         _proc_cpu_seconds(self.load_pid) if self.load_pid else 0.0,
-                         {pid: _proc_cpu_seconds(pid) for pid in self.backends}))
+        self.cpu.append((time.time(), _machine_busy(), sum(proc_cpu_seconds(p) for p in self.server_pids),
+                         proc_cpu_seconds(self.load_pid) if self.load_pid else 0.0,
+                         {pid: proc_cpu_seconds(pid) for pid in self.backends}))
 
     def _run(self) -> None:
         try:
@@ -599,14 +551,6 @@ class Sampler:
                 await asyncio.sleep(0.025)
         finally:
             await conn.close()
-
-
-def _proc_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def _process_tree(root: int) -> list[int]:

@@ -40,12 +40,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import free_port, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
+from harness import PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seconds, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 TARGET_RATIO = 0.30
 
 
@@ -117,40 +116,6 @@ asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
 # --- processes and clean-up ------------------------------------------------------------
 
 
-@dataclass
-class Cleanup:
-    processes: list[subprocess.Popen] = field(default_factory=list)
-    folders: list[str] = field(default_factory=list)
-    databases: list[str] = field(default_factory=list)
-
-    def run(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(timeout=5)
-        self.processes.clear()
-        for name in self.databases:
-            subprocess.run(
-                ["dropdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "--if-exists", "--force", name],
-                capture_output=True, timeout=60,
-            )
-        self.databases.clear()
-        for folder in self.folders:
-            shutil.rmtree(folder, ignore_errors=True)
-        self.folders.clear()
-
-
 def http_get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -158,16 +123,6 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 5.0) -> tup
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (all its threads), from /proc; None elsewhere."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def load_average() -> str:
@@ -447,10 +402,10 @@ def main() -> int:
             return run_python_loadgen(target.url, target.headers, duration, args.connections, args.threads)
 
     def measure(target: Target, duration: float) -> Result:
-        before = cpu_seconds(target.pid)
+        before = proc_cpu_seconds(target.pid)
         result = generate(target, duration)
-        after = cpu_seconds(target.pid)
-        if before is not None and after is not None and result.requests:
+        after = proc_cpu_seconds(target.pid)
+        if after > before and result.requests:
             result.cpu_ms = (after - before) * 1000 / result.requests
         return result
 

@@ -15,6 +15,7 @@ os.environ.setdefault("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", "100000")
 os.environ.setdefault("FUWU_MIN_BIDDING_SECONDS", "1")
 os.environ.setdefault("PICCOLO_CONF", "fuwu.piccolo_conf")
 
+import functools  # noqa: E402
 import itertools  # noqa: E402
 import re  # noqa: E402
 import uuid  # noqa: E402
@@ -102,6 +103,22 @@ class Actor:
 
 
 PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _password_hash() -> str:
+    from fuwu.security import hash_password
+
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def quick_password_hashing(monkeypatch):
+    """For tests that make many people and never test passwords: one argon2 hash of
+    the test password serves them all (use with pytest.mark.usefixtures)."""
+    hashed = _password_hash()
+    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: hashed)
+    monkeypatch.setattr("fuwu.security.hash_password", lambda password: hashed)
 
 
 async def new_actor(kind: str = "merchant", **org_fields) -> Actor:

@@ -14,6 +14,11 @@ def iso(moment: datetime.datetime) -> str:
     return moment.isoformat()
 
 
+def parse_time(text: str) -> datetime.datetime:
+    """A time as the API writes it."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def tender_body(**overrides) -> dict:
     moment = now()
     body = {

@@ -7,24 +7,16 @@ import asyncio
 
 import pytest
 
-from fuwu.security import hash_password
 from bids.tables import Award, Bid
 from fuwu.tables import Notification
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 ONE_ROUND = [{"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 40, "price": True},
                                                       {"name": "Quality", "weight": 60}]}]
 # What the losing request may be told: the award row is taken, the status moved, or it is no longer in evaluation.
 LOSER_CODES = {"already_awarded", "tender_bad_transition", "not_evaluating"}
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
 
 
 async def _ready_to_award(client, providers: int = 3):

@@ -9,22 +9,14 @@ import hashlib
 
 import pytest
 
-from fuwu.security import hash_password
 from fuwu.settings import get_settings
 from bids.services.submission import MAX_ATTACHMENTS, attachment_dir
 from bids.tables import BidAttachment
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 PDF = b"%PDF-1.4\n% our staffing plan\n" + bytes(range(256)) * 4
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
 
 
 async def _upload(client, provider, tid, name="plan.pdf", content=PDF, content_type="application/pdf"):

@@ -11,25 +11,13 @@ import uuid
 import pytest
 
 from fuwu.clock import now
-from fuwu.security import hash_password
 from fuwu.tables import IdempotencyRecord
 from bids.tables import Bid, BidRevision
 from tenders.tables import Amendment, Tender
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
-from tests.tendering import bid_body, iso, pass_bid_deadline, published_tender, tender_url
+from tests.conftest import add_member, assert_problem, new_actor
+from tests.tendering import parse_time, bid_body, iso, pass_bid_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
-
-
-def _at(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 async def _submit(client, provider, tid, price=4_000_000, key=None, body=None, **overrides):
@@ -85,7 +73,7 @@ async def test_revisions_keep_their_history(client):
                               json=bid_body(3_500_000, proposal="Now with a night team."))).json()
     assert third["id"] == first["id"] and third["version"] == 3 and third["price_amount"] == 3_500_000
     assert third["first_submitted_at"] == first["first_submitted_at"]
-    assert _at(third["submitted_at"]) > _at(first["submitted_at"])
+    assert parse_time(third["submitted_at"]) > parse_time(first["submitted_at"])
     history = (await client.get(tender_url(provider, tid, "/bid/history"), headers=provider.headers)).json()
     assert [(h["version"], h["action"], h["snapshot"]["price_amount"]) for h in history] == [
         (1, "submitted", 4_000_000), (2, "revised", 3_800_000), (3, "revised", 3_500_000)]
@@ -118,9 +106,9 @@ async def test_late_bid_gets_409_naming_the_deadline_and_leaves_nothing(client):
     await pass_bid_deadline(tid)
     deadline = (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()["bid_deadline"]
     problem = assert_problem(await _submit(client, provider, tid), 409, "bid_deadline_passed")
-    assert _at(problem["deadline"]) == _at(deadline)
+    assert parse_time(problem["deadline"]) == parse_time(deadline)
     assert problem["deadline"] in problem["detail"]
-    assert _at(problem["server_time"]) >= _at(problem["deadline"])
+    assert parse_time(problem["server_time"]) >= parse_time(problem["deadline"])
     assert await _rows(tid) == []
 
 

@@ -16,26 +16,14 @@ import pytest
 
 from fuwu.clock import now
 from fuwu.db import is_postgres
-from fuwu.security import hash_password
 from bids.tables import Bid
-from tests.conftest import PASSWORD, assert_problem, new_actor
-from tests.tendering import bid_body, iso, published_tender, tender_url
+from tests.conftest import assert_problem, new_actor
+from tests.tendering import parse_time, bid_body, iso, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 PROVIDERS = 220
 WINDOW = 0.5  # each bid is fired at deadline + uniform(-WINDOW, +WINDOW) seconds
 LEAD = 2.5  # seconds from publication to the bid deadline
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Hundreds of providers: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
-
-
-def _at(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 async def _providers(count: int) -> list:
@@ -60,7 +48,7 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_they_commit_be
                                     questions_deadline=iso(moment + datetime.timedelta(seconds=1)),
                                     bid_deadline=iso(moment + datetime.timedelta(seconds=LEAD)),
                                     evaluation_end=iso(moment + datetime.timedelta(days=7)))
-    tid, deadline = tender["id"], _at(tender["bid_deadline"])
+    tid, deadline = tender["id"], parse_time(tender["bid_deadline"])
     rng = random.Random(20261124)
     offsets = [rng.uniform(-WINDOW, WINDOW) for _ in providers]
     loop = asyncio.get_running_loop()
@@ -91,11 +79,11 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_they_commit_be
         if sent >= deadline:
             assert response.status_code == 409, ("sent after the deadline, yet accepted", response.text)
     for bid in accepted.values():
-        assert _at(bid["submitted_at"]) < deadline and bid["status"] == "submitted"
+        assert parse_time(bid["submitted_at"]) < deadline and bid["status"] == "submitted"
     for _, _, response in refused:
         problem = assert_problem(response, 409, "bid_deadline_passed")
-        assert _at(problem["deadline"]) == deadline and problem["deadline"] in problem["detail"]
-        assert _at(problem["server_time"]) >= deadline
+        assert parse_time(problem["deadline"]) == deadline and problem["deadline"] in problem["detail"]
+        assert parse_time(problem["server_time"]) >= deadline
 
     # The database holds exactly the accepted bids, each taken before the deadline.
     rows = await Bid.select(Bid.id, Bid.provider, Bid.submitted_at, Bid.status).where(Bid.tender == tid)

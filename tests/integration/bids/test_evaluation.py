@@ -11,12 +11,11 @@ import datetime
 import pytest
 
 from fuwu.clock import now
-from fuwu.security import hash_password
 from bids.tables import Award, Bid
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import bid_body, iso, pass_bid_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 THREE_ROUNDS = [
     {"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 40, "price": True},
@@ -24,13 +23,6 @@ THREE_ROUNDS = [
     {"kind": "presentation", "criteria": [{"name": "Pitch", "weight": 70}, {"name": "Price", "weight": 30, "price": True}]},
     {"kind": "site_inspection", "criteria": [{"name": "Site", "weight": 100}]},
 ]
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
 
 
 async def _score(client, merchant, actor, tid, number, bid_id, scores: dict):

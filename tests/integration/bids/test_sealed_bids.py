@@ -24,11 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuwu.clock import now
-from fuwu.security import hash_password
-from tests.conftest import PASSWORD, Actor, assert_problem, new_actor, unique
+from tests.conftest import Actor, assert_problem, new_actor, unique
 from tests.tendering import bid_body, iso, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 PROPOSAL_MARK = "SEALED-PROPOSAL"
 FILE_MARK = "sealed-file"
 
@@ -38,13 +37,6 @@ PSEUDONYM_RE = re.compile(r"Bidder [0-9A-F]{6}")
 SHORT_ID_RE = re.compile(r"\b[0-9a-f]{8}\b")  # pages show ids by their first 8 characters
 # The merchant's tender page recommends providers of the whole platform (which differ between the worlds).
 RECOMMENDATIONS_RE = re.compile(r'<table data-testid="recommendations">.*?</table>', re.S)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Many people per example: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
 
 
 @dataclass

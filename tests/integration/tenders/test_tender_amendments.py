@@ -10,24 +10,12 @@ import datetime
 import pytest
 
 from fuwu.clock import now
-from fuwu.security import hash_password
 from fuwu.settings import get_settings
 from bids.tables import Bid
-from tests.conftest import PASSWORD, assert_problem, new_actor
-from tests.tendering import bid_body, iso, pass_bid_deadline, published_tender, tender_url
+from tests.conftest import assert_problem, new_actor
+from tests.tendering import parse_time, bid_body, iso, pass_bid_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
-
-
-def _at(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 async def _bid(client, provider, tid, price=4_000_000) -> dict:
@@ -121,12 +109,12 @@ async def test_amendment_pushes_the_bid_deadline_out_to_the_minimum_bidding_time
                                  headers=merchant.headers)
     after = now()
     assert amended.status_code == 200, amended.text
-    deadline = _at(amended.json()["bid_deadline"])
+    deadline = parse_time(amended.json()["bid_deadline"])
     assert before + datetime.timedelta(hours=1) <= deadline <= after + datetime.timedelta(hours=1)
-    assert _at(amended.json()["evaluation_end"]) == _at(tender["evaluation_end"])  # still after the new deadline
+    assert parse_time(amended.json()["evaluation_end"]) == parse_time(tender["evaluation_end"])  # still after the new deadline
     change = (await client.get(tender_url(merchant, tid, "/amendments"), headers=merchant.headers)).json()[0]["changes"]
     assert set(change) == {"budget_max", "bid_deadline"}
-    assert _at(change["bid_deadline"]["before"]) == _at(tender["bid_deadline"])
+    assert parse_time(change["bid_deadline"]["before"]) == parse_time(tender["bid_deadline"])
     # The bidder can react until the new deadline.
     assert (await client.post(tender_url(bidder, tid, "/bid/confirm"), headers=bidder.headers)).status_code == 200
 
@@ -141,10 +129,10 @@ async def test_pushed_deadline_also_moves_an_evaluation_end_it_would_pass(client
     monkeypatch.setattr("tenders.services.lifecycle.get_settings", lambda: settings)
     amended = (await client.patch(tender_url(merchant, tender["id"]), json={"title": "Renamed", "reason": "Typo"},
                                   headers=merchant.headers)).json()
-    shift = _at(amended["bid_deadline"]) - _at(tender["bid_deadline"])
+    shift = parse_time(amended["bid_deadline"]) - parse_time(tender["bid_deadline"])
     assert shift > datetime.timedelta(minutes=45)
-    assert _at(amended["evaluation_end"]) == _at(tender["evaluation_end"]) + shift
-    assert _at(amended["questions_deadline"]) < _at(amended["bid_deadline"]) < _at(amended["evaluation_end"])
+    assert parse_time(amended["evaluation_end"]) == parse_time(tender["evaluation_end"]) + shift
+    assert parse_time(amended["questions_deadline"]) < parse_time(amended["bid_deadline"]) < parse_time(amended["evaluation_end"])
 
 
 async def test_amendment_with_enough_time_left_keeps_the_deadline(client, monkeypatch):
@@ -154,7 +142,7 @@ async def test_amendment_with_enough_time_left_keeps_the_deadline(client, monkey
     monkeypatch.setattr("tenders.services.lifecycle.get_settings", lambda: settings)
     amended = (await client.patch(tender_url(merchant, tender["id"]), json={"budget_max": 6_100_000, "reason": "x"},
                                   headers=merchant.headers)).json()
-    assert _at(amended["bid_deadline"]) == _at(tender["bid_deadline"])
+    assert parse_time(amended["bid_deadline"]) == parse_time(tender["bid_deadline"])
 
 
 async def test_invalid_or_empty_amendments_change_nothing(client):

@@ -9,19 +9,11 @@ import datetime
 import pytest
 
 from fuwu.clock import now
-from fuwu.security import hash_password
 from tenders.tables import Tender
-from tests.conftest import PASSWORD, assert_problem, new_actor, unique
+from tests.conftest import assert_problem, new_actor, unique
 from tests.tendering import iso, pass_bid_deadline, published_tender, tender_body, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 def _deadlines(hours: int) -> dict:

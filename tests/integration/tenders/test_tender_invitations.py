@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from fuwu.security import hash_password
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor, unique
+from tests.conftest import add_member, assert_problem, new_actor, unique
 from tests.tendering import pass_bid_deadline, published_tender, tender_body, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
-
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 async def _invite(client, merchant, tid, *providers):
     return await client.post(tender_url(merchant, tid, "/invitations"),

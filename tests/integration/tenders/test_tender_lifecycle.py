@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from fuwu.security import hash_password
 from bids.tables import Bid
 from tenders.services.lifecycle import close_due_tenders
 from tenders.tables import Tender
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_body, tender_url
 
-_HASH = hash_password(PASSWORD)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 ONE_ROUND = [{"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 40, "price": True},
                                                       {"name": "Quality", "weight": 60}]}]
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
 
 
 async def _status(client, merchant, tid) -> str:

@@ -9,18 +9,10 @@ import re
 
 import pytest
 
-from fuwu.security import hash_password
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import pass_bid_deadline, pass_questions_deadline, published_tender, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 async def _ask(client, provider, tid, text):

@@ -9,19 +9,11 @@ import datetime
 import pytest
 
 from fuwu.clock import now
-from fuwu.security import hash_password
 from fuwu.settings import get_settings
-from tests.conftest import PASSWORD, add_member, assert_problem, new_actor
+from tests.conftest import add_member, assert_problem, new_actor
 from tests.tendering import iso, tender_body, tender_url
 
-_HASH = hash_password(PASSWORD)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """Every test makes new people: one argon2 hash of the test password serves them all."""
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: _HASH)
-    monkeypatch.setattr("fuwu.security.hash_password", lambda password: _HASH)
+pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
 
 async def _snapshot(client, merchant) -> dict:
