@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 import httpx  # noqa: E402
 
 from fuwu import db  # noqa: E402
-from fuwu.app import create_app  # noqa: E402
+from fuwu.app import create_app, wire  # noqa: E402
 from fuwu.schemas import OrganisationCreate  # noqa: E402
 from fuwu.services import accounts  # noqa: E402
 
@@ -34,6 +34,7 @@ _counter = itertools.count(1)
 
 @pytest.fixture(scope="session", autouse=True)
 async def database():
+    wire()  # tests that call services without the app still get every domain's hooks
     await db.start()
     await db.migrate()
     yield
@@ -117,7 +118,7 @@ def quick_password_hashing(monkeypatch):
     """For tests that make many people and never test passwords: one argon2 hash of
     the test password serves them all (use with pytest.mark.usefixtures)."""
     hashed = _password_hash()
-    monkeypatch.setattr("fuwu.services.accounts.hash_password", lambda password: hashed)
+    # The account services call fuwu.security.hash_password at call time.
     monkeypatch.setattr("fuwu.security.hash_password", lambda password: hashed)
 
 

@@ -70,7 +70,7 @@ async def test_wrong_password_is_refused_and_rate_limited(make_client, monkeypat
     client = await make_client(ip="198.51.100.7")
     actor = await new_actor()
     limited = dataclasses.replace(get_settings(), login_attempts_per_minute=3)
-    monkeypatch.setattr(accounts, "get_settings", lambda: limited)
+    monkeypatch.setattr("fuwu.services.accounts.sessions.get_settings", lambda: limited)
     for _ in range(3):
         token = await csrf_token(client)
         response = await client.post("/login", data={"_csrf_token": token, "email": actor.email, "password": "nope-nope"})
