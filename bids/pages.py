@@ -11,7 +11,6 @@ fixed message code, a 404 as the 404 page.
 from __future__ import annotations
 
 import datetime
-import typing
 import uuid
 from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
@@ -25,6 +24,7 @@ from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
 from fuwu import i18n, roles
+from fuwu import values as value_lists
 from fuwu.clock import now
 from fuwu.errors import Conflict, FuwuError, InvalidInput, NotFound, not_found
 from fuwu.i18n import N_
@@ -37,14 +37,14 @@ from bids.errors import BidError
 from bids.schemas import AwardRequest, BidSubmit, FindingCreate, ScoreSubmit, ShortlistRequest, SlotCreate
 from bids.services import award, evaluation, submission
 from tenders import states as tender_states
-from tenders.schemas import CancelRequest, SLATarget
+from tenders.schemas import CancelRequest
 from tenders.services import lifecycle
 
 PANEL_TEMPLATE = "bids/_panel.html"
 
-# Choices of the SLA commitment rows, taken from the schema that validates them.
-SLA_CHOICES = {f.name: typing.get_args(f.type) for f in msgspec.structs.fields(SLATarget)
-               if f.name in ("metric", "statistic", "comparator", "window")}
+# Choices of the SLA commitment rows.
+SLA_CHOICES = {"metric": value_lists.SLA_METRICS, "statistic": value_lists.SLA_STATISTICS,
+               "comparator": value_lists.SLA_COMPARATORS, "window": value_lists.SLA_WINDOWS}
 
 # Conflicts shown on the tender page after a redirect: only these codes, each with a
 # fixed message, ever reach the page through the address.
@@ -145,11 +145,19 @@ def _uuid(text: str | None, what: str = "Bid") -> uuid.UUID:
         raise not_found(what) from None
 
 
+# The lists whose labels the bid pages show, by the name templates use for them; the
+# shared lists (pricing models, SLA metrics, ...) and audit actions come from fuwu.values.
+LABELS = {
+    "bid_status": states.BID_STATUSES, "result": states.RESULTS, "action": states.REVISION_ACTIONS,
+    "round": tender_states.ROUND_KINDS, "round_status": states.ROUND_STATUSES, "tender": tender_states.STATUSES,
+}
+
+
 def label(kind: str, value: Any) -> str:
     """The translated label of a stored value (a status, a pricing model, a metric);
     an unknown value is shown as it is."""
-    text = _MARKED.get(kind, {}).get(value)
-    return i18n.gettext(text) if text else str(value if value is not None else "")
+    found = LABELS.get(kind)
+    return found.label(value) if found is not None else value_lists.label(kind, value)
 
 
 def _is_open_for_bids(tender: dict) -> bool:
@@ -644,39 +652,3 @@ ROUTES = [
     evaluation_page, evaluation_start, round_scores, round_close, round_shortlist, round_slot, round_finding,
     award_submit, unsuccessful_submit, comparison_page,
 ]
-
-
-# Words the pages show for stored values (bid statuses and results, revision actions,
-# round kinds and statuses, pricing models, SLA metrics, statistics and windows, tender
-# statuses), marked for extraction and looked up by `label(kind, value)`.
-_MARKED = {
-    "bid_status": {
-        states.SUBMITTED: N_("Submitted"), states.NEEDS_CONFIRMATION: N_("Needs confirmation"),
-        states.WITHDRAWN: N_("Withdrawn"), states.DISCARDED: N_("Discarded"),
-    },
-    "result": {
-        states.NOT_CONFIRMED: N_("Not confirmed in time"), states.ELIMINATED: N_("Not shortlisted"),
-        states.AWARDED: N_("Awarded"), states.NOT_AWARDED: N_("Not awarded"),
-    },
-    "action": {"submitted": N_("Submitted"), "revised": N_("Revised"), "confirmed": N_("Confirmed"),
-               "withdrawn": N_("Withdrawn")},
-    "round": {"proposal_review": N_("Proposal review"), "presentation": N_("Presentation"),
-              "site_inspection": N_("Site inspection")},
-    "round_status": {states.ROUND_OPEN: N_("Open"), states.ROUND_CLOSED: N_("Closed")},
-    "pricing": {"periodic_fee": N_("Periodic fee"), "per_order": N_("Per order or deliverable"),
-                "metered": N_("Metered"), "pay_after_delivery": N_("Pay after delivery")},
-    "metric": {
-        "first_response_time": N_("First response time"), "next_response_time": N_("Next response time"),
-        "inquiry_conversion_rate": N_("Inquiry conversion rate"), "service_attitude": N_("Service attitude"),
-        "resolution_time": N_("Resolution time"), "milestone_on_time_rate": N_("Milestone on-time rate"),
-        "first_pass_acceptance_rate": N_("First-pass acceptance rate"),
-    },
-    "statistic": {"mean": N_("mean"), "median": N_("median"), "p90": N_("90th percentile"), "rate": N_("rate")},
-    "window": {"day": N_("per day"), "week": N_("per week"), "month": N_("per month")},
-    "tender": {
-        tender_states.DRAFT: N_("Draft"), tender_states.PUBLISHED: N_("Published"),
-        tender_states.BIDDING_CLOSED: N_("Bidding closed"), tender_states.EVALUATING: N_("Evaluating"),
-        tender_states.AWARDED: N_("Awarded"), tender_states.CONTRACTED: N_("Contracted"),
-        tender_states.CANCELLED: N_("Cancelled"), tender_states.UNSUCCESSFUL: N_("Unsuccessful"),
-    },
-}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
+from fuwu import values
 from tenders.schemas import SLATarget
 
-PricingModel = Literal["periodic_fee", "per_order", "metered", "pay_after_delivery"]
+PricingModel = values.PRICING_MODELS.literal()
 
 
 class Team(msgspec.Struct, forbid_unknown_fields=True):

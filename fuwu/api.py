@@ -10,7 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
-from fuwu import db, roles
+from fuwu import db, roles, values
 from fuwu.auth import provide_member, provide_viewer, require_role, requires_admin, requires_user
 from fuwu.errors import FuwuError
 from fuwu.pagination import DEFAULT_LIMIT, Page
@@ -230,12 +230,12 @@ class ProviderDirectoryController(Controller):
         province: Annotated[str | None, QueryParameter(max_length=64)] = None,
     ) -> Page[ProviderRead]:
         """The public directory of service providers."""
-        if category is not None and category not in roles.SERVICE_CATEGORIES:
+        if category is not None and category not in values.CATEGORIES:
             from fuwu.errors import InvalidInput
 
             # The categories are the values to send: they stay untranslated.
             raise InvalidInput("invalid_category", "Unknown category. Use one of: {categories}.",
-                               params={"categories": ", ".join(roles.SERVICE_CATEGORIES)})
+                               params={"categories": ", ".join(values.CATEGORIES)})
         return page_of(ProviderRead, await accounts.list_providers(category, province, cursor, limit))
 
     @get("/{provider_id:uuid}")

@@ -112,13 +112,11 @@ def N_(message: str) -> str:
     return message
 
 
-# Words that templates translate from data: kinds, roles, sizes, categories, actions.
+# Words that error details translate from data (kinds, roles: see Term) and the shell's
+# own words; the labels of stored values are in fuwu.values.
 _MARKED = [
     N_("merchant"), N_("provider"), N_("platform"),
     N_("owner"), N_("operator"), N_("evaluator"), N_("manager"), N_("agent"), N_("admin"),
-    N_("small"), N_("medium"), N_("large"), N_("key_account"),
-    N_("cs_presales"), N_("cs_postsales"), N_("photography"), N_("design"), N_("consulting"), N_("video"),
-    N_("other"),
     N_("Dashboard"), N_("Providers"), N_("Organisation"), N_("Audit log"), N_("Admin"),
     N_("signed_up"), N_("created"), N_("updated"), N_("revoked"), N_("role_changed"), N_("removed"),
     N_("joined"), N_("admin_created"), N_("profile_updated"),

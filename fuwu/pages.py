@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from fuwu import i18n, roles
+from fuwu import values as value_lists
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from fuwu.errors import FuwuError, NotAuthenticated, not_found
 from fuwu.schemas import OrganisationUpdate, SignUp
@@ -211,12 +212,12 @@ async def switch_language(request: Request) -> Redirect:
 @get("/providers", include_in_schema=False)
 async def providers_page(request: Request) -> Template:
     category = request.query_params.get("category") or None
-    if category not in roles.SERVICE_CATEGORIES:
+    if category not in value_lists.CATEGORIES:
         category = None
     province = (request.query_params.get("province") or "")[:64] or None
     page = await accounts.list_providers(category, province, request.query_params.get("cursor"), 20)
     return await render(request, "providers.html", page=page, category=category, province=province or "",
-                        categories=roles.SERVICE_CATEGORIES)
+                        categories=value_lists.CATEGORIES)
 
 
 @get("/providers/{provider_id:uuid}", include_in_schema=False)
@@ -296,8 +297,8 @@ async def org_page(request: Request) -> Template:
         org=await accounts.get_organisation(member.organisation_id),
         members=await accounts.list_members(member.organisation_id),
         invitations=await accounts.list_invitations(member) if is_owner else [],
-        is_owner=is_owner, role_choices=roles.ROLES_BY_KIND[member.kind], sizes=roles.MERCHANT_SIZES,
-        categories=roles.SERVICE_CATEGORIES, new_invite=None, error=None,
+        is_owner=is_owner, role_choices=roles.ROLES_BY_KIND[member.kind], sizes=value_lists.MERCHANT_SIZES,
+        categories=value_lists.CATEGORIES, new_invite=None, error=None,
     )
 
 
@@ -326,8 +327,8 @@ async def _org_with_error(request: Request, viewer: Viewer, member: Member, erro
         org=await accounts.get_organisation(member.organisation_id),
         members=await accounts.list_members(member.organisation_id),
         invitations=await accounts.list_invitations(member) if is_owner else [],
-        is_owner=is_owner, role_choices=roles.ROLES_BY_KIND[member.kind], sizes=roles.MERCHANT_SIZES,
-        categories=roles.SERVICE_CATEGORIES, new_invite=new_invite, error=error,
+        is_owner=is_owner, role_choices=roles.ROLES_BY_KIND[member.kind], sizes=value_lists.MERCHANT_SIZES,
+        categories=value_lists.CATEGORIES, new_invite=new_invite, error=error,
     )
 
 

@@ -1,4 +1,5 @@
-"""Organisation kinds, member roles and merchant sizes (DESIGN.md section 1)."""
+"""Organisation kinds and member roles (DESIGN.md section 1); their labels, merchant
+sizes and service categories are in fuwu.values."""
 
 MERCHANT = "merchant"  # an online shop posting tenders
 PROVIDER = "provider"  # a service company bidding and delivering
@@ -20,17 +21,5 @@ ROLES_BY_KIND = {
 
 # The role that holds every right of its organisation.
 TOP_ROLE = {MERCHANT: OWNER, PROVIDER: OWNER, PLATFORM: ADMIN}
-
-MERCHANT_SIZES = ("small", "medium", "large", "key_account")
-
-SERVICE_CATEGORIES = (
-    "cs_presales",  # customer service, pre-sales
-    "cs_postsales",  # customer service, post-sales
-    "photography",
-    "design",
-    "consulting",  # consulting and training
-    "video",
-    "other",
-)
 
 LOCALES = ("en", "zh_Hans")

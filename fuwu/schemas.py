@@ -9,16 +9,18 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from fuwu import roles, values
+
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 OrgName = Annotated[str, Meta(min_length=1, max_length=120)]
 Place = Annotated[str, Meta(max_length=64)]
 Locale = Literal["en", "zh_Hans"]
-OrgKind = Literal["merchant", "provider"]
-MerchantSize = Literal["small", "medium", "large", "key_account"]
-Category = Literal["cs_presales", "cs_postsales", "photography", "design", "consulting", "video", "other"]
-Role = Literal["owner", "operator", "evaluator", "manager", "agent", "admin"]
+OrgKind = Literal[roles.MERCHANT, roles.PROVIDER]  # a platform is made by `fuwu create-admin`
+MerchantSize = values.MERCHANT_SIZES.literal()
+Category = values.CATEGORIES.literal()
+Role = values.ROLES.literal()
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64)]
 
 

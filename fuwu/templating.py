@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from fuwu import i18n
+from fuwu import i18n, values
 from fuwu.clock import local
 from fuwu.money import format_money
 
@@ -55,6 +55,8 @@ def install_template_globals(environment: Environment) -> None:
         current_locale=lambda: i18n.current_locale.get(),
         language_names=i18n.LANGUAGE_NAMES,
         translate_format=i18n.translate_format,
+        label=values.label,
+        choices=values.LISTS,  # the shared lists of values, by kind: choices.category
     )
     environment.filters["money"] = lambda amount, currency="CNY": format_money(int(amount or 0), currency)
     environment.filters["localtime"] = localtime

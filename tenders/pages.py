@@ -23,6 +23,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from fuwu import i18n, roles
+from fuwu import values as value_lists
 from fuwu.clock import local, now, valid_timezone
 from fuwu.errors import Conflict, FuwuError, NotFound, not_found
 from fuwu.i18n import N_
@@ -31,11 +32,19 @@ from fuwu.pages import DASHBOARD_PANELS, form_errors, page_viewer, render, requi
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
+from fuwu.values import Values
 from fuwu.templating import NavItem, register_nav
 from tenders import states
 from tenders.schemas import (
+    REQUIREMENTS_BY_CATEGORY,
     AnswerCreate,
     CancelRequest,
+    ConsultingRequirements,
+    CustomerServiceRequirements,
+    DesignRequirements,
+    OtherRequirements,
+    PhotographyRequirements,
+    VideoRequirements,
     DeclineInvitation,
     InviteProviders,
     QuestionCreate,
@@ -57,93 +66,51 @@ MAX_MAJOR = Decimal(10) ** 11  # 10^13 minor units in a two-decimal currency: th
 
 # --- words shown for stored values ---------------------------------------------------
 
-CATEGORY_LABELS = {
-    "cs_presales": N_("Customer service (pre-sales)"),
-    "cs_postsales": N_("Customer service (post-sales)"),
-    "photography": N_("Photography"),
-    "design": N_("Design"),
-    "consulting": N_("Consulting and training"),
-    "video": N_("Video"),
-    "other": N_("Other services"),
-}
-STATUS_LABELS = {
-    states.DRAFT: N_("Draft"),
-    states.PUBLISHED: N_("Published"),
-    states.BIDDING_CLOSED: N_("Bidding closed"),
-    states.EVALUATING: N_("Evaluating"),
-    states.AWARDED: N_("Awarded"),
-    states.CONTRACTED: N_("Contracted"),
-    states.CANCELLED: N_("Cancelled"),
-    states.UNSUCCESSFUL: N_("Unsuccessful"),
-}
-PRICING_LABELS = {
-    "periodic_fee": N_("Periodic fee"),
-    "per_order": N_("Per order or deliverable"),
-    "metered": N_("Metered"),
-    "pay_after_delivery": N_("Pay after delivery"),
-}
-ROUND_LABELS = {
-    "proposal_review": N_("Proposal review"),
-    "presentation": N_("Presentation"),
-    "site_inspection": N_("Site inspection"),
-}
-METRIC_LABELS = {
-    "first_response_time": N_("First response time"),
-    "next_response_time": N_("Next response time"),
-    "inquiry_conversion_rate": N_("Inquiry conversion rate"),
-    "service_attitude": N_("Service attitude"),
-    "resolution_time": N_("Resolution time"),
-    "milestone_on_time_rate": N_("Milestone on-time rate"),
-    "first_pass_acceptance_rate": N_("First-pass acceptance rate"),
-}
-STATISTIC_LABELS = {"mean": N_("mean"), "median": N_("median"), "p90": N_("90th percentile"), "rate": N_("rate")}
-WINDOW_LABELS = {"day": N_("per day"), "week": N_("per week"), "month": N_("per month")}
-VISIBILITY_LABELS = {"public": N_("Public to the category"), "invited": N_("Invited providers only")}
-INVITATION_LABELS = {"invited": N_("Invited"), "declined": N_("Declined")}
-REQUIREMENT_LABELS = {
-    "seats": N_("Seats"),
-    "coverage_hours": N_("Coverage hours"),
-    "time_zone": N_("Time zone"),
-    "daily_conversations": N_("Expected daily conversations"),
-    "languages": N_("Languages"),
-    "skus": N_("SKUs / styles"),
-    "models": N_("Models"),
-    "location": N_("Location"),
-    "deliverables": N_("Deliverables"),
-    "topics": N_("Topics"),
-    "sessions": N_("Sessions"),
-    "videos": N_("Number of videos"),
-    "length_seconds": N_("Length (seconds)"),
-    "notes": N_("Notes"),
-}
-FIELD_LABELS = {
-    "title": N_("Title"),
-    "brief": N_("Brief"),
-    "requirements": N_("Requirements"),
-    "budget_min": N_("Budget minimum"),
-    "budget_max": N_("Budget maximum"),
-    "currency": N_("Currency"),
-    "pricing_models": N_("Pricing models"),
-    "sla_targets": N_("SLA targets"),
-    "rounds": N_("Evaluation rounds"),
-    "visibility": N_("Visibility"),
-    "min_bids": N_("Minimum number of bids"),
-    "questions_deadline": N_("Questions deadline"),
-    "bid_deadline": N_("Bid deadline"),
-    "evaluation_end": N_("Evaluation end"),
-}
+REQUIREMENT_LABELS = Values(
+    ("seats", N_("Seats")),
+    ("coverage_hours", N_("Coverage hours")),
+    ("time_zone", N_("Time zone")),
+    ("daily_conversations", N_("Expected daily conversations")),
+    ("languages", N_("Languages")),
+    ("skus", N_("SKUs / styles")),
+    ("models", N_("Models")),
+    ("location", N_("Location")),
+    ("deliverables", N_("Deliverables")),
+    ("topics", N_("Topics")),
+    ("sessions", N_("Sessions")),
+    ("videos", N_("Number of videos")),
+    ("length_seconds", N_("Length (seconds)")),
+    ("notes", N_("Notes")),
+)
+FIELD_LABELS = Values(
+    ("title", N_("Title")),
+    ("brief", N_("Brief")),
+    ("requirements", N_("Requirements")),
+    ("budget_min", N_("Budget minimum")),
+    ("budget_max", N_("Budget maximum")),
+    ("currency", N_("Currency")),
+    ("pricing_models", N_("Pricing models")),
+    ("sla_targets", N_("SLA targets")),
+    ("rounds", N_("Evaluation rounds")),
+    ("visibility", N_("Visibility")),
+    ("min_bids", N_("Minimum number of bids")),
+    ("questions_deadline", N_("Questions deadline")),
+    ("bid_deadline", N_("Bid deadline")),
+    ("evaluation_end", N_("Evaluation end")),
+)
 LABELS = {
-    "category": CATEGORY_LABELS, "status": STATUS_LABELS, "pricing": PRICING_LABELS, "round": ROUND_LABELS,
-    "metric": METRIC_LABELS, "statistic": STATISTIC_LABELS, "window": WINDOW_LABELS,
-    "visibility": VISIBILITY_LABELS, "invitation": INVITATION_LABELS, "requirement": REQUIREMENT_LABELS,
-    "field": FIELD_LABELS,
+    "category": value_lists.CATEGORIES, "status": states.STATUSES, "pricing": value_lists.PRICING_MODELS,
+    "round": states.ROUND_KINDS, "metric": value_lists.SLA_METRICS, "statistic": value_lists.SLA_STATISTICS,
+    "window": value_lists.SLA_WINDOWS, "visibility": states.VISIBILITIES, "invitation": states.INVITATION_STATUSES,
+    "requirement": REQUIREMENT_LABELS, "field": FIELD_LABELS,
 }
 
 
 def label(kind: str, value: Any) -> str:
-    """The translated word for a stored value (the value itself when unknown)."""
-    text = LABELS.get(kind, {}).get(value)
-    return i18n.gettext(text) if text else str(value)
+    """The translated word for a stored value (the value itself when unknown); the
+    shared lists and audit actions are fuwu.values'."""
+    found = LABELS.get(kind)
+    return found.label(value) if found is not None else value_lists.label(kind, value)
 
 
 # Criteria pre-filled for each round kind: (name, weight, price).
@@ -164,8 +131,13 @@ REQUIREMENT_GROUPS = {
     "video": [("videos", "int"), ("length_seconds", "int")],
     "other": [("notes", "text")],
 }
-CATEGORY_GROUP = {"cs_presales": "cs", "cs_postsales": "cs", "photography": "photo", "design": "design",
-                  "consulting": "consulting", "video": "video", "other": "other"}
+# Categories with the same requirements share a group of form fields.
+_GROUP_OF_REQUIREMENTS = {
+    CustomerServiceRequirements: "cs", PhotographyRequirements: "photo", DesignRequirements: "design",
+    ConsultingRequirements: "consulting", VideoRequirements: "video", OtherRequirements: "other",
+}
+CATEGORY_GROUP = {category: _GROUP_OF_REQUIREMENTS[REQUIREMENTS_BY_CATEGORY[category]]
+                  for category in value_lists.CATEGORIES}
 GROUP_CATEGORIES = {g: [c for c, group in CATEGORY_GROUP.items() if group == g] for g in REQUIREMENT_GROUPS}
 
 DEADLINES = ("questions_deadline", "bid_deadline", "evaluation_end")
@@ -408,7 +380,7 @@ def requirements_from_values(values: dict, category: str) -> dict:
     requirements: dict[str, Any] = {}
     for name, kind in REQUIREMENT_GROUPS[group]:
         raw = values.get(f"{group}_{name}", "")
-        field_label = REQUIREMENT_LABELS[name]
+        field_label = REQUIREMENT_LABELS.labels[name]
         if kind == "int":
             number = parse_whole(raw, field_label)
             if number is not None:
@@ -497,7 +469,7 @@ def tender_fields_from_values(values: dict, zone: str, category: str) -> dict:
     if values["visibility"]:
         fields["visibility"] = values["visibility"]
     for name in DEADLINES:
-        fields[name] = parse_local_time(values[name], zone, FIELD_LABELS[name])
+        fields[name] = parse_local_time(values[name], zone, FIELD_LABELS.labels[name])
     return fields
 
 
@@ -602,7 +574,7 @@ def form_choices() -> dict:
     return {
         "categories": states.CATEGORIES, "pricing_models": states.PRICING_MODELS,
         "visibilities": states.VISIBILITIES, "round_kinds": states.ROUND_KINDS, "metrics": states.SLA_METRICS,
-        "statistics": tuple(STATISTIC_LABELS), "windows": tuple(WINDOW_LABELS), "comparators": ("<=", ">="),
+        "statistics": value_lists.SLA_STATISTICS, "windows": value_lists.SLA_WINDOWS, "comparators": value_lists.SLA_COMPARATORS,
         "currencies": tuple(CURRENCIES), "groups": GROUP_CATEGORIES,
     }
 

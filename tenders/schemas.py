@@ -9,9 +9,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-Category = Literal["cs_presales", "cs_postsales", "photography", "design", "consulting", "video", "other"]
-PricingModel = Literal["periodic_fee", "per_order", "metered", "pay_after_delivery"]
-RoundKind = Literal["proposal_review", "presentation", "site_inspection"]
+from fuwu import values
+from tenders import states
+
+Category = values.CATEGORIES.literal()
+PricingModel = values.PRICING_MODELS.literal()
+RoundKind = states.ROUND_KINDS.literal()
+Visibility = states.VISIBILITIES.literal()
+SLAMetric = values.SLA_METRICS.literal()
+SLAStatistic = values.SLA_STATISTICS.literal()
+SLAWindow = values.SLA_WINDOWS.literal()
+SLAComparator = Literal[values.SLA_COMPARATORS]
 Short = Annotated[str, Meta(min_length=1, max_length=200)]
 Minor = Annotated[int, Meta(ge=0, le=10**13)]  # money in minor units
 
@@ -48,7 +56,7 @@ class OtherRequirements(msgspec.Struct, forbid_unknown_fields=True):
     notes: Annotated[str, Meta(max_length=4000)] = ""
 
 
-REQUIREMENTS_BY_CATEGORY = {
+REQUIREMENTS_BY_CATEGORY = {  # one per value of fuwu.values.CATEGORIES
     "cs_presales": CustomerServiceRequirements,
     "cs_postsales": CustomerServiceRequirements,
     "photography": PhotographyRequirements,
@@ -60,14 +68,11 @@ REQUIREMENTS_BY_CATEGORY = {
 
 
 class SLATarget(msgspec.Struct, forbid_unknown_fields=True):
-    metric: Literal[
-        "first_response_time", "next_response_time", "inquiry_conversion_rate", "service_attitude",
-        "resolution_time", "milestone_on_time_rate", "first_pass_acceptance_rate",
-    ]
-    statistic: Literal["mean", "median", "p90", "rate"]
-    comparator: Literal["<=", ">="]
+    metric: SLAMetric
+    statistic: SLAStatistic
+    comparator: SLAComparator
     target: Annotated[float, Meta(ge=0, le=10**9)]
-    window: Literal["day", "week", "month"] = "month"
+    window: SLAWindow = "month"
     weight: Annotated[int, Meta(ge=0, le=100)] = 0
     service_credit_percent: Annotated[float, Meta(ge=0, le=100)] = 0
 
@@ -98,7 +103,7 @@ class TenderCreate(msgspec.Struct, forbid_unknown_fields=True):
         default_factory=lambda: [RoundSpec(kind="proposal_review",
                                            criteria=[Criterion(name="Price", weight=40, price=True),
                                                      Criterion(name="Proposal quality", weight=60)])])
-    visibility: Literal["public", "invited"] = "public"
+    visibility: Visibility = "public"
     min_bids: Annotated[int, Meta(ge=1, le=100)] = 1
     questions_deadline: datetime.datetime | None = None
     bid_deadline: datetime.datetime | None = None
@@ -117,7 +122,7 @@ class TenderUpdate(msgspec.Struct, forbid_unknown_fields=True):
     pricing_models: Annotated[list[PricingModel], Meta(min_length=1, max_length=4)] | None = None
     sla_targets: Annotated[list[SLATarget], Meta(max_length=20)] | None = None
     rounds: Annotated[list[RoundSpec], Meta(min_length=1, max_length=3)] | None = None
-    visibility: Literal["public", "invited"] | None = None
+    visibility: Visibility | None = None
     min_bids: Annotated[int, Meta(ge=1, le=100)] | None = None
     questions_deadline: datetime.datetime | None = None
     bid_deadline: datetime.datetime | None = None

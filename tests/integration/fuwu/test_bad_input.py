@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuwu import db, roles
+from fuwu import db, roles, values
 from fuwu.pagination import encode_cursor
 from fuwu.services import accounts
 from fuwu.tables import (
@@ -582,10 +582,10 @@ def _field(*good) -> st.SearchStrategy:
 ORG_FIELDS = {
     "kind": _field("merchant", "provider", "platform", "Merchant"),
     "name": _field("A shop", "", "x" * 121),
-    "size": _field(*roles.MERCHANT_SIZES, None, "huge"),
+    "size": _field(*values.MERCHANT_SIZES.values, None, "huge"),
     "province": _field("Zhejiang", "x" * 65),
     "city": _field("Hangzhou", ""),
-    "categories": st.lists(st.sampled_from([*roles.SERVICE_CATEGORIES, "plumbing"]), max_size=9) | JSON_VALUES,
+    "categories": st.lists(st.sampled_from([*values.CATEGORIES.values, "plumbing"]), max_size=9) | JSON_VALUES,
     "profile": _field("", "x" * 4001),
     "currency": _field("CNY", "usd", "EURO"),
     "timezone": _field("Asia/Shanghai", "UTC", "Mars/Base", "Asia"),

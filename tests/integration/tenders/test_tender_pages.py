@@ -396,7 +396,8 @@ async def test_tender_timeline_shows_its_audit_events(client):
     await client.post(f"/tenders/{tender_id}/publish", data={"_csrf_token": token})
     timeline = await client.get(f"/tenders/{tender_id}/audit")
     assert timeline.status_code == 200 and 'data-testid="tender-audit"' in timeline.text
-    assert "status_published" in timeline.text and "created" in timeline.text
+    assert "status published" in timeline.text and "created" in timeline.text
+    assert "status_published" not in timeline.text  # labels, not codes
 
 
 async def test_an_evaluator_reads_but_cannot_change_tenders(client, make_client):

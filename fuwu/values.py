@@ -1,0 +1,201 @@
+"""The lists of stored values the whole marketplace shares, each value with its label.
+
+A list is defined here once, in display order, each value beside the English message
+id of its label (translated when shown). Schemas take their Literal types from these
+lists (`Values.literal()`), forms their choices, pages and templates their labels
+(`label(kind, value)`). Lists that belong to one domain live in that domain's
+`states.py` (tender statuses in tenders, bid statuses in bids) and are built the same
+way.
+
+Organisation kinds and roles keep their constants and rules in `fuwu.roles`; their
+labels are here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Literal
+
+from fuwu import i18n, roles
+from fuwu.i18n import N_
+
+
+class Values:
+    """An ordered list of stored values with the message id of each one's label."""
+
+    def __init__(self, *pairs: tuple[str, str]) -> None:
+        self.labels: dict[str, str] = dict(pairs)
+        self.values: tuple[str, ...] = tuple(self.labels)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.labels
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: int) -> str:
+        return self.values[index]
+
+    def literal(self) -> Any:
+        """The Literal type a msgspec schema validates these values with."""
+        return Literal[self.values]  # type: ignore[valid-type]
+
+    def label(self, value: Any) -> str:
+        """The translated label of a value; an unknown value is shown as it is."""
+        text = self.labels.get(value)
+        return i18n.gettext(text) if text else ("" if value is None else str(value))
+
+
+# --- organisations -------------------------------------------------------------------
+
+ORG_KINDS = Values(
+    (roles.MERCHANT, N_("Merchant")),
+    (roles.PROVIDER, N_("Provider")),
+    (roles.PLATFORM, N_("Platform")),
+)
+ROLES = Values(
+    (roles.OWNER, N_("Owner")),
+    (roles.OPERATOR, N_("Operator")),
+    (roles.EVALUATOR, N_("Evaluator")),
+    (roles.MANAGER, N_("Manager")),
+    (roles.AGENT, N_("Agent")),
+    (roles.ADMIN, N_("Administrator")),
+)
+MERCHANT_SIZES = Values(
+    ("small", N_("Small")),
+    ("medium", N_("Medium")),
+    ("large", N_("Large")),
+    ("key_account", N_("Key account")),
+)
+
+# Service categories: providers are listed in them, tenders are posted in one.
+CATEGORIES = Values(
+    ("cs_presales", N_("Customer service (pre-sales)")),
+    ("cs_postsales", N_("Customer service (post-sales)")),
+    ("photography", N_("Photography")),
+    ("design", N_("Design")),
+    ("consulting", N_("Consulting and training")),
+    ("video", N_("Video")),
+    ("other", N_("Other services")),
+)
+
+# --- terms of service ----------------------------------------------------------------
+
+PRICING_MODELS = Values(
+    ("periodic_fee", N_("Periodic fee")),
+    ("per_order", N_("Per order or deliverable")),
+    ("metered", N_("Metered")),
+    ("pay_after_delivery", N_("Pay after delivery")),
+)
+
+# SLA metrics (DESIGN.md section 4). Each is measured in one unit, stored as it is
+# measured: durations in seconds, rates as a fraction (0.54), service attitude as the
+# mean buyer rating (1 to 5). Forms and pages show rates as percent.
+SLA_METRICS = Values(
+    ("first_response_time", N_("First response time")),
+    ("next_response_time", N_("Next response time")),
+    ("inquiry_conversion_rate", N_("Inquiry conversion rate")),
+    ("service_attitude", N_("Service attitude")),
+    ("resolution_time", N_("Resolution time")),
+    ("milestone_on_time_rate", N_("Milestone on-time rate")),
+    ("first_pass_acceptance_rate", N_("First-pass acceptance rate")),
+)
+DURATION = "duration"  # seconds
+RATE = "rate"  # a fraction from 0 to 1, entered and shown as percent
+RATING = "rating"  # a mean rating from 0 to 5
+METRIC_UNITS = {
+    "first_response_time": DURATION,
+    "next_response_time": DURATION,
+    "inquiry_conversion_rate": RATE,
+    "service_attitude": RATING,
+    "resolution_time": DURATION,
+    "milestone_on_time_rate": RATE,
+    "first_pass_acceptance_rate": RATE,
+}
+RATING_MAX = 5
+SLA_STATISTICS = Values(
+    ("mean", N_("mean")),
+    ("median", N_("median")),
+    ("p90", N_("90th percentile")),
+    ("rate", N_("rate")),
+)
+SLA_WINDOWS = Values(
+    ("day", N_("per day")),
+    ("week", N_("per week")),
+    ("month", N_("per month")),
+)
+SLA_COMPARATORS = ("<=", ">=")
+# Units a duration target is entered in: (value, label, seconds).
+DURATION_UNITS = Values(
+    ("seconds", N_("seconds")),
+    ("minutes", N_("minutes")),
+    ("hours", N_("hours")),
+)
+DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
+
+# --- the audit log -------------------------------------------------------------------
+
+# What the shell's audit events record; domains list theirs in their states.py.
+AUDIT_ACTIONS = Values(
+    ("signed_up", N_("signed up")),
+    ("created", N_("created")),
+    ("updated", N_("updated")),
+    ("revoked", N_("revoked")),
+    ("role_changed", N_("role changed")),
+    ("removed", N_("removed")),
+    ("joined", N_("joined")),
+    ("admin_created", N_("admin created")),
+    ("profile_updated", N_("profile updated")),
+)
+AUDIT_OBJECTS = Values(
+    ("user", N_("user")),
+    ("organisation", N_("organisation")),
+    ("membership", N_("membership")),
+    ("invitation", N_("invitation")),
+    ("api_token", N_("API token")),
+)
+
+
+def humanised(code: str) -> str:
+    """The English words of a code: 'bid_scored' -> 'bid scored'. A domain's audit
+    actions are labelled with these words (see `audit_label`)."""
+    return str(code).replace("_", " ").strip()
+
+
+def audit_label(values: Values, code: Any) -> str:
+    """An audit action's or object's label. The shell shows events of every domain but
+    imports none: a code not in its own list is shown as its words, translated (each
+    domain marks those words for translation in its states.py, and a test checks that
+    each domain's labels are exactly those words)."""
+    if code in values:
+        return values.label(code)
+    return i18n.gettext(humanised(code)) if code else ""
+
+
+LISTS: dict[str, Values] = {
+    "kind": ORG_KINDS,
+    "role": ROLES,
+    "size": MERCHANT_SIZES,
+    "category": CATEGORIES,
+    "pricing": PRICING_MODELS,
+    "metric": SLA_METRICS,
+    "statistic": SLA_STATISTICS,
+    "window": SLA_WINDOWS,
+    "duration_unit": DURATION_UNITS,
+}
+
+
+def label(kind: str, value: Any) -> str:
+    """The translated label of a stored value of one of the shared lists, or of an
+    audit action ("action") or audited object ("object"); an unknown value is shown
+    as it is."""
+    if kind == "action":
+        return audit_label(AUDIT_ACTIONS, value)
+    if kind == "object":
+        return audit_label(AUDIT_OBJECTS, value)
+    values = LISTS.get(kind)
+    if values is None:
+        return "" if value is None else str(value)
+    return values.label(value)
