@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from decimal import Decimal, InvalidOperation
 from itertools import zip_longest
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +27,7 @@ from fuwu import values as value_lists
 from fuwu.clock import now
 from fuwu.errors import Conflict, FuwuError, InvalidInput, NotFound, not_found
 from fuwu.i18n import N_
-from fuwu.money import CURRENCIES
+from fuwu.money import AmountError, amount_input, parse_amount
 from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
@@ -76,35 +75,20 @@ def _zone(viewer: Viewer) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def _places(currency: str) -> int:
-    return CURRENCIES.get(currency, ("", 2))[1]
-
-
 def minor_units(text: str, currency: str) -> int:
-    """'40,000.50' yuan -> 4000050 fen, exactly (Decimal, no float); refuses more
-    decimals than the currency has."""
-    cleaned = (text or "").strip().replace(",", "").replace("¥", "").replace(" ", "")
-    problem = InvalidInput(BidError.PRICING, N_("Enter the price as a number, with at most two decimals, e.g. 45000.00."))
-    if not cleaned or len(cleaned) > 24:
-        raise problem
+    """A price typed in major units ('40,000.50' yuan) as minor units (4000050 fen),
+    through fuwu.money.parse_amount: required, more than zero."""
     try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise problem from None
-    if not amount.is_finite() or amount <= 0 or amount > Decimal(10) ** 11:
-        raise problem
-    scaled = amount.scaleb(_places(currency))
-    if scaled != scaled.to_integral_value():
-        raise problem
-    return int(scaled)
+        return parse_amount(text, currency, required=True, allow_zero=False)
+    except AmountError:
+        raise InvalidInput(
+            BidError.PRICING, N_("Enter the price as a number, with at most two decimals, e.g. 45000.00.")
+        ) from None
 
 
 def major_units(amount: int | None, currency: str) -> str:
     """4000050 fen -> '40000.50' for a form field."""
-    if amount is None:
-        return ""
-    places = _places(currency)
-    return f"{Decimal(amount).scaleb(-places):.{places}f}"
+    return amount_input(amount, currency)
 
 
 def _local_date(text: str, zone: ZoneInfo) -> datetime.datetime:

@@ -27,7 +27,7 @@ from fuwu import values as value_lists
 from fuwu.clock import local, now, valid_timezone
 from fuwu.errors import Conflict, FuwuError, NotFound, not_found
 from fuwu.i18n import N_
-from fuwu.money import CURRENCIES, format_money
+from fuwu.money import CURRENCIES, AmountError, amount_input, format_money, parse_amount
 from fuwu.pages import DASHBOARD_PANELS, form_errors, page_viewer, render, require_member
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
@@ -62,7 +62,6 @@ PAGE_SIZE = 20
 SLA_ROWS = 5  # rows the form offers; more are shown when a tender already has more
 CRITERIA_ROWS = 5
 MAX_ROWS = 20  # the most rows the server reads back from a form (the schemas' own limits)
-MAX_MAJOR = Decimal(10) ** 11  # 10^13 minor units in a two-decimal currency: the schema's limit
 
 # --- words shown for stored values ---------------------------------------------------
 
@@ -175,33 +174,25 @@ def _field(label_text: str) -> str:
 
 
 def parse_major_units(text: str, currency: str, field_label: str) -> int:
-    """'30000.00' yuan -> 3000000 fen, exactly (Decimal, never float). Empty is 0."""
-    cleaned = (text or "").strip().replace(",", "").replace(" ", "").lstrip("¥$€")
-    if not cleaned:
-        return 0
-    places = CURRENCIES.get(currency, ("", 2))[1]
+    """A budget typed in major units ('30000.00' yuan) as minor units (3000000 fen),
+    through fuwu.money.parse_amount. Empty is 0 (no budget given)."""
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or len(cleaned) > 30:
-        raise FormProblem(i18n.gettext("%(field)s: enter an amount such as 30000.00.", field=_field(field_label)))
-    if value < 0:
-        raise FormProblem(i18n.gettext("%(field)s cannot be negative.", field=_field(field_label)))
-    if value > MAX_MAJOR:
-        raise FormProblem(i18n.gettext("%(field)s is too large.", field=_field(field_label)))
-    if value.as_tuple().exponent < -places:
-        raise FormProblem(i18n.gettext("%(field)s has more decimal places than %(currency)s allows.",
-                                       field=_field(field_label), currency=currency))
-    return int(value.scaleb(places))
+        return parse_amount(text, currency) or 0
+    except AmountError as exc:
+        field = _field(field_label)
+        if exc.reason == "negative":
+            raise FormProblem(i18n.gettext("%(field)s cannot be negative.", field=field)) from None
+        if exc.reason == "too_large":
+            raise FormProblem(i18n.gettext("%(field)s is too large.", field=field)) from None
+        if exc.reason == "too_precise":
+            raise FormProblem(i18n.gettext("%(field)s has more decimal places than %(currency)s allows.",
+                                           field=field, currency=currency)) from None
+        raise FormProblem(i18n.gettext("%(field)s: enter an amount such as 30000.00.", field=field)) from None
 
 
 def major_units(amount: int | None, currency: str) -> str:
-    """3000000 fen -> '30000.00' for a form field; '' for nothing."""
-    if not amount:
-        return ""
-    places = CURRENCIES.get(currency, ("", 2))[1]
-    return f"{Decimal(int(amount)).scaleb(-places):.{places}f}"
+    """3000000 fen -> '30000.00' for a form field; '' for no budget (0)."""
+    return amount_input(amount or None, currency)
 
 
 def parse_whole(text: str, field_label: str) -> int | None:
