@@ -172,26 +172,6 @@ async def test_a_rejected_form_shows_the_message_keeps_the_input_and_saves_nothi
     assert await Tender.count().where(Tender.merchant == merchant.org_id) == before
 
 
-@pytest.mark.parametrize(("entered", "fen"), [
-    ("12345.67", 1_234_567), ("0.29", 29), ("19.99", 1_999), ("1,234.5", 123_450), ("30000", 3_000_000),
-    ("¥8.10", 810), ("", 0), ("99999999999.99", 9_999_999_999_999),
-])
-def test_yuan_become_fen_exactly(entered, fen):
-    assert pages.parse_major_units(entered, "CNY", "Budget") == fen
-
-
-@pytest.mark.parametrize("entered", ["12.345", "-1", "abc", "1e400", "NaN", "Infinity", "100000000001"])
-def test_amounts_that_are_not_money_are_refused(entered):
-    with pytest.raises(pages.FormProblem):
-        pages.parse_major_units(entered, "CNY", "Budget")
-
-
-def test_fen_show_again_as_yuan():
-    assert pages.major_units(1_234_567, "CNY") == "12345.67"
-    assert pages.major_units(5, "CNY") == "0.05"
-    assert pages.major_units(1200, "JPY") == "1200"
-
-
 # --- publishing, amending, cancelling ------------------------------------------------
 
 
