@@ -54,6 +54,7 @@ class AuthMiddleware(ASGIMiddleware):
         scope["user"] = viewer
         locale = viewer.locale if viewer is not None else browser_locale(connection)
         i18n.current_locale.set(locale if locale in i18n.SUPPORTED else "en")
+        i18n.current_timezone.set(viewer.timezone if viewer is not None else None)
         await next_app(scope, receive, send)
 
 

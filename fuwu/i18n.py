@@ -7,11 +7,14 @@ code); they are compiled in memory at start-up, so there is no build step.
 from __future__ import annotations
 
 import contextvars
+import datetime
 import gettext as _gettext
 import io
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -20,6 +23,9 @@ SUPPORTED = ("en", "zh_Hans")
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
 
 current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("fuwu_locale", default="en")
+# The reader's time zone (an IANA name), set per request with the language; moments in
+# messages are shown in it.
+current_timezone: contextvars.ContextVar[str | None] = contextvars.ContextVar("fuwu_timezone", default=None)
 
 
 @lru_cache(maxsize=None)
@@ -76,7 +82,38 @@ class Phrase(str):
         return value
 
 
-def _translated(catalog: _gettext.NullTranslations, value):
+class Moment(str):
+    """A parameter value that is a moment (an aware datetime, kept as ISO 8601): shown
+    in the reader's time zone and language. Stored parameters (notifications) lose the
+    type in JSON; there a parameter whose name ends in `_at` is read as a Moment."""
+
+    def __new__(cls, moment: datetime.datetime | str) -> "Moment":
+        return super().__new__(cls, moment.isoformat() if isinstance(moment, datetime.datetime) else moment)
+
+
+def format_moment(moment: datetime.datetime | str, zone: str | None = None) -> str:
+    """A moment as the reader reads it: 'Dec 8, 2026 18:00' in English, '2026年12月8日
+    18:00' in Chinese, in the reader's zone (UTC when none is known). Text that is not
+    a moment is returned as it is."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    try:
+        tzinfo = ZoneInfo(zone or current_timezone.get() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tzinfo = ZoneInfo("UTC")
+    locale = "zh_Hans_CN" if current_locale.get() == "zh_Hans" else "en"
+    day = format_skeleton("yMMMd", moment, tzinfo=tzinfo, locale=locale, fuzzy=True)
+    return f"{day} {format_time(moment, 'HH:mm', tzinfo=tzinfo, locale=locale)}"
+
+
+def _translated(catalog: _gettext.NullTranslations, value, name: str = ""):
+    if isinstance(value, Moment) or (name.endswith("_at") and isinstance(value, str)):
+        return format_moment(value)
     if isinstance(value, Phrase):
         return translate_format(value.message, value.params)
     if isinstance(value, Terms):
@@ -92,7 +129,7 @@ def translate_format(message: str, params: dict | None) -> str:
     catalog = translations(current_locale.get())
     text = catalog.gettext(message)
     try:
-        return text.format(**{k: _translated(catalog, v) for k, v in (params or {}).items()})
+        return text.format(**{k: _translated(catalog, v, k) for k, v in (params or {}).items()})
     except (KeyError, IndexError, ValueError):
         return text
 

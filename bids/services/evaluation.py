@@ -14,7 +14,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.i18n import N_, Term
+from fuwu.i18n import N_, Moment, Term
 from fuwu.db import atomic
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.services import audit, notifications
@@ -48,7 +48,7 @@ async def require_unsealed(member: Member, tender_id: uuid.UUID) -> dict:
         if row["bid_deadline"] is None:
             raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline.")
         raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline ({deadline}).",
-                       params={"deadline": row["bid_deadline"].isoformat()})
+                       params={"deadline": Moment(row["bid_deadline"])})
     return row
 
 

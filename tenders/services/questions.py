@@ -10,7 +10,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Moment
 from fuwu.db import atomic
 from fuwu.errors import Conflict, not_found
 from fuwu.services import audit, notifications
@@ -40,7 +40,7 @@ async def ask_question(viewer: Viewer, member: Member, tender_id: uuid.UUID, tex
         row = await get_tender(member, tender_id)
         if row["status"] != states.PUBLISHED or row["questions_deadline"] <= now():
             raise Conflict(TenderError.QUESTIONS_CLOSED, "Questions closed at {deadline}. Read the published answers.",
-                           params={"deadline": row["questions_deadline"].isoformat()})
+                           params={"deadline": Moment(row["questions_deadline"])})
         question = Question(tender=tender_id, provider=member.organisation_id,
                             pseudonym=pseudonym(tender_id, member.organisation_id), text=text.strip())
         await question.save()

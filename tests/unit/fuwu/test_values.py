@@ -106,3 +106,23 @@ def test_every_category_has_its_requirements():
     from tenders.schemas import REQUIREMENTS_BY_CATEGORY
 
     assert tuple(REQUIREMENTS_BY_CATEGORY) == values.CATEGORIES.values
+
+
+def test_moments_in_messages_read_in_the_readers_zone_and_language():
+    moment = "2026-12-08T10:00:00+00:00"
+    zone = i18n.current_timezone.set("Asia/Shanghai")
+    try:
+        assert i18n.translate_format("{starts_at} at {place}.", {"starts_at": moment, "place": "HQ"}) == \
+            "Dec 8, 2026 18:00 at HQ."
+        assert i18n.translate_format("Closed at {deadline}.", {"deadline": i18n.Moment(moment)}) == \
+            "Closed at Dec 8, 2026 18:00."
+        assert i18n.translate_format("Closed at {deadline}.", {"deadline": moment}) == f"Closed at {moment}."
+        locale = i18n.current_locale.set("zh_Hans")
+        try:
+            assert i18n.format_moment(moment) == "2026年12月8日 18:00"
+        finally:
+            i18n.current_locale.reset(locale)
+    finally:
+        i18n.current_timezone.reset(zone)
+    assert i18n.format_moment(moment) == "Dec 8, 2026 10:00"  # no reader's zone known: UTC
+    assert i18n.format_moment("not a time") == "not a time"
