@@ -9,14 +9,13 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import File
 
 from fuwu.api import MEMBER, IdempotencyKey, to
-from fuwu.auth import requires_user
+from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput, not_found
 from fuwu.services import idempotency
-from fuwu.services.accounts import Member, Viewer
 from bids.schemas import (
     AttachmentRead,
     AwardRead,
@@ -54,15 +53,15 @@ class BidController(Controller):
     dependencies = MEMBER
 
     @get("/bid")
-    async def read_my_bid(self, member: Member, tender_id: FromPath[uuid.UUID]) -> BidRead:
+    async def read_my_bid(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> BidRead:
         bid = await submission.my_bid(member, tender_id)
         if bid is None:
             raise not_found("Bid")
         return to(BidRead, bid)
 
     @post("/bid")
-    async def submit_bid(self, request: Request, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                         data: BidSubmit, idempotency_key: IdempotencyKey = None) -> BidRead:
+    async def submit_bid(self, request: Request, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                         data: JSONBody[BidSubmit], idempotency_key: IdempotencyKey = None) -> BidRead:
         """Submits a sealed bid; accepted only if it commits before the deadline (409
         naming the deadline otherwise). Send an Idempotency-Key to retry safely."""
         body = await request.body()
@@ -75,27 +74,27 @@ class BidController(Controller):
         return result
 
     @put("/bid")
-    async def revise_bid(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                         data: BidSubmit) -> BidRead:
+    async def revise_bid(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                         data: JSONBody[BidSubmit]) -> BidRead:
         """Revises the live bid before the deadline (earlier versions are kept)."""
         return to(BidRead, await submission.revise_bid(viewer, member, tender_id, data))
 
     @post("/bid/confirm", status_code=200)
-    async def confirm_bid(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID]) -> BidRead:
+    async def confirm_bid(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> BidRead:
         """Confirms the bid unchanged after an amendment."""
         return to(BidRead, await submission.confirm_bid(viewer, member, tender_id))
 
     @delete("/bid")
-    async def withdraw_bid(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID]) -> None:
+    async def withdraw_bid(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> None:
         await submission.withdraw_bid(viewer, member, tender_id)
 
     @get("/bid/history")
-    async def bid_history(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[BidRevisionRead]:
+    async def bid_history(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[BidRevisionRead]:
         return [to(BidRevisionRead, row) for row in await submission.my_bid_history(member, tender_id)]
 
     @post("/bid/attachments")
     async def upload_attachment(
-        self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+        self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> AttachmentRead:
         """Adds a file (PDF, image, Office, text, zip, mp4) to the live bid."""
@@ -104,18 +103,18 @@ class BidController(Controller):
         return to(AttachmentRead, row)
 
     @get("/attachments/{attachment_id:uuid}")
-    async def download_attachment(self, member: Member, tender_id: FromPath[uuid.UUID],
+    async def download_attachment(self, member: MemberDep, tender_id: FromPath[uuid.UUID],
                                   attachment_id: FromPath[uuid.UUID]) -> File:
         path, row = await submission.attachment_for_download(member, tender_id, attachment_id)
         return File(path=path, filename=row["filename"], media_type=row["content_type"])
 
     @get("/slots")
-    async def my_slots(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[SlotRead]:
+    async def my_slots(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[SlotRead]:
         """The provider's presentation slots."""
         return [to(SlotRead, row) for row in await evaluation.my_slots(member, tender_id)]
 
     @post("/slots/{slot_id:uuid}/confirm", status_code=200)
-    async def confirm_slot(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+    async def confirm_slot(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                            slot_id: FromPath[uuid.UUID]) -> SlotRead:
         return to(SlotRead, await evaluation.confirm_slot(viewer, member, tender_id, slot_id))
 
@@ -129,67 +128,69 @@ class EvaluationController(Controller):
     dependencies = MEMBER
 
     @get("/bids")
-    async def list_bids(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[BidRead]:
+    async def list_bids(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[BidRead]:
         """Every bid live at the deadline; 409 while bids are sealed."""
         return [to(BidRead, row) for row in await evaluation.list_bids(member, tender_id)]
 
     @get("/bids/{bid_id:uuid}")
-    async def read_bid(self, member: Member, tender_id: FromPath[uuid.UUID], bid_id: FromPath[uuid.UUID]) -> BidRead:
+    async def read_bid(self, member: MemberDep, tender_id: FromPath[uuid.UUID], bid_id: FromPath[uuid.UUID]) -> BidRead:
         return to(BidRead, await evaluation.get_bid(member, tender_id, bid_id))
 
     @post("/evaluation/start", status_code=200)
-    async def start_evaluation(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
+    async def start_evaluation(self, viewer: ViewerDep, member: MemberDep,
+                               tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
         return [to(RoundRead, r) for r in await evaluation.start_evaluation(viewer, member, tender_id)]
 
     @get("/rounds")
-    async def list_rounds(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
+    async def list_rounds(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
         return [to(RoundRead, r) for r in await evaluation.rounds(member, tender_id)]
 
     @post("/rounds/{number:int}/scores", status_code=200)
-    async def submit_scores(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID], number: Number,
-                            data: ScoreSubmit) -> dict:
+    async def submit_scores(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
+                            data: JSONBody[ScoreSubmit]) -> dict:
         """Your 0–10 scores for one bid on the round's non-price criteria."""
         result = await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id, data.scores)
         return {"round": result["round"], "bid_id": str(result["bid_id"]), "scored": result["scored"]}
 
     @post("/rounds/{number:int}/close", status_code=200)
-    async def close_round(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
+    async def close_round(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                           number: Number) -> RoundRead:
         return to(RoundRead, await evaluation.close_round(viewer, member, tender_id, number))
 
     @post("/rounds/{number:int}/shortlist", status_code=200)
-    async def shortlist(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID], number: Number,
-                        data: ShortlistRequest) -> list[RoundRead]:
+    async def shortlist(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
+                        data: JSONBody[ShortlistRequest]) -> list[RoundRead]:
         rows = await evaluation.shortlist(viewer, member, tender_id, number, data.top, data.bid_ids)
         return [to(RoundRead, r) for r in rows]
 
     @post("/rounds/{number:int}/slots")
-    async def schedule_slot(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID], number: Number,
-                            data: SlotCreate) -> SlotRead:
+    async def schedule_slot(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
+                            data: JSONBody[SlotCreate]) -> SlotRead:
         row = await evaluation.schedule_slot(viewer, member, tender_id, number, data.bid_id, data.starts_at,
                                              data.ends_at, data.place)
         return to(SlotRead, row)
 
     @post("/rounds/{number:int}/findings")
-    async def record_finding(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID], number: Number,
-                             data: FindingCreate) -> dict:
+    async def record_finding(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
+                             data: JSONBody[FindingCreate]) -> dict:
         row = await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at,
                                               data.finding)
         return {"id": str(row["id"]), "bid_id": str(row["bid_id"]), "finding": row["finding"]}
 
     @post("/award")
-    async def award(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID], data: AwardRequest) -> AwardRead:
+    async def award(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                    data: JSONBody[AwardRequest]) -> AwardRead:
         """Awards one bid; other than the top score needs a reason."""
         return to(AwardRead, await award.award_bid(viewer, member, tender_id, data.bid_id, data.reason))
 
     @get("/award")
-    async def read_award(self, member: Member, tender_id: FromPath[uuid.UUID]) -> AwardRead:
+    async def read_award(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> AwardRead:
         await evaluation.require_unsealed(member, tender_id)
         return to(AwardRead, await award.read_award(tender_id))
 
     @post("/unsuccessful", status_code=200)
-    async def declare_unsuccessful(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                                   data: CancelRequest) -> TenderRead:
+    async def declare_unsuccessful(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                                   data: JSONBody[CancelRequest]) -> TenderRead:
         """Ends the evaluation without award (no bid qualified)."""
         return to(TenderRead, await award.declare_unsuccessful(viewer, member, tender_id, data.reason))
 

@@ -8,10 +8,10 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
-from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from fuwu import db, roles, values
-from fuwu.auth import provide_member, provide_viewer, require_role, requires_admin, requires_user
+from fuwu.auth import MemberDep, ViewerDep, provide_member, provide_viewer, require_role, requires_admin, requires_user
 from fuwu.errors import FuwuError
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.schemas import (
@@ -34,7 +34,7 @@ from fuwu.schemas import (
     UserUpdate,
 )
 from fuwu.services import accounts, audit, idempotency, notifications
-from fuwu.services.accounts import Member, Viewer
+from fuwu.services.accounts import Viewer
 
 Cursor = Annotated[str | None, QueryParameter(max_length=200)]
 Limit = Annotated[int, QueryParameter(ge=1, le=100)]
@@ -75,12 +75,12 @@ class MeController(Controller):
     dependencies = VIEWER
 
     @get()
-    async def read_me(self, viewer: Viewer) -> UserRead:
+    async def read_me(self, viewer: ViewerDep) -> UserRead:
         """The signed-in person with their memberships."""
         return to(UserRead, await accounts.get_user(viewer.user_id))
 
     @patch()
-    async def update_me(self, viewer: Viewer, data: UserUpdate) -> UserRead:
+    async def update_me(self, viewer: ViewerDep, data: JSONBody[UserUpdate]) -> UserRead:
         """Changes display name, language or time zone."""
         return to(UserRead, await accounts.update_profile(viewer, data))
 
@@ -92,16 +92,16 @@ class TokenController(Controller):
     dependencies = VIEWER
 
     @get()
-    async def list_tokens(self, viewer: Viewer) -> list[TokenRead]:
+    async def list_tokens(self, viewer: ViewerDep) -> list[TokenRead]:
         return [to(TokenRead, row) for row in await accounts.list_tokens(viewer)]
 
     @post()
-    async def create_token(self, viewer: Viewer, data: TokenCreate) -> TokenCreated:
+    async def create_token(self, viewer: ViewerDep, data: JSONBody[TokenCreate]) -> TokenCreated:
         """Creates an API token. The token is shown in this answer only."""
         return to(TokenCreated, await accounts.create_token(viewer, data.name))
 
     @delete("/{token_id:uuid}")
-    async def revoke_token(self, viewer: Viewer, token_id: FromPath[uuid.UUID]) -> None:
+    async def revoke_token(self, viewer: ViewerDep, token_id: FromPath[uuid.UUID]) -> None:
         await accounts.revoke_token(viewer, token_id)
 
 
@@ -112,12 +112,13 @@ class OrganisationController(Controller):
     dependencies = MEMBER
 
     @get()
-    async def list_my_organisations(self, viewer: Viewer) -> list[OrganisationRead]:
+    async def list_my_organisations(self, viewer: ViewerDep) -> list[OrganisationRead]:
         return [to(OrganisationRead, m["organisation"]) for m in await accounts.memberships_of(viewer.user_id)]
 
     @post()
     async def create_organisation(
-        self, request: Request, viewer: Viewer, data: OrganisationCreate, idempotency_key: IdempotencyKey = None
+        self, request: Request, viewer: ViewerDep, data: JSONBody[OrganisationCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> OrganisationRead:
         """Creates an organisation with you as owner. Send an Idempotency-Key to retry safely."""
         body = await request.body()
@@ -131,43 +132,45 @@ class OrganisationController(Controller):
         return result
 
     @get("/{org_id:uuid}")
-    async def read_organisation(self, member: Member) -> OrganisationRead:
+    async def read_organisation(self, member: MemberDep) -> OrganisationRead:
         return to(OrganisationRead, await accounts.get_organisation(member.organisation_id))
 
     @patch("/{org_id:uuid}")
-    async def update_organisation(self, viewer: Viewer, member: Member, data: OrganisationUpdate) -> OrganisationRead:
+    async def update_organisation(self, viewer: ViewerDep, member: MemberDep,
+                                  data: JSONBody[OrganisationUpdate]) -> OrganisationRead:
         return to(OrganisationRead, await accounts.update_organisation(viewer, member, data))
 
     @get("/{org_id:uuid}/members")
-    async def list_members(self, member: Member) -> list[MemberRead]:
+    async def list_members(self, member: MemberDep) -> list[MemberRead]:
         return [to(MemberRead, row) for row in await accounts.list_members(member.organisation_id)]
 
     @patch("/{org_id:uuid}/members/{membership_id:uuid}")
     async def change_member_role(
-        self, viewer: Viewer, member: Member, membership_id: FromPath[uuid.UUID], data: MemberUpdate
+        self, viewer: ViewerDep, member: MemberDep, membership_id: FromPath[uuid.UUID], data: JSONBody[MemberUpdate]
     ) -> MemberRead:
         return to(MemberRead, await accounts.change_member_role(viewer, member, membership_id, data.role))
 
     @delete("/{org_id:uuid}/members/{membership_id:uuid}")
-    async def remove_member(self, viewer: Viewer, member: Member, membership_id: FromPath[uuid.UUID]) -> None:
+    async def remove_member(self, viewer: ViewerDep, member: MemberDep, membership_id: FromPath[uuid.UUID]) -> None:
         await accounts.remove_member(viewer, member, membership_id)
 
     @get("/{org_id:uuid}/invitations")
-    async def list_invitations(self, member: Member) -> list[InvitationRead]:
+    async def list_invitations(self, member: MemberDep) -> list[InvitationRead]:
         return [to(InvitationRead, row) for row in await accounts.list_invitations(member)]
 
     @post("/{org_id:uuid}/invitations")
-    async def create_invitation(self, viewer: Viewer, member: Member, data: InvitationCreate) -> InvitationRead:
+    async def create_invitation(self, viewer: ViewerDep, member: MemberDep,
+                                data: JSONBody[InvitationCreate]) -> InvitationRead:
         """Invites a person by e-mail; the answer carries the one-time accept link."""
         return to(InvitationRead, await accounts.invite(viewer, member, data.email, data.role))
 
     @delete("/{org_id:uuid}/invitations/{invitation_id:uuid}")
-    async def revoke_invitation(self, viewer: Viewer, member: Member, invitation_id: FromPath[uuid.UUID]) -> None:
+    async def revoke_invitation(self, viewer: ViewerDep, member: MemberDep, invitation_id: FromPath[uuid.UUID]) -> None:
         await accounts.revoke_invitation(viewer, member, invitation_id)
 
     @get("/{org_id:uuid}/audit")
     async def organisation_audit(
-        self, member: Member, cursor: Cursor = None, limit: Limit = 50
+        self, member: MemberDep, cursor: Cursor = None, limit: Limit = 50
     ) -> Page[AuditEventRead]:
         """The organisation's audit timeline, newest first."""
         require_role(member, roles.OWNER, roles.OPERATOR, roles.MANAGER, roles.ADMIN)
@@ -179,7 +182,7 @@ async def _create_org(viewer: Viewer, data: OrganisationCreate) -> OrganisationR
 
 
 @post("/api/v1/invitations/accept", tags=["organisations"], guards=[requires_user], dependencies=VIEWER)
-async def accept_invitation(viewer: Viewer, data: InvitationAccept) -> MemberRead:
+async def accept_invitation(viewer: ViewerDep, data: JSONBody[InvitationAccept]) -> MemberRead:
     """Accepts an invitation sent to your e-mail."""
     result = await accounts.accept_invitation(viewer, data.token)
     members = await accounts.list_members(result["organisation_id"])
@@ -194,7 +197,7 @@ class NotificationController(Controller):
 
     @get()
     async def list_notifications(
-        self, viewer: Viewer, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, unread: bool = False
+        self, viewer: ViewerDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT, unread: FromQuery[bool] = False
     ) -> Page[NotificationRead]:
         """Your notifications, newest first, in your language."""
         from fuwu.i18n import translate_format
@@ -206,14 +209,14 @@ class NotificationController(Controller):
         return page_of(NotificationRead, page)
 
     @post("/{notification_id:uuid}/read", status_code=204)
-    async def mark_read(self, viewer: Viewer, notification_id: FromPath[uuid.UUID]) -> None:
+    async def mark_read(self, viewer: ViewerDep, notification_id: FromPath[uuid.UUID]) -> None:
         if not await notifications.mark_read(viewer.user_id, notification_id):
             from fuwu.errors import not_found
 
             raise not_found("Notification")
 
     @post("/read-all", status_code=204)
-    async def mark_all_read(self, viewer: Viewer) -> None:
+    async def mark_all_read(self, viewer: ViewerDep) -> None:
         await notifications.mark_all_read(viewer.user_id)
 
 

@@ -12,6 +12,7 @@ import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import RequestEncodingType
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.middleware import DefineMiddleware
@@ -170,7 +171,8 @@ async def check_request(request: Request) -> None:
             raise NUL
         return
     field = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if field is None or field.kwarg_definition is not None:
+    # `data: JSONBody[T]` is checked; a multipart or form body is read by Litestar.
+    if field is None or getattr(field.kwarg_definition, "media_type", None) != RequestEncodingType.JSON:
         return
     try:
         msgspec.json.decode(body, type=field.annotation, strict=True)

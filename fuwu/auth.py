@@ -9,12 +9,15 @@ cookie requests that change state must carry the CSRF token.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TypeAlias
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from fuwu import i18n, roles
@@ -103,14 +106,19 @@ async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) 
         raise not_found("Page")
 
 
-async def provide_viewer(request: Any) -> Viewer:
+# Handler parameters that Litestar fills from the dependencies below.
+ViewerDep: TypeAlias = NamedDependency[Viewer]
+MemberDep: TypeAlias = NamedDependency[Member]
+
+
+async def provide_viewer(request: Request) -> Viewer:
     viewer = request.scope.get("user")
     if viewer is None:
         await requires_user(request, None)  # raises
     return viewer
 
 
-async def provide_member(org_id: uuid.UUID, viewer: Viewer) -> Member:
+async def provide_member(org_id: FromPath[uuid.UUID], viewer: ViewerDep) -> Member:
     """The viewer's membership of the organisation in the path (404 for non-members)."""
     return await accounts.membership(viewer.user_id, org_id)
 

@@ -9,16 +9,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from fuwu.api import MEMBER, Cursor, Limit, page_of, to
-from fuwu.auth import requires_user
+from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput
 from fuwu.i18n import N_
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.schemas import AuditEventRead
 from fuwu.services import audit
-from fuwu.services.accounts import Member, Viewer
 from tenders import states
 from tenders.schemas import (
     AmendmentRead,
@@ -46,7 +45,7 @@ class TenderController(Controller):
 
     @get()
     async def list_tenders(
-        self, member: Member, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        self, member: MemberDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
         status: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Page[TenderRead]:
         """The merchant's own tenders, newest first."""
@@ -57,71 +56,71 @@ class TenderController(Controller):
         return page_of(TenderRead, await lifecycle.list_merchant_tenders(member, status, cursor, limit))
 
     @post()
-    async def create_tender(self, viewer: Viewer, member: Member, data: TenderCreate) -> TenderRead:
+    async def create_tender(self, viewer: ViewerDep, member: MemberDep, data: JSONBody[TenderCreate]) -> TenderRead:
         """Creates a draft tender."""
         return to(TenderRead, await lifecycle.create_tender(viewer, member, data))
 
     @get("/{tender_id:uuid}")
-    async def read_tender(self, member: Member, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+    async def read_tender(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> TenderRead:
         return to(TenderRead, await lifecycle.get_tender(member, tender_id))
 
     @patch("/{tender_id:uuid}")
-    async def update_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                            data: TenderUpdate) -> TenderRead:
+    async def update_tender(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                            data: JSONBody[TenderUpdate]) -> TenderRead:
         """Edits a draft, or amends a published tender (bids then need confirmation)."""
         return to(TenderRead, await lifecycle.update_tender(viewer, member, tender_id, data))
 
     @post("/{tender_id:uuid}/publish", status_code=200)
-    async def publish_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+    async def publish_tender(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> TenderRead:
         return to(TenderRead, await lifecycle.publish(viewer, member, tender_id))
 
     @post("/{tender_id:uuid}/cancel", status_code=200)
-    async def cancel_tender(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                            data: CancelRequest) -> TenderRead:
+    async def cancel_tender(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                            data: JSONBody[CancelRequest]) -> TenderRead:
         return to(TenderRead, await lifecycle.cancel(viewer, member, tender_id, data.reason))
 
     @get("/{tender_id:uuid}/amendments")
-    async def list_amendments(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[AmendmentRead]:
+    async def list_amendments(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[AmendmentRead]:
         await lifecycle.get_tender(member, tender_id)
         return [to(AmendmentRead, row) for row in await lifecycle.list_amendments(tender_id)]
 
     @get("/{tender_id:uuid}/questions")
-    async def list_questions(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[QuestionRead]:
+    async def list_questions(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[QuestionRead]:
         return [to(QuestionRead, row) for row in await questions.list_questions(member, tender_id)]
 
     @post("/{tender_id:uuid}/questions")
-    async def ask_question(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                           data: QuestionCreate) -> QuestionRead:
+    async def ask_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                           data: JSONBody[QuestionCreate]) -> QuestionRead:
         return to(QuestionRead, await questions.ask_question(viewer, member, tender_id, data.text))
 
     @post("/{tender_id:uuid}/questions/{question_id:uuid}/answer", status_code=200)
-    async def answer_question(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                              question_id: FromPath[uuid.UUID], data: AnswerCreate) -> QuestionRead:
+    async def answer_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                              question_id: FromPath[uuid.UUID], data: JSONBody[AnswerCreate]) -> QuestionRead:
         return to(QuestionRead, await questions.answer_question(viewer, member, tender_id, question_id, data.answer))
 
     @get("/{tender_id:uuid}/invitations")
-    async def list_invitations(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[TenderInvitationRead]:
+    async def list_invitations(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[TenderInvitationRead]:
         return [to(TenderInvitationRead, row) for row in await invitations.list_invitations(member, tender_id)]
 
     @post("/{tender_id:uuid}/invitations")
-    async def invite_providers(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                               data: InviteProviders) -> list[TenderInvitationRead]:
+    async def invite_providers(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                               data: JSONBody[InviteProviders]) -> list[TenderInvitationRead]:
         rows = await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
         return [to(TenderInvitationRead, row) for row in rows]
 
     @post("/{tender_id:uuid}/decline", status_code=204)
-    async def decline_invitation(self, viewer: Viewer, member: Member, tender_id: FromPath[uuid.UUID],
-                                 data: DeclineInvitation) -> None:
+    async def decline_invitation(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                                 data: JSONBody[DeclineInvitation]) -> None:
         """The invited provider declines the invitation."""
         await invitations.decline_invitation(viewer, member, tender_id, data.reason)
 
     @get("/{tender_id:uuid}/recommendations")
-    async def recommendations(self, member: Member, tender_id: FromPath[uuid.UUID]) -> list[Recommendation]:
+    async def recommendations(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[Recommendation]:
         """Providers to invite, best first, with the reasons."""
         return [to(Recommendation, row) for row in await invitations.recommend(member, tender_id)]
 
     @get("/{tender_id:uuid}/audit")
-    async def tender_audit(self, member: Member, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+    async def tender_audit(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
                            limit: Limit = 50) -> Page[AuditEventRead]:
         """The tender's timeline (merchant's team)."""
         await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS,
@@ -131,14 +130,14 @@ class TenderController(Controller):
 
 @get("/api/v1/orgs/{org_id:uuid}/open-tenders", tags=["tenders"], guards=[requires_user], dependencies=MEMBER)
 async def browse_open_tenders(
-    member: Member,
+    member: MemberDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     category: Annotated[str | None, QueryParameter(max_length=20)] = None,
     q: Annotated[str | None, QueryParameter(max_length=100)] = None,
     budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
     budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
-    deadline_before: datetime.datetime | None = None,
+    deadline_before: FromQuery[datetime.datetime | None] = None,
     region: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> Page[TenderSummary]:
     """Open tenders this provider may bid on: public ones in its categories and those it was invited to."""
