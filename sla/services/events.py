@@ -1,0 +1,283 @@
+"""The service-event log: appending live events, ingesting shop orders, importing a
+shop's history (DESIGN.md section 4). Every SLA metric is computed from this log
+alone; it is only ever appended to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterable, Iterable
+from datetime import datetime
+
+from fuwu.clock import now
+from fuwu.db import atomic, executemany, fetch, fetchrow
+from fuwu.errors import InvalidInput
+from fuwu.i18n import N_
+from sla import sql, states
+from sla.calendar import to_us
+from sla.errors import SlaError
+
+MAX_REF = 100
+MAX_LINE_BYTES = 64 * 1024
+MAX_REPORTED_ERRORS = 20
+IMPORT_BATCH = 1000
+
+# The fields each kind of history line holds besides "type", "at" and the optional "text".
+HISTORY_FIELDS = {
+    states.CONVERSATION_OPENED: ("conversation", "buyer"),
+    states.BUYER_MESSAGE: ("conversation", "buyer"),
+    states.AGENT_REPLY: ("conversation", "agent"),
+    states.NOTICE: ("conversation",),
+    states.CONVERSATION_CLOSED: ("conversation",),
+    states.CHAT_RATED: ("conversation", "rating"),
+    states.ORDER_PLACED: ("buyer", "order", "amount", "currency"),
+}
+# What each kind of live event must carry.
+_REQUIRED = {
+    states.CONVERSATION_OPENED: ("conversation",),
+    states.BUYER_MESSAGE: ("conversation",),
+    states.AGENT_REPLY: ("conversation",),
+    states.NOTICE: ("conversation",),
+    states.CONVERSATION_CLOSED: ("conversation",),
+    states.CHAT_RATED: ("conversation", "rating"),
+    states.ORDER_PLACED: ("buyer", "order"),
+    states.MILESTONE_CREATED: ("milestone", "due"),
+    states.MILESTONE_SUBMITTED_EVENT: ("milestone",),
+    states.MILESTONE_ACCEPTED_EVENT: ("milestone",),
+    states.MILESTONE_REJECTED_EVENT: ("milestone",),
+}
+
+
+def order_key(source: str, shop: uuid.UUID, order: str) -> str:
+    return f"{source}:{shop}:{order}"
+
+
+def _row(values: dict) -> tuple:
+    return tuple(values.get(name) for name in sql.EVENT_COLUMNS)
+
+
+def _event_values(kind: str, *, shop: uuid.UUID, at: datetime, source: str = states.LIVE,
+                  contract: uuid.UUID | None = None, conversation: str | None = None, buyer: str | None = None,
+                  agent: str | None = None, milestone: str | None = None, due: datetime | None = None,
+                  rating: int | None = None, order: str | None = None, amount: int | None = None,
+                  currency: str | None = None, shop_time: datetime | None = None, import_id: uuid.UUID | None = None,
+                  line: int | None = None, line_key: str | None = None) -> dict:
+    return {
+        "contract": contract, "shop": shop, "source": source, "import_id": import_id, "line": line, "kind": kind,
+        "at": at, "at_us": to_us(at), "conversation": conversation, "buyer": buyer, "agent": agent,
+        "order_ref": order, "milestone": milestone, "due_us": to_us(due) if due is not None else None,
+        "rating": rating, "amount": amount, "currency": currency, "shop_time": shop_time,
+        "order_key": order_key(source, shop, order) if kind == states.ORDER_PLACED else None,
+        "line_key": line_key,
+    }
+
+
+async def append_event(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None = None, at: datetime | None = None,
+                       conversation: str | None = None, buyer: str | None = None, agent: str | None = None,
+                       milestone: str | uuid.UUID | None = None, due: datetime | None = None,
+                       rating: int | None = None, order: str | None = None, amount: int | None = None,
+                       currency: str | None = None, shop_time: datetime | None = None) -> int | None:
+    """Appends one live event to the log, inside the caller's transaction (chat stores
+    its message and the event together; a transaction of its own otherwise).
+
+    Checks the kind and what it must carry (a conversation for chat events, a rating
+    1-5, an order id and buyer for orders, a milestone and its due time). `at` is the
+    server time, now unless the caller stored its own record at a given server time.
+    Returns the event's id (its place in the log), or None for an order whose id the
+    shop already reported (the first wins). Emits nothing: the log is the record."""
+    if kind not in states.EVENT_KINDS:
+        raise InvalidInput(SlaError.EVENT, N_("Unknown service event kind {kind}."), params={"kind": str(kind)[:40]})
+    given = {"conversation": conversation, "buyer": buyer, "order": order, "milestone": milestone, "due": due,
+             "rating": rating}
+    for name in _REQUIRED[kind]:
+        if given[name] in (None, ""):
+            raise InvalidInput(SlaError.EVENT, N_("A {kind} event needs its {field}."),
+                               params={"kind": kind, "field": name})
+    if rating is not None and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
+        raise InvalidInput(SlaError.EVENT, N_("A rating is a whole number from 1 to 5."))
+    for value in (conversation, buyer, agent, order, milestone):
+        if value is not None and len(str(value)) > MAX_REF:
+            raise InvalidInput(SlaError.EVENT, N_("Reference ids are at most {limit} characters."),
+                               params={"limit": MAX_REF})
+    values = _event_values(kind, shop=shop, contract=contract, at=at or now(), conversation=conversation,
+                           buyer=buyer, agent=agent, milestone=str(milestone) if milestone is not None else None,
+                           due=due, rating=rating, order=order, amount=amount, currency=currency,
+                           shop_time=shop_time)
+    async with atomic():
+        row = await fetchrow(sql.INSERT_EVENT, *_row(values))
+    return row["id"] if row else None
+
+
+async def ingest_order(*, shop: uuid.UUID, order: str, buyer: str, amount: int, currency: str,
+                       placed_at: datetime | None = None) -> dict:
+    """Records an order the merchant's shop reports, idempotent by order id: the first
+    report wins and a repeat returns it unchanged (`created` False).
+
+    Checks the ids, a non-negative amount in minor units and a three-letter currency.
+    Attribution uses the server time at which the order arrived; the shop's own
+    `placed_at` is kept for reference."""
+    if not isinstance(order, str) or not order or len(order) > MAX_REF:
+        raise InvalidInput(SlaError.ORDER, N_("The order id is 1 to {limit} characters."), params={"limit": MAX_REF})
+    if not isinstance(buyer, str) or not buyer or len(buyer) > MAX_REF:
+        raise InvalidInput(SlaError.ORDER, N_("The buyer id is 1 to {limit} characters."), params={"limit": MAX_REF})
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise InvalidInput(SlaError.ORDER, N_("The amount is a whole number of minor units (fen), 0 or more."))
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise InvalidInput(SlaError.ORDER, N_("The currency is a three-letter code such as CNY."))
+    async with atomic():
+        event_id = await append_event(states.ORDER_PLACED, shop=shop, order=order, buyer=buyer, amount=amount,
+                                      currency=currency, shop_time=placed_at)
+        existing = await fetchrow(sql.ORDER_EVENT, order_key(states.LIVE, shop, order))
+    return {"id": existing["id"], "order": order, "buyer": existing["buyer"], "amount": existing["amount"],
+            "currency": existing["currency"], "at": existing["at"], "created": event_id is not None}
+
+
+# --- history import ---------------------------------------------------------------------
+
+
+class _LineError(Exception):
+    def __init__(self, detail: str, **params) -> None:
+        self.detail = detail
+        self.params = params
+
+
+def _ref(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value or len(value) > MAX_REF:
+        raise _LineError(N_("Line {line}: {field} must be a text id of 1 to {limit} characters."), field=name,
+                         limit=MAX_REF)
+    return value
+
+
+def _history_values(shop: uuid.UUID, import_id: uuid.UUID, number: int, text: str) -> dict:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _LineError(N_("Line {line} is not valid JSON. Each line holds one JSON object.")) from None
+    if not isinstance(data, dict):
+        raise _LineError(N_("Line {line} is not valid JSON. Each line holds one JSON object."))
+    kind = data.get("type")
+    if kind not in HISTORY_FIELDS:
+        raise _LineError(N_("Line {line}: type must be one of {types}."), types=", ".join(HISTORY_FIELDS))
+    fields = HISTORY_FIELDS[kind]
+    for name in data:
+        if name not in ("type", "at", "text") and name not in fields:
+            raise _LineError(N_("Line {line}: the field {field} is not part of a {type} event."),
+                             field=str(name)[:40], type=kind)
+    at_text = data.get("at")
+    try:
+        at = datetime.fromisoformat(at_text) if isinstance(at_text, str) and "T" in at_text else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise _LineError(N_("Line {line}: at must be an RFC 3339 time with an offset, such as "
+                            "2026-03-02T09:00:03+08:00."))
+    if "text" in data and not isinstance(data["text"], str):
+        raise _LineError(N_("Line {line}: text must be a string."))
+    values: dict = {}
+    for name in fields:
+        if name == "rating":
+            rating = data.get("rating")
+            if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+                raise _LineError(N_("Line {line}: rating must be a whole number from 1 to 5."))
+            values["rating"] = rating
+        elif name == "amount":
+            amount = data.get("amount")
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+                raise _LineError(N_("Line {line}: amount must be a whole number of minor units, 0 or more."))
+            values["amount"] = amount
+        elif name == "currency":
+            currency = data.get("currency")
+            if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+                raise _LineError(N_("Line {line}: currency must be a three-letter code such as CNY."))
+            values["currency"] = currency
+        else:
+            values[name] = _ref(data, name)
+    digest = hashlib.sha256(f"{number}\n{text}".encode()).hexdigest()
+    return _event_values(kind, shop=shop, at=at, source=states.HISTORY, import_id=import_id, line=number,
+                         line_key=f"{shop}:{digest}", **values)
+
+
+async def _lines(stream: Iterable | AsyncIterable):
+    """The stream's lines, whatever chunks it yields (bytes or text), one at a time."""
+    pending = b""
+
+    def pieces(chunk):
+        nonlocal pending
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        return complete
+
+    if hasattr(stream, "__aiter__"):
+        async for chunk in stream:
+            for line in pieces(chunk):
+                yield line
+    else:
+        for chunk in stream:
+            for line in pieces(chunk):
+                yield line
+    if pending:
+        yield pending
+
+
+async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, batch_size: int = IMPORT_BATCH) -> dict:
+    """Imports a shop's earlier chat and order history from JSON Lines (the format in
+    DESIGN.md section 4), streamed: lines are read, checked and inserted in batches,
+    never held whole in memory.
+
+    Each line is one event with its own `at`; unknown types and fields, bad times and
+    bad values are refused with the line number (up to 20 errors are listed), and then
+    nothing of the file stays. Events are keyed by line number and content, so
+    re-importing a file adds nothing; an order id the shop's history already holds is
+    kept as first reported. Imported events are history: they never count toward a
+    contract. Returns the import id, the lines read and the events added."""
+    import_id = uuid.uuid4()
+    batch: list[tuple] = []
+    errors: list[dict] = []
+    first_error: InvalidInput | None = None
+    number = 0
+    async for raw in _lines(stream):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            problem = _LineError(N_("Line {line} is longer than {limit} bytes."), limit=MAX_LINE_BYTES)
+        else:
+            problem = None
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                problem = _LineError(N_("Line {line} is not UTF-8 text."))
+        if problem is None:
+            if not text:
+                continue
+            try:
+                values = _history_values(shop, import_id, number, text)
+            except _LineError as caught:
+                problem = caught
+        if problem is not None:
+            error = InvalidInput(SlaError.HISTORY_LINE, problem.detail, params={"line": number, **problem.params})
+            errors.append({"line": number, "detail": error.detail})
+            first_error = first_error or error
+            batch.clear()
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+            continue
+        if first_error is not None:
+            continue  # keep checking, insert nothing more
+        batch.append(_row(values))
+        if len(batch) >= batch_size:
+            async with atomic():
+                await executemany(sql.INSERT_EVENTS, batch)
+            batch.clear()
+    if first_error is not None:
+        async with atomic():
+            await fetch(sql.DELETE_IMPORT, import_id)
+        first_error.extra["errors"] = errors
+        raise first_error
+    if batch:
+        async with atomic():
+            await executemany(sql.INSERT_EVENTS, batch)
+    added = await fetchrow(sql.COUNT_IMPORTED, import_id)
+    return {"import_id": import_id, "lines": number, "added": int(added["n"])}

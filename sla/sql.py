@@ -1,0 +1,246 @@
+"""Every hand-written statement of the sla domain, in one place.
+
+The metric statements compute each SLA metric for one window as of a moment T with
+SQL aggregates and window functions that SQLite (3.25+) and PostgreSQL both run
+(ROW_NUMBER, LAG, framed MIN/SUM, CASE), never by loading events into Python. Times
+are the log's integer microseconds (`at_us`).
+
+Business time: the coverage calendar is expanded in Python into the UTC intervals of
+business time over the range a window's clocks can run in (a few a day, see
+`sla.calendar.CoverageCalendar.intervals`) and passed as one JSON parameter, which
+the statement turns into a small table `business(s, e)`; a sample's business time is
+the sum of its overlaps with those intervals. The JSON is read with each engine's own
+functions, so each statement exists in a SQLite and a PostgreSQL text, and in a
+variant for a contract's live events and one for a shop's imported history: all
+built here when the module loads (`METRIC_STATEMENTS`).
+
+Placeholders of every metric statement: $1 the contract (live) or the shop (history),
+$2 window start, $3 window end, $4 T; then per statement as noted.
+"""
+
+from __future__ import annotations
+
+from sla import states
+from sla.tables import Measurement, ServiceEvent
+
+EVENTS = ServiceEvent._meta.tablename
+MEASUREMENTS = Measurement._meta.tablename
+
+_EVENT_COLUMNS = [column._meta.db_column_name for column in ServiceEvent._meta.columns if column._meta.name != "id"]
+
+
+def _insert_event(suffix: str) -> str:
+    # Every column but the autoincrement id, in the table's order: $1.. in that order.
+    columns = ", ".join(f'"{name}"' for name in _EVENT_COLUMNS)
+    values = ", ".join(f"${index}" for index in range(1, len(_EVENT_COLUMNS) + 1))
+    return f"INSERT INTO {EVENTS} ({columns}) VALUES ({values}) {suffix}".strip()
+
+
+EVENT_COLUMNS = tuple(_EVENT_COLUMNS)
+# One event; an order already reported (same order_key) or a history line already
+# imported (same line_key) inserts nothing and returns no row.
+INSERT_EVENT = _insert_event("ON CONFLICT DO NOTHING RETURNING id")
+# The same for a batch of history lines (executemany: no rows come back).
+INSERT_EVENTS = _insert_event("ON CONFLICT DO NOTHING")
+# How many events an import added: $1 the import.
+COUNT_IMPORTED = f"SELECT COUNT(*) AS n FROM {EVENTS} WHERE import_id = $1"
+# Undo an import that a bad line stopped: $1 the import.
+DELETE_IMPORT = f"DELETE FROM {EVENTS} WHERE import_id = $1"
+# The event an order id already has in this source and shop: $1 the order key.
+ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
+
+# The latest version of one target's measurement of one window: $1 the key prefix
+# "<target>:<window start us>:" and $2 the same prefix followed by a character past
+# the digits (a range scan on the unique key).
+LATEST_MEASUREMENT = (f"SELECT id, version, value, sample_size, outcome, as_of FROM {MEASUREMENTS} "
+                      "WHERE key >= $1 AND key < $2 ORDER BY version DESC LIMIT 1")
+
+# --- metric statements ----------------------------------------------------------------
+
+_SCOPE = {
+    states.LIVE: "contract = $1 AND source = 'live'",
+    states.HISTORY: "shop = $1 AND source = 'history'",
+}
+
+_BUSINESS = {
+    "postgres": "SELECT (x->>0)::bigint AS s, (x->>1)::bigint AS e FROM jsonb_array_elements(CAST($5 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e FROM json_each($5)",
+}
+
+# Business time of each sample [t1, t2) from `samples(sample, t1, t2)`, then the
+# statistics over `sample_values(v)`: n, the sum (for the mean) and the nearest-rank
+# median and p90, rank max(1, ceil(p/100 * n)) = (p * n + 99) / 100 in integers.
+_DURATIONS = """,
+business AS ({business}),
+sample_values AS (
+  SELECT samples.sample, SUM(CASE WHEN business.s IS NULL THEN 0 ELSE
+    CASE WHEN business.e < samples.t2 THEN business.e ELSE samples.t2 END
+    - CASE WHEN business.s > samples.t1 THEN business.s ELSE samples.t1 END END) AS v
+  FROM samples LEFT JOIN business ON business.s < samples.t2 AND business.e > samples.t1
+  GROUP BY samples.sample
+)"""
+
+_STATISTICS = """,
+ranked AS (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n FROM sample_values)
+SELECT COUNT(*) AS n, SUM(v) AS total,
+  MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
+  MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
+  NULL AS hits
+FROM ranked"""
+
+# First and next response: the conversation's buyer messages, agent replies and
+# closes up to T, in log order (at_us, id), for conversations with a buyer message in
+# the window. Each buyer message knows how many buyer messages the conversation had
+# up to it, the kind of the event before it, and when the next reply or close came.
+_RESPONSE_ORDERED = """WITH events AS (
+  SELECT id, kind, at_us, conversation FROM {table}
+  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
+    AND conversation IN (
+      SELECT conversation FROM {table}
+      WHERE {scope} AND kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
+),
+ordered AS (
+  SELECT id, kind, at_us,
+    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END)
+      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS UNBOUNDED PRECEDING) AS buyer_count,
+    LAG(kind) OVER (PARTITION BY conversation ORDER BY at_us, id) AS previous_kind,
+    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END)
+      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS stop_us
+  FROM events
+),
+samples AS (
+  SELECT id AS sample, at_us AS t1, COALESCE(stop_us, $4) AS t2 FROM ordered
+  WHERE kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND {starts}
+)"""
+
+_FIRST_RESPONSE_STARTS = "buyer_count = 1"
+_NEXT_RESPONSE_STARTS = "buyer_count > 1 AND previous_kind IN ('agent_reply', 'conversation_closed')"
+
+# Resolution: per conversation whose last close up to T is in the window, its first
+# buyer message (if it precedes that close) to that close.
+_RESOLUTION_SAMPLES = """WITH events AS (
+  SELECT id, kind, at_us, conversation FROM {table}
+  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'conversation_closed')
+    AND conversation IN (
+      SELECT conversation FROM {table}
+      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
+),
+ordered AS (
+  SELECT id, kind, at_us, conversation,
+    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us, id) AS first_rank,
+    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
+  FROM events
+),
+samples AS (
+  SELECT closes.id AS sample, firsts.at_us AS t1, closes.at_us AS t2
+  FROM ordered closes JOIN ordered firsts
+    ON firsts.conversation = closes.conversation AND firsts.kind = 'buyer_message' AND firsts.first_rank = 1
+  WHERE closes.kind = 'conversation_closed' AND closes.last_rank = 1 AND closes.at_us >= $2 AND closes.at_us < $3
+    AND (firsts.at_us < closes.at_us OR (firsts.at_us = closes.at_us AND firsts.id < closes.id))
+)"""
+
+# Service attitude: each conversation whose last close up to T is in the window, with
+# its latest rating up to T.
+_ATTITUDE = """WITH events AS (
+  SELECT id, kind, at_us, conversation, rating FROM {table}
+  WHERE {scope} AND at_us <= $4 AND (kind = 'conversation_closed' OR (kind = 'chat_rated' AND rating IS NOT NULL))
+    AND conversation IN (
+      SELECT conversation FROM {table}
+      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
+),
+ordered AS (
+  SELECT kind, at_us, conversation, rating,
+    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
+  FROM events
+),
+sample_values AS (
+  SELECT closes.conversation AS sample, ratings.rating AS v
+  FROM ordered closes JOIN ordered ratings
+    ON ratings.conversation = closes.conversation AND ratings.kind = 'chat_rated' AND ratings.last_rank = 1
+  WHERE closes.kind = 'conversation_closed' AND closes.last_rank = 1 AND closes.at_us >= $2 AND closes.at_us < $3
+)"""
+
+# Inquiry conversion: $5 the shop, $6 the attribution window (microseconds). Buyers
+# with a buyer message in the window up to T, each from its first such message f;
+# converted by an order of the same shop and source from that buyer in [f, f + $6)
+# and up to T.
+_CONVERSION = """WITH chatted AS (
+  SELECT buyer, MIN(at_us) AS f FROM {table}
+  WHERE {scope} AND kind = 'buyer_message' AND buyer IS NOT NULL AND at_us >= $2 AND at_us < $3 AND at_us <= $4
+  GROUP BY buyer
+)
+SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+  COALESCE(SUM(CASE WHEN EXISTS (
+    SELECT 1 FROM {table} orders
+    WHERE orders.shop = $5 AND orders.source = '{source}' AND orders.kind = 'order_placed'
+      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + $6
+      AND orders.at_us <= $4) THEN 1 ELSE 0 END), 0) AS hits
+FROM chatted"""
+
+# Milestone on-time: milestones whose due time (from their latest milestone_created
+# event up to T) is in the window and up to T; on time if first submitted by then.
+_ON_TIME = """WITH events AS (
+  SELECT id, kind, at_us, milestone, due_us FROM {table}
+  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_created', 'milestone_submitted')
+),
+created AS (
+  SELECT milestone, due_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us DESC, id DESC) AS last_rank
+  FROM events WHERE kind = 'milestone_created'
+),
+due AS (
+  SELECT milestone, due_us FROM created
+  WHERE last_rank = 1 AND due_us >= $2 AND due_us < $3 AND due_us <= $4
+),
+submitted AS (
+  SELECT milestone, MIN(at_us) AS first_us FROM events WHERE kind = 'milestone_submitted' GROUP BY milestone
+)
+SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+  COALESCE(SUM(CASE WHEN submitted.first_us <= due.due_us THEN 1 ELSE 0 END), 0) AS hits
+FROM due LEFT JOIN submitted ON submitted.milestone = due.milestone"""
+
+# First-pass acceptance: milestones first accepted in the window up to T; first-pass
+# if no rejection came before that acceptance in log order.
+_FIRST_PASS = """WITH events AS (
+  SELECT id, kind, at_us, milestone FROM {table}
+  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_accepted', 'milestone_rejected')
+),
+accepted AS (
+  SELECT id, milestone, at_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us, id) AS first_rank
+  FROM events WHERE kind = 'milestone_accepted'
+)
+SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+  COALESCE(SUM(CASE WHEN NOT EXISTS (
+    SELECT 1 FROM events rejections
+    WHERE rejections.kind = 'milestone_rejected' AND rejections.milestone = accepted.milestone
+      AND (rejections.at_us < accepted.at_us OR (rejections.at_us = accepted.at_us AND rejections.id < accepted.id))
+  ) THEN 1 ELSE 0 END), 0) AS hits
+FROM accepted WHERE first_rank = 1 AND at_us >= $2 AND at_us < $3"""
+
+
+def _build() -> dict[tuple[str, str, str], str]:
+    built = {}
+    for source, scope in _SCOPE.items():
+        for engine, business in _BUSINESS.items():
+            def text(template: str) -> str:
+                return template.format(table=EVENTS, scope=scope, source=source, business=business,
+                                       starts="{starts}")
+            response = text(_RESPONSE_ORDERED)
+            durations = text(_DURATIONS)
+            built[(states.FIRST_RESPONSE_TIME, source, engine)] = (
+                response.format(starts=_FIRST_RESPONSE_STARTS) + durations + _STATISTICS)
+            built[(states.NEXT_RESPONSE_TIME, source, engine)] = (
+                response.format(starts=_NEXT_RESPONSE_STARTS) + durations + _STATISTICS)
+            built[(states.RESOLUTION_TIME, source, engine)] = text(_RESOLUTION_SAMPLES) + durations + _STATISTICS
+            # The earliest clock start among resolution samples: the business
+            # intervals must reach back to it. Placeholders $1-$4 only.
+            built[("resolution_earliest", source, engine)] = (
+                text(_RESOLUTION_SAMPLES) + "\nSELECT MIN(t1) AS earliest FROM samples")
+            built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE) + _STATISTICS
+            built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
+            built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
+            built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)
+    return built
+
+
+# (metric, source, engine) -> statement text; engine is "sqlite" or "postgres".
+METRIC_STATEMENTS = _build()
