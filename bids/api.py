@@ -12,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.response import File
 
+from fuwu import api_contract
 from fuwu.api import MEMBER, IdempotencyKey, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput, not_found
@@ -54,6 +55,7 @@ class BidController(Controller):
 
     @get("/bid")
     async def read_my_bid(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> BidRead:
+        """Your organisation's bid on the tender, with its attachments."""
         bid = await submission.my_bid(member, tender_id)
         if bid is None:
             raise not_found("Bid")
@@ -86,10 +88,12 @@ class BidController(Controller):
 
     @delete("/bid")
     async def withdraw_bid(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> None:
+        """Withdraws the bid before the deadline."""
         await submission.withdraw_bid(viewer, member, tender_id)
 
     @get("/bid/history")
     async def bid_history(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[BidRevisionRead]:
+        """Every version of your bid, newest first."""
         return [to(BidRevisionRead, row) for row in await submission.my_bid_history(member, tender_id)]
 
     @post("/bid/attachments")
@@ -105,6 +109,7 @@ class BidController(Controller):
     @get("/attachments/{attachment_id:uuid}")
     async def download_attachment(self, member: MemberDep, tender_id: FromPath[uuid.UUID],
                                   attachment_id: FromPath[uuid.UUID]) -> File:
+        """Downloads a file of a bid (its bidder, or the merchant once bids are unsealed)."""
         path, row = await submission.attachment_for_download(member, tender_id, attachment_id)
         return File(path=path, filename=row["filename"], media_type=row["content_type"])
 
@@ -116,6 +121,7 @@ class BidController(Controller):
     @post("/slots/{slot_id:uuid}/confirm", status_code=200)
     async def confirm_slot(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                            slot_id: FromPath[uuid.UUID]) -> SlotRead:
+        """The provider confirms a presentation slot."""
         return to(SlotRead, await evaluation.confirm_slot(viewer, member, tender_id, slot_id))
 
 
@@ -134,15 +140,18 @@ class EvaluationController(Controller):
 
     @get("/bids/{bid_id:uuid}")
     async def read_bid(self, member: MemberDep, tender_id: FromPath[uuid.UUID], bid_id: FromPath[uuid.UUID]) -> BidRead:
+        """One unsealed bid; 409 while bids are sealed."""
         return to(BidRead, await evaluation.get_bid(member, tender_id, bid_id))
 
     @post("/evaluation/start", status_code=200)
     async def start_evaluation(self, viewer: ViewerDep, member: MemberDep,
                                tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
+        """Opens the first evaluation round after the bid deadline."""
         return [to(RoundRead, r) for r in await evaluation.start_evaluation(viewer, member, tender_id)]
 
     @get("/rounds")
     async def list_rounds(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
+        """The evaluation rounds with their criteria and each bid's scores."""
         return [to(RoundRead, r) for r in await evaluation.rounds(member, tender_id)]
 
     @post("/rounds/{number:int}/scores", status_code=200)
@@ -155,17 +164,20 @@ class EvaluationController(Controller):
     @post("/rounds/{number:int}/close", status_code=200)
     async def close_round(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                           number: Number) -> RoundRead:
+        """Closes a round once every bid is scored on every criterion; ranks the bids."""
         return to(RoundRead, await evaluation.close_round(viewer, member, tender_id, number))
 
     @post("/rounds/{number:int}/shortlist", status_code=200)
     async def shortlist(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
                         data: JSONBody[ShortlistRequest]) -> list[RoundRead]:
+        """Takes the top bids (or the named ones) of a closed round into the next round."""
         rows = await evaluation.shortlist(viewer, member, tender_id, number, data.top, data.bid_ids)
         return [to(RoundRead, r) for r in rows]
 
     @post("/rounds/{number:int}/slots")
     async def schedule_slot(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
                             data: JSONBody[SlotCreate]) -> SlotRead:
+        """Schedules a presentation slot for a bid in a presentation round."""
         row = await evaluation.schedule_slot(viewer, member, tender_id, number, data.bid_id, data.starts_at,
                                              data.ends_at, data.place)
         return to(SlotRead, row)
@@ -173,6 +185,7 @@ class EvaluationController(Controller):
     @post("/rounds/{number:int}/findings")
     async def record_finding(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
                              data: JSONBody[FindingCreate]) -> dict:
+        """Records what a site visit found for a bid."""
         row = await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at,
                                               data.finding)
         return {"id": str(row["id"]), "bid_id": str(row["bid_id"]), "finding": row["finding"]}
@@ -185,6 +198,7 @@ class EvaluationController(Controller):
 
     @get("/award")
     async def read_award(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> AwardRead:
+        """The award: which bid won, and why."""
         await evaluation.require_unsealed(member, tender_id)
         return to(AwardRead, await award.read_award(tender_id))
 
@@ -195,5 +209,5 @@ class EvaluationController(Controller):
         return to(TenderRead, await award.declare_unsuccessful(viewer, member, tender_id, data.reason))
 
 
-ROUTES = [BidController, EvaluationController]
+ROUTES = api_contract.document([BidController, EvaluationController])
 __all__ = ["ROUTES", "InvalidInput"]

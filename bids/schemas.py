@@ -10,7 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from fuwu import values
-from tenders.schemas import SLATarget
+from tenders.schemas import MONEY, MinorOut, SLATarget
 
 PricingModel = values.PRICING_MODELS.literal()
 
@@ -22,7 +22,7 @@ class Team(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BidSubmit(msgspec.Struct, forbid_unknown_fields=True):
-    price_amount: Annotated[int, Meta(ge=1, le=10**13)]
+    price_amount: Annotated[int, Meta(ge=1, le=10**13, description=MONEY)]
     pricing_model: PricingModel
     valid_until: datetime.datetime
     price_unit: Annotated[str, Meta(max_length=40)] = ""
@@ -38,7 +38,7 @@ class BidRead(msgspec.Struct):
     provider_id: uuid.UUID
     provider_name: str
     status: str
-    price_amount: int
+    price_amount: MinorOut
     pricing_model: str
     price_unit: str
     currency: str
@@ -66,7 +66,7 @@ class AttachmentRead(msgspec.Struct):
     id: uuid.UUID
     filename: str
     content_type: str
-    size_bytes: int
+    size_bytes: Annotated[int, Meta(description="Size of the file in bytes.")]
     sha256: str
     uploaded_at: datetime.datetime
 

@@ -10,7 +10,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from fuwu import db, roles, values
+from fuwu import api_contract, db, roles, values
 from fuwu.auth import MemberDep, ViewerDep, provide_member, provide_viewer, require_role, requires_admin, requires_user
 from fuwu.errors import FuwuError
 from fuwu.pagination import DEFAULT_LIMIT, Page
@@ -93,6 +93,7 @@ class TokenController(Controller):
 
     @get()
     async def list_tokens(self, viewer: ViewerDep) -> list[TokenRead]:
+        """Your API tokens (their prefixes, never the tokens themselves)."""
         return [to(TokenRead, row) for row in await accounts.list_tokens(viewer)]
 
     @post()
@@ -102,6 +103,7 @@ class TokenController(Controller):
 
     @delete("/{token_id:uuid}")
     async def revoke_token(self, viewer: ViewerDep, token_id: FromPath[uuid.UUID]) -> None:
+        """Revokes one of your API tokens; it stops working at once."""
         await accounts.revoke_token(viewer, token_id)
 
 
@@ -113,6 +115,7 @@ class OrganisationController(Controller):
 
     @get()
     async def list_my_organisations(self, viewer: ViewerDep) -> list[OrganisationRead]:
+        """The organisations you are a member of."""
         return [to(OrganisationRead, m["organisation"]) for m in await accounts.memberships_of(viewer.user_id)]
 
     @post()
@@ -133,29 +136,35 @@ class OrganisationController(Controller):
 
     @get("/{org_id:uuid}")
     async def read_organisation(self, member: MemberDep) -> OrganisationRead:
+        """One organisation you are a member of."""
         return to(OrganisationRead, await accounts.get_organisation(member.organisation_id))
 
     @patch("/{org_id:uuid}")
     async def update_organisation(self, viewer: ViewerDep, member: MemberDep,
                                   data: JSONBody[OrganisationUpdate]) -> OrganisationRead:
+        """Changes the organisation's profile (owners and admins)."""
         return to(OrganisationRead, await accounts.update_organisation(viewer, member, data))
 
     @get("/{org_id:uuid}/members")
     async def list_members(self, member: MemberDep) -> list[MemberRead]:
+        """The organisation's members and their roles."""
         return [to(MemberRead, row) for row in await accounts.list_members(member.organisation_id)]
 
     @patch("/{org_id:uuid}/members/{membership_id:uuid}")
     async def change_member_role(
         self, viewer: ViewerDep, member: MemberDep, membership_id: FromPath[uuid.UUID], data: JSONBody[MemberUpdate]
     ) -> MemberRead:
+        """Gives a member another role (owners); the last owner stays owner."""
         return to(MemberRead, await accounts.change_member_role(viewer, member, membership_id, data.role))
 
     @delete("/{org_id:uuid}/members/{membership_id:uuid}")
     async def remove_member(self, viewer: ViewerDep, member: MemberDep, membership_id: FromPath[uuid.UUID]) -> None:
+        """Removes a member from the organisation (owners); the last owner cannot be removed."""
         await accounts.remove_member(viewer, member, membership_id)
 
     @get("/{org_id:uuid}/invitations")
     async def list_invitations(self, member: MemberDep) -> list[InvitationRead]:
+        """The organisation's invitations, open and past."""
         return [to(InvitationRead, row) for row in await accounts.list_invitations(member)]
 
     @post("/{org_id:uuid}/invitations")
@@ -166,6 +175,7 @@ class OrganisationController(Controller):
 
     @delete("/{org_id:uuid}/invitations/{invitation_id:uuid}")
     async def revoke_invitation(self, viewer: ViewerDep, member: MemberDep, invitation_id: FromPath[uuid.UUID]) -> None:
+        """Revokes an open invitation; its link stops working."""
         await accounts.revoke_invitation(viewer, member, invitation_id)
 
     @get("/{org_id:uuid}/audit")
@@ -210,6 +220,7 @@ class NotificationController(Controller):
 
     @post("/{notification_id:uuid}/read", status_code=204)
     async def mark_read(self, viewer: ViewerDep, notification_id: FromPath[uuid.UUID]) -> None:
+        """Marks one of your notifications read."""
         if not await notifications.mark_read(viewer.user_id, notification_id):
             from fuwu.errors import not_found
 
@@ -217,6 +228,7 @@ class NotificationController(Controller):
 
     @post("/read-all", status_code=204)
     async def mark_all_read(self, viewer: ViewerDep) -> None:
+        """Marks all your notifications read."""
         await notifications.mark_all_read(viewer.user_id)
 
 
@@ -243,6 +255,7 @@ class ProviderDirectoryController(Controller):
 
     @get("/{provider_id:uuid}")
     async def read_provider(self, provider_id: FromPath[uuid.UUID]) -> ProviderRead:
+        """One provider's public profile."""
         return to(ProviderRead, await accounts.provider_profile(provider_id))
 
 
@@ -258,6 +271,7 @@ class AdminController(Controller):
         limit: Limit = 50,
         kind: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> Page[OrganisationRead]:
+        """Every organisation, newest first (platform admins)."""
         if kind is not None and kind not in roles.ORG_KINDS:
             from fuwu.errors import InvalidInput
 
@@ -266,10 +280,11 @@ class AdminController(Controller):
 
     @get("/audit")
     async def platform_audit(self, cursor: Cursor = None, limit: Limit = 50) -> Page[AuditEventRead]:
+        """The whole platform's audit log, newest first (platform admins)."""
         return page_of(AuditEventRead, await audit.platform_timeline(cursor, limit))
 
 
-ROUTES = [
+ROUTES = api_contract.document([
     healthz,
     readyz,
     MeController,
@@ -279,4 +294,4 @@ ROUTES = [
     NotificationController,
     ProviderDirectoryController,
     AdminController,
-]
+])

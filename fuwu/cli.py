@@ -59,14 +59,16 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 def worker() -> None:
     """Run only the scheduled jobs (one per deployment)."""
     from fuwu import db
-    from fuwu.app import JOBS
+    from fuwu.app import wire
     from fuwu.scheduler import build_scheduler
+
+    jobs = wire().jobs
 
     async def run() -> None:
         await db.start()
-        scheduler = build_scheduler(JOBS)
+        scheduler = build_scheduler(jobs)
         scheduler.start()
-        click.echo(f"Scheduler running {len(JOBS)} jobs: " + ", ".join(job.id for job in JOBS))
+        click.echo(f"Scheduler running {len(jobs)} jobs: " + ", ".join(job.id for job in jobs))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -79,16 +81,19 @@ def worker() -> None:
 
 
 @main.command()
-@click.option("--reset", is_flag=True, help="Load again even if the demo data is there.")
-def demo(reset: bool) -> None:
-    """Load realistic demo data and print its log-ins."""
+def demo() -> None:
+    """Load realistic demo data (each domain's, in order; what is there is kept) and
+    print its log-ins."""
     from fuwu import db
+    from fuwu.app import wire
     from fuwu.demo import load_demo
+
+    wire()
 
     async def run() -> None:
         await db.start()
         try:
-            await load_demo(echo=click.echo, reset=reset)
+            await load_demo(echo=click.echo)
         finally:
             await db.stop()
 

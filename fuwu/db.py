@@ -151,6 +151,36 @@ async def executemany(sql: str, rows: list[tuple]) -> None:
         await connection.executemany(_sqlite_sql(sql), rows)
 
 
+def where(sql: str, *args):
+    """A hand-written condition for a Piccolo query, in the same `$n` style as every
+    other hand-written statement (Piccolo's own WhereRaw takes `{}` in order)."""
+    from piccolo.columns.combination import WhereRaw
+
+    order = [int(number) for number in _PLACEHOLDER.findall(sql)]
+    return WhereRaw(_PLACEHOLDER.sub("{}", sql), *[args[number - 1] for number in order])
+
+
+def column_names(table, *, alias: str = "", exclude: tuple[str, ...] = ()) -> str:
+    """The table's columns as a select list, taken from its Piccolo definition (so a
+    column added to the table is never missed by a hand-written statement)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f'{prefix}"{column._meta.db_column_name}"' for column in table._meta.columns
+                     if column._meta.db_column_name not in exclude)
+
+
+def insert_statement(table, values: dict[str, str], suffix: str = "") -> str:
+    """INSERT INTO the table with a value expression (a placeholder, a constant) for
+    each of its columns, taken from its Piccolo definition. Refuses, when the module is
+    loaded, a statement that misses a column or names one the table does not have."""
+    names = [column._meta.db_column_name for column in table._meta.columns]
+    if set(names) != set(values):
+        raise ValueError(f"{table._meta.tablename}: columns {sorted(set(names) ^ set(values))} "
+                         "are missing from the statement or not in the table")
+    columns = ", ".join(f'"{name}"' for name in names)
+    expressions = ", ".join(values[name] for name in names)
+    return f"INSERT INTO {table._meta.tablename} ({columns}) VALUES ({expressions}){' ' + suffix if suffix else ''}"
+
+
 async def fetchrow(sql: str, *args) -> dict | None:
     rows = await fetch(sql, *args)
     return rows[0] if rows else None

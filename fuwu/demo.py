@@ -1,7 +1,8 @@
 """Demo data drawn from the market cases in DESIGN.md, loaded by `fuwu demo`.
 
-Idempotent: a second run finds the demo accounts and changes nothing (use --reset to
-add the domain data again after a wipe). Passwords are printed so a newcomer can log in.
+Each domain loads its own demo data (`Domain.demo`), in domain order; `fuwu demo`
+runs them all. Idempotent: each loader finds its data and changes nothing. Passwords
+are printed so a newcomer can log in.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fuwu import roles
 from fuwu.schemas import OrganisationCreate
 from fuwu.services import accounts
 from fuwu.tables import User
+from fuwu.wiring import wiring
 
 DEMO_PASSWORD = "fuwu-demo-2026"
 
@@ -82,26 +84,25 @@ PROVIDERS = [
 ADMIN = ("admin@fuwu.demo", "Platform Admin (平台管理员)")
 
 
-async def load_demo(echo: Callable[[str], None] = print, reset: bool = False) -> dict:
-    existing = await User.exists().where(User.email == MERCHANTS[0]["email"])
+async def load(echo: Callable[[str], None] = print) -> None:
+    """The shell's demo: the organisations, their teams and the platform admin."""
+    if await User.exists().where(User.email == MERCHANTS[0]["email"]):
+        return
     people: dict[str, dict] = {}
-    if existing and not reset:
-        echo("Demo data is already loaded.")
-    else:
-        steps = len(MERCHANTS) + len(PROVIDERS) + 1
-        for number, entry in enumerate([*MERCHANTS, *PROVIDERS], start=1):
-            echo(f"[{number}/{steps}] {entry['org'].name}")
-            await _ensure_org(entry, people)
-        echo(f"[{steps}/{steps}] platform admin")
-        await accounts.create_admin(ADMIN[0], DEMO_PASSWORD, ADMIN[1])
-    from fuwu.app import wire_domains
-    from fuwu.demo_tendering import demo_tenders_loaded, load_demo_tenders
+    steps = len(MERCHANTS) + len(PROVIDERS) + 1
+    for number, entry in enumerate([*MERCHANTS, *PROVIDERS], start=1):
+        echo(f"[{number}/{steps}] {entry['org'].name}")
+        await _ensure_org(entry, people)
+    echo(f"[{steps}/{steps}] platform admin")
+    await accounts.create_admin(ADMIN[0], DEMO_PASSWORD, ADMIN[1])
 
-    wire_domains()
 
-    if not await demo_tenders_loaded():
-        echo("Tenders in every state:")
-        await load_demo_tenders(echo)
+async def load_demo(echo: Callable[[str], None] = print) -> None:
+    """Every domain's demo, in domain order (each loader skips what is there), then
+    the log-ins."""
+    for name, loader in wiring().demo_loaders():
+        echo(f"Demo data: {name}")
+        await loader(echo)
     echo("")
     echo(f"Log in at http://127.0.0.1:8000/login — every demo password is: {DEMO_PASSWORD}")
     for entry in [*MERCHANTS, *PROVIDERS]:
@@ -109,7 +110,6 @@ async def load_demo(echo: Callable[[str], None] = print, reset: bool = False) ->
         for email, _, role in entry["team"]:
             echo(f"  {email:<34} {role}")
     echo(f"  {ADMIN[0]:<34} platform admin")
-    return people
 
 
 async def _ensure_org(entry: dict, people: dict) -> None:

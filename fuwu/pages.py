@@ -21,10 +21,10 @@ from fuwu.schemas import OrganisationUpdate, SignUp
 from fuwu.services import accounts, audit, notifications
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
+from fuwu.wiring import wiring
 
 # Panels that domains add to the dashboard: async callables (viewer, member) -> dict
 # with "template" and its context, or None.
-DASHBOARD_PANELS: list = []
 
 
 class LoginRequired(NotAuthenticated):
@@ -234,8 +234,8 @@ async def dashboard(request: Request) -> Template:
     member = await current_member(viewer)
     panels = []
     if member is not None:
-        for panel in DASHBOARD_PANELS:
-            result = await panel(viewer, member)
+        for panel in wiring().panels("dashboard"):
+            result = await panel.render(viewer, member)
             if result:
                 panels.append(result)
     recent = await notifications.list_for_user(viewer.user_id, None, 5)

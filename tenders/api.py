@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from fuwu import api_contract
 from fuwu.api import MEMBER, Cursor, Limit, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput
@@ -20,6 +21,7 @@ from fuwu.schemas import AuditEventRead
 from fuwu.services import audit
 from tenders import states
 from tenders.schemas import (
+    MONEY,
     AmendmentRead,
     AnswerCreate,
     CancelRequest,
@@ -62,6 +64,7 @@ class TenderController(Controller):
 
     @get("/{tender_id:uuid}")
     async def read_tender(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+        """One tender: the merchant's own, or one this provider may see."""
         return to(TenderRead, await lifecycle.get_tender(member, tender_id))
 
     @patch("/{tender_id:uuid}")
@@ -72,39 +75,47 @@ class TenderController(Controller):
 
     @post("/{tender_id:uuid}/publish", status_code=200)
     async def publish_tender(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> TenderRead:
+        """Publishes a draft: providers can see it and bid until the bid deadline."""
         return to(TenderRead, await lifecycle.publish(viewer, member, tender_id))
 
     @post("/{tender_id:uuid}/cancel", status_code=200)
     async def cancel_tender(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                             data: JSONBody[CancelRequest]) -> TenderRead:
+        """Cancels the tender with a reason; bidders are told."""
         return to(TenderRead, await lifecycle.cancel(viewer, member, tender_id, data.reason))
 
     @get("/{tender_id:uuid}/amendments")
     async def list_amendments(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[AmendmentRead]:
+        """The tender's amendments, newest first, with what each changed."""
         await lifecycle.get_tender(member, tender_id)
         return [to(AmendmentRead, row) for row in await lifecycle.list_amendments(tender_id)]
 
     @get("/{tender_id:uuid}/questions")
     async def list_questions(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[QuestionRead]:
+        """The tender's questions and answers, newest first (askers are pseudonyms)."""
         return [to(QuestionRead, row) for row in await questions.list_questions(member, tender_id)]
 
     @post("/{tender_id:uuid}/questions")
     async def ask_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                            data: JSONBody[QuestionCreate]) -> QuestionRead:
+        """A provider asks a question before the questions deadline."""
         return to(QuestionRead, await questions.ask_question(viewer, member, tender_id, data.text))
 
     @post("/{tender_id:uuid}/questions/{question_id:uuid}/answer", status_code=200)
     async def answer_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                               question_id: FromPath[uuid.UUID], data: JSONBody[AnswerCreate]) -> QuestionRead:
+        """The merchant answers a question; every provider who can see the tender sees it."""
         return to(QuestionRead, await questions.answer_question(viewer, member, tender_id, question_id, data.answer))
 
     @get("/{tender_id:uuid}/invitations")
     async def list_invitations(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[TenderInvitationRead]:
+        """The providers invited to the tender and whether they declined."""
         return [to(TenderInvitationRead, row) for row in await invitations.list_invitations(member, tender_id)]
 
     @post("/{tender_id:uuid}/invitations")
     async def invite_providers(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
                                data: JSONBody[InviteProviders]) -> list[TenderInvitationRead]:
+        """Invites providers to the tender; each is notified."""
         rows = await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
         return [to(TenderInvitationRead, row) for row in rows]
 
@@ -135,8 +146,8 @@ async def browse_open_tenders(
     limit: Limit = DEFAULT_LIMIT,
     category: Annotated[str | None, QueryParameter(max_length=20)] = None,
     q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
-    budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13)] = None,
+    budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY)] = None,
+    budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY)] = None,
     deadline_before: FromQuery[datetime.datetime | None] = None,
     region: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> Page[TenderSummary]:
@@ -151,5 +162,5 @@ async def browse_open_tenders(
     return page_of(TenderSummary, page)
 
 
-ROUTES = [TenderController, browse_open_tenders]
+ROUTES = api_contract.document([TenderController, browse_open_tenders])
 __all__ = ["ROUTES", "msgspec"]

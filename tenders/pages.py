@@ -23,11 +23,11 @@ from fuwu import i18n, roles
 from fuwu.clock import now, valid_timezone
 from fuwu.errors import Conflict, FuwuError, NotFound, not_found
 from fuwu.i18n import N_
-from fuwu.pages import DASHBOARD_PANELS, form_errors, page_viewer, render, require_member
+from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
-from fuwu.templating import NavItem, register_nav
+from fuwu.wiring import wiring
 from tenders import states
 from tenders.forms import (
     DEADLINES,
@@ -59,7 +59,6 @@ from tenders.services import invitations, lifecycle, questions
 # Panels that higher domains add to the tender page (bids adds the bid form for
 # providers and the evaluation links for merchants): async callables
 # (request, viewer, member, tender) -> {"template": "...", **context} or None.
-TENDER_PANELS: list = []
 
 PAGE_SIZE = 20
 
@@ -390,8 +389,8 @@ async def tender_view(request: Request, viewer: Viewer, member: Member, tender_i
         context["can_decline"] = (invitation is not None and invitation["status"] == "invited"
                                   and status == states.PUBLISHED and member.role in lifecycle.PROVIDER_BIDDERS)
     panels = []
-    for panel in TENDER_PANELS:
-        result = await panel(request, viewer, member, tender)
+    for panel in wiring().panels("tender"):
+        result = await panel.render(request, viewer, member, tender)
         if result:
             panels.append(result)
     context["panels"] = panels
@@ -430,11 +429,6 @@ async def dashboard_panel(viewer: Viewer, member: Member) -> dict | None:
                 "label": label, "can_write": False}
     return None
 
-
-register_nav(NavItem("Tenders", "/tenders", ("merchant",)), position=1)
-register_nav(NavItem("Open tenders", "/open-tenders", ("provider",)), position=1)
-if dashboard_panel not in DASHBOARD_PANELS:
-    DASHBOARD_PANELS.append(dashboard_panel)
 
 ROUTES: list = [
     tender_list, tender_new_form, tender_create, tender_page, tender_edit_form, tender_edit, tender_publish,

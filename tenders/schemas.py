@@ -21,7 +21,11 @@ SLAStatistic = values.SLA_STATISTICS.literal()
 SLAWindow = values.SLA_WINDOWS.literal()
 SLAComparator = Literal[values.SLA_COMPARATORS]
 Short = Annotated[str, Meta(min_length=1, max_length=200)]
-Minor = Annotated[int, Meta(ge=0, le=10**13)]  # money in minor units
+MONEY = "Money in minor units of `currency` (fen for CNY): 1234500 is 12,345.00."
+Minor = Annotated[int, Meta(ge=0, le=10**13, description=MONEY)]
+MinorOut = Annotated[int, Meta(description=MONEY)]
+SLA_TARGET = ("In the metric's unit: durations in seconds, rates as a fraction from 0 to 1 (0.95 is 95 %), "
+              "service attitude as a mean rating from 0 to 5.")
 
 
 class CustomerServiceRequirements(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,7 +53,7 @@ class ConsultingRequirements(msgspec.Struct, forbid_unknown_fields=True):
 
 class VideoRequirements(msgspec.Struct, forbid_unknown_fields=True):
     videos: Annotated[int, Meta(ge=1, le=10_000)]
-    length_seconds: Annotated[int, Meta(ge=1, le=36_000)] = 60
+    length_seconds: Annotated[int, Meta(ge=1, le=36_000, description="Length of each video in seconds.")] = 60
 
 
 class OtherRequirements(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,15 +75,17 @@ class SLATarget(msgspec.Struct, forbid_unknown_fields=True):
     metric: SLAMetric
     statistic: SLAStatistic
     comparator: SLAComparator
-    target: Annotated[float, Meta(ge=0, le=10**9)]
+    target: Annotated[float, Meta(ge=0, le=10**9, description=SLA_TARGET)]
     window: SLAWindow = "month"
-    weight: Annotated[int, Meta(ge=0, le=100)] = 0
-    service_credit_percent: Annotated[float, Meta(ge=0, le=100)] = 0
+    weight: Annotated[int, Meta(ge=0, le=100, description="Weight of this target among the SLA, in percent.")] = 0
+    service_credit_percent: Annotated[float, Meta(ge=0, le=100, description=(
+        "Service credit on a breach, in percent of the period's fee."))] = 0
 
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    weight: Annotated[int, Meta(ge=1, le=100)]
+    weight: Annotated[int, Meta(ge=1, le=100, description="Points this criterion gives at most (the weights of a round "
+                                                        "are compared to one another).")]
     price: bool = False  # scored automatically: weight × lowest price / bid price
 
 
@@ -138,8 +144,8 @@ class TenderRead(msgspec.Struct):
     title: str
     brief: str
     requirements: dict
-    budget_min: int
-    budget_max: int
+    budget_min: MinorOut
+    budget_max: MinorOut
     currency: str
     pricing_models: list[str]
     sla_targets: list[dict]
@@ -163,8 +169,8 @@ class TenderSummary(msgspec.Struct):
     merchant_name: str
     category: str
     title: str
-    budget_min: int
-    budget_max: int
+    budget_min: MinorOut
+    budget_max: MinorOut
     currency: str
     region: str
     bid_deadline: datetime.datetime | None

@@ -11,7 +11,9 @@ from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
-from bids import hooks, states
+from bids import states
+from bids.hooks import hooks
+from bids.services import tender_hooks
 from bids.errors import BidError
 from bids.services.evaluation import RUNNERS, _evaluating, _require_merchant, _tell_provider
 from bids.tables import Award, Bid, EvaluationRound, RoundEntry
@@ -69,7 +71,7 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
             await notifications.notify(people, kind="tender_awarded", title=N_("Awarded: {title}"),
                                        params={"title": tender["title"]}, link=f"/tenders/{tender_id}",
                                        organisation=member.organisation_id)
-            for hook in hooks.ON_AWARD:
+            for hook in hooks().on_award:
                 await hook(tender_id, bid_id, viewer.user_id)
     except Exception as exc:
         if is_unique_violation(exc):
@@ -96,7 +98,7 @@ async def declare_unsuccessful(viewer: Viewer, member: Member, tender_id: uuid.U
         if tender["status"] not in (tender_states.BIDDING_CLOSED, tender_states.EVALUATING):
             raise Conflict(BidError.NOT_EVALUATING, "Only a tender in evaluation can end without award.")
         await lifecycle.transition(tender_id, tender_states.UNSUCCESSFUL, viewer.user_id, reason=reason.strip())
-        for org_id in await hooks.bidder_org_ids(tender_id):
+        for org_id in await tender_hooks.bidder_org_ids(tender_id):
             people = await member_user_ids(org_id, roles.OWNER, roles.MANAGER)
             await notifications.notify(people, kind="tender_unsuccessful", title=N_("Tender ended without award: {title}"),
                                        body=N_("Reason: {reason}"), params={"title": tender["title"], "reason": reason},

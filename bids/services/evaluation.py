@@ -15,11 +15,11 @@ import uuid
 from fuwu import roles
 from fuwu.clock import now
 from fuwu.i18n import N_, Moment, Term
-from fuwu.db import atomic
+from fuwu.db import atomic, fetch
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
-from bids import states
+from bids import sql, states
 from bids.errors import BidError
 from bids.services.submission import BID_COLUMNS
 from bids.tables import Bid, EvaluationRound, PresentationSlot, RoundEntry, Score, SiteFinding
@@ -202,10 +202,7 @@ async def close_round(viewer: Viewer, member: Member, tender_id: uuid.UUID, numb
         bids = await Bid.select(Bid.id, Bid.price_amount, Bid.pricing_model, Bid.price_unit,
                                 Bid.first_submitted_at).where(Bid.id.is_in(bid_ids)) if bid_ids else []
         # Means per bid and criterion, computed by the database.
-        rows = await Score.raw(
-            "SELECT bid, criterion, AVG(value) AS mean FROM bids_score WHERE round = {} GROUP BY bid, criterion",
-            evaluation_round["id"],
-        )
+        rows = await fetch(sql.MEAN_SCORES, evaluation_round["id"])
         means = {(_uuid(r["bid"]), r["criterion"]): float(r["mean"]) for r in rows}
         criteria = evaluation_round["criteria"]
         missing = [str(b["id"]) for b in bids for i, c in enumerate(criteria)

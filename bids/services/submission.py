@@ -28,7 +28,7 @@ from fuwu.jsonable import jsonable
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
-from bids import states
+from bids import sql, states
 from bids.errors import BidError
 from bids.schemas import BidSubmit
 from bids.tables import Bid, BidAttachment, BidRevision
@@ -119,23 +119,9 @@ async def _visible_for_bidding(member: Member, tender_id: uuid.UUID) -> dict:
     return await get_tender(member, tender_id, close_due=False)
 
 
-# The bid path runs on every submission of a burst before a deadline: hand-written
-# statements (see fuwu.db.fetch).
-_INSERT_BID_SQL = (
-    "INSERT INTO bids_bid (id, tender, provider, submitted_by, status, live_key, price_amount, pricing_model, "
-    "price_unit, currency, proposal, sla_commitment, team, valid_until, version, first_submitted_at, submitted_at, "
-    "withdrawn_at, result, rank) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, NULL, '', NULL) "
-    "ON CONFLICT (live_key) DO NOTHING RETURNING id"
-)
-_INSERT_REVISION_SQL = (
-    'INSERT INTO bids_revision (id, bid, version, action, "at", "by", snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7)'
-)
-
-
 async def _record_revision(bid_id: uuid.UUID, version: int, action: str, moment: datetime.datetime,
                            user_id: uuid.UUID, snapshot: dict) -> None:
-    await fetch(_INSERT_REVISION_SQL, uuid.uuid4(), bid_id, version, action, moment, user_id, dump_json(snapshot))
+    await fetch(sql.INSERT_REVISION, uuid.uuid4(), bid_id, version, action, moment, user_id, dump_json(snapshot))
 
 
 async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
@@ -147,7 +133,7 @@ async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
         values = _check_terms(row, data)
         bid_id = uuid.uuid4()
         inserted = await fetch(
-            _INSERT_BID_SQL, bid_id, tender_id, member.organisation_id, viewer.user_id, states.SUBMITTED,
+            sql.INSERT_BID, bid_id, tender_id, member.organisation_id, viewer.user_id, states.SUBMITTED,
             f"{tender_id}:{member.organisation_id}", values["price_amount"], values["pricing_model"],
             values["price_unit"], values["currency"], values["proposal"], dump_json(values["sla_commitment"]),
             dump_json(values["team"]), values["valid_until"], moment,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fuwu import sql
 from fuwu.clock import now
-from fuwu.db import dump_json, fetch
+from fuwu.db import dump_json, fetch, where
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
 from fuwu.tables import AuditEvent, User
+from fuwu.wiring import wiring
 
 
 async def record(
@@ -25,17 +27,12 @@ async def record(
     """Appends one event. Call inside the transaction of the change it records, so
     that the change and its audit event commit or roll back together."""
     before, after = jsonable(before), jsonable(after)
+    # Hand-written (fuwu.sql): nearly every write appends an event.
     await fetch(
-        _RECORD_SQL, uuid.uuid4(), now(), actor, organisation, object_type, str(object_id), action,
+        sql.RECORD_AUDIT_EVENT, uuid.uuid4(), now(), actor, organisation, object_type, str(object_id), action,
         None if before is None else dump_json(before), None if after is None else dump_json(after),
     )
 
-
-# Hand-written: nearly every write appends an event (see fuwu.db.fetch).
-_RECORD_SQL = (
-    'INSERT INTO fuwu_audit_event (id, "at", actor, organisation, object_type, object_id, action, "before", "after") '
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-)
 
 
 def _select():
@@ -63,20 +60,13 @@ async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: 
     return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
-# Conditions that hide events nobody may see yet (a sealed bid's events before its
-# deadline); domains register them at start-up.
-HIDDEN_FROM_PLATFORM: list = []
-
-
-def hide_from_platform(condition) -> None:
-    if condition not in HIDDEN_FROM_PLATFORM:
-        HIDDEN_FROM_PLATFORM.append(condition)
-
-
 async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
+    """Every event, less those the domains' audit filters hide for now (a sealed
+    bid's events before its deadline: even the platform operator learns nothing of
+    sealed bids, not their number)."""
     query = _select()
-    for condition in HIDDEN_FROM_PLATFORM:
-        query = query.where(condition)
+    for hidden in wiring().audit_filters:
+        query = query.where(where(sql.not_hidden_audit_event(hidden.hidden_ids_sql), hidden.object_type))
     return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
 
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 import msgspec
 
 from fuwu.clock import now
+from fuwu import sql
 from fuwu.db import atomic, fetch, fetchrow, in_transaction
 from fuwu.errors import Conflict, InvalidInput
 
@@ -30,11 +31,6 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 # Hand-written: every retried-safe create runs them (see fuwu.db.fetch).
-_STORE_SQL = (
-    "INSERT INTO fuwu_idempotency (id, scope_key, request_fingerprint, status_code, response_body, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING RETURNING id"
-)
-_EXISTING_SQL = "SELECT request_fingerprint, status_code, response_body FROM fuwu_idempotency WHERE scope_key = $1"
 
 
 class _AlreadyAnswered(Exception):
@@ -42,7 +38,7 @@ class _AlreadyAnswered(Exception):
 
 
 async def _existing(scope_key: str) -> dict | None:
-    return await fetchrow(_EXISTING_SQL, scope_key)
+    return await fetchrow(sql.IDEMPOTENT_ANSWER, scope_key)
 
 
 def _replay(record: dict, request_fingerprint: str, response_type: type[T]) -> T:
@@ -82,7 +78,7 @@ async def run_once(
     try:
         async with atomic():
             result = await create()
-            stored = await fetch(_STORE_SQL, uuid.uuid4(), scope_key, request_fingerprint, 201,
+            stored = await fetch(sql.STORE_IDEMPOTENT_ANSWER, uuid.uuid4(), scope_key, request_fingerprint, 201,
                                  msgspec.json.encode(result).decode(), now())
             if not stored:
                 raise _AlreadyAnswered

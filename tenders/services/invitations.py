@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from fuwu import roles
@@ -11,11 +10,12 @@ from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit
+from fuwu.services import accounts
 from fuwu.services.accounts import Member, Viewer
 from fuwu.tables import Organisation
 from tenders import states
 from tenders.errors import TenderError
-from tenders.hooks import HOOKS
+from tenders.hooks import hooks
 from tenders.services.lifecycle import _notify_org, _require_role, get_own_tender, get_tender
 from tenders.tables import TenderInvitation
 
@@ -109,21 +109,18 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
         Organisation.id == member.organisation_id).first()
     needed = max(1, int((row["requirements"] or {}).get("seats") or 1))
-    role_filter = "AND m.role = 'agent'" if row["category"].startswith("cs_") else ""
     # Take more than asked when tiers re-rank, so the tier bonus can lift a provider in.
-    fetch = limit * 5 if HOOKS.provider_tier is not None else limit
-    candidates = await Organisation.raw(
-        "SELECT * FROM (SELECT o.id, o.name, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
-        f"(SELECT COUNT(*) FROM fuwu_membership m WHERE m.organisation = o.id {role_filter}) AS capacity "
-        "FROM fuwu_organisation o WHERE o.kind = 'provider' AND CAST(o.categories AS TEXT) LIKE {}) AS c "
-        "ORDER BY (CASE WHEN c.capacity >= {} THEN 1.0 ELSE c.capacity * 1.0 / {} END) * {} "
-        "+ (CASE WHEN c.province = {} AND c.province <> '' THEN {} ELSE 0 END) DESC, c.name LIMIT {}",
-        f'%"{row["category"]}"%', needed, needed, CAPACITY_WEIGHT, merchant["province"] or "", REGION_WEIGHT, fetch,
-    )
+    provider_tiers = hooks().provider_tiers
+    candidates = await accounts.ranked_provider_candidates(
+        row["category"], needed, row["category"].startswith("cs_"), merchant["province"] or "",
+        limit * 5 if provider_tiers is not None else limit,
+        capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT)
     preferred = PREFERRED_TIER.get(merchant["size"] or "small", 3)
+    # One look-up for every candidate, not one a candidate.
+    tiers = await provider_tiers([c["id"] for c in candidates]) if provider_tiers is not None else {}
     ranked = []
     for c in candidates:
-        capacity = int(c["capacity"])
+        capacity = c["capacity"]
         reasons = ["category"]
         score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, capacity / needed)
         if capacity:
@@ -131,14 +128,13 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
         if merchant["province"] and c["province"] == merchant["province"]:
             score += REGION_WEIGHT
             reasons.append("region")
-        if HOOKS.provider_tier is not None:
-            tier = await HOOKS.provider_tier(c["id"])
-            if tier:
-                score += TIER_WEIGHT * max(0.0, 1 - abs(tier - preferred) / 3)
-                reasons.append(f"tier:{tier}")
-        provider_id = c["id"] if isinstance(c["id"], uuid.UUID) else uuid.UUID(str(c["id"]))
+        provider_id = c["id"]
+        tier = tiers.get(provider_id, 0)
+        if tier:
+            score += TIER_WEIGHT * max(0.0, 1 - abs(tier - preferred) / 3)
+            reasons.append(f"tier:{tier}")
         ranked.append({"provider_id": provider_id, "id": provider_id, "name": c["name"], "province": c["province"],
-                       "city": c["city"], "categories": json.loads(c["categories"] or "[]"),
+                       "city": c["city"], "categories": c["categories"],
                        "score": round(score, 1), "reasons": reasons})
     ranked.sort(key=lambda r: (-r["score"], r["name"]))
     return ranked[:limit]

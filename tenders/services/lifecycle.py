@@ -12,12 +12,11 @@ import uuid
 from typing import Any
 
 import msgspec
-from piccolo.columns.combination import WhereRaw
 
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
 from fuwu.i18n import N_, Phrase, Term
-from fuwu.db import after_transaction, atomic, in_transaction
+from fuwu.db import after_transaction, atomic, in_transaction, where
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
@@ -25,9 +24,9 @@ from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from fuwu.settings import get_settings
 from fuwu.tables import Organisation
-from tenders import states
+from tenders import sql, states
 from tenders.errors import TenderError
-from tenders.hooks import HOOKS
+from tenders.hooks import hooks
 from tenders.schemas import REQUIREMENTS_BY_CATEGORY, TenderCreate, TenderUpdate
 from tenders.tables import Amendment, Tender, TenderInvitation
 
@@ -190,7 +189,7 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     )
     if invited:
         return True
-    return HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id)
+    return hooks().provider_has_bid is not None and await hooks().provider_has_bid(row["id"], provider_id)
 
 
 # The bid deadline is exact: a bid reads the server time once it holds the tender
@@ -208,16 +207,6 @@ def _lock_key(tender_id: uuid.UUID) -> tuple[int, int]:
     return TENDER_LOCK_SPACE, int.from_bytes(tender_id.bytes[:4], "big", signed=True)
 
 
-# The provider's side of every bid write, hand-written (see fuwu.db.fetch): the tender
-# with what provider_can_see needs, in one statement.
-_BIDDER_READ_SQL = (
-    "SELECT t.id, t.status, t.bid_deadline, t.evaluation_end, t.pricing_models, t.currency, t.visibility, "
-    "t.category, (SELECT o.categories FROM fuwu_organisation o WHERE o.id = $2) AS provider_categories, "
-    "EXISTS (SELECT 1 FROM tenders_invitation i WHERE i.pair = $3) AS invited "
-    "FROM tenders_tender t WHERE t.id = $1"
-)
-
-
 async def lock_tender_for_provider(provider_id: uuid.UUID, tender_id: uuid.UUID) -> dict | None:
     """In a transaction: holds the tender shared (see TENDER_LOCK_SPACE) and returns its
     bidding terms (status, deadlines, pricing models, currency), read once the lock is
@@ -228,15 +217,15 @@ async def lock_tender_for_provider(provider_id: uuid.UUID, tender_id: uuid.UUID)
     if is_postgres():
         # Its own statement: the read after it must see whatever a change of the
         # tender committed while this one waited.
-        await fetch("SELECT pg_advisory_xact_lock_shared($1, $2)", *_lock_key(tender_id))
-    row = await fetchrow(_BIDDER_READ_SQL, tender_id, provider_id, f"{tender_id}:{provider_id}")
+        await fetch(sql.HOLD_TENDER_SHARED, *_lock_key(tender_id))
+    row = await fetchrow(sql.TENDER_FOR_BIDDER, tender_id, provider_id, f"{tender_id}:{provider_id}")
     if row is None or row["status"] not in states.VISIBLE_TO_PROVIDERS:
         return None
     row["pricing_models"] = load_json(row["pricing_models"])
     categories, invited = load_json(row.pop("provider_categories")) or [], row.pop("invited")
     if (row["visibility"] == "public" and row["category"] in categories) or invited:
         return row
-    if HOOKS.provider_has_bid is not None and await HOOKS.provider_has_bid(row["id"], provider_id):
+    if hooks().provider_has_bid is not None and await hooks().provider_has_bid(row["id"], provider_id):
         return row
     return None
 
@@ -292,9 +281,7 @@ async def browse_open_tenders(
         load_json=True).first()
     categories = [c for c in (org["categories"] or []) if c in states.CATEGORIES]
     moment = now()
-    invited = WhereRaw(
-        "tenders_tender.id IN (SELECT tender FROM tenders_invitation WHERE provider = {})", member.organisation_id
-    )
+    invited = where(sql.INVITED_PROVIDER, member.organisation_id)
     visible = invited
     if categories:
         visible = ((Tender.visibility == "public") & Tender.category.is_in(categories)) | invited
@@ -304,11 +291,7 @@ async def browse_open_tenders(
     if category:
         query = query.where(Tender.category == category)
     if text:
-        # An explicit ESCAPE: SQLite has no default escape character for LIKE.
-        pattern = f"%{_escape_like(text.lower())}%"
-        query = query.where(WhereRaw(
-            "(LOWER(tenders_tender.title) LIKE {} ESCAPE '\\' OR LOWER(tenders_tender.brief) LIKE {} ESCAPE '\\')",
-            pattern, pattern))
+        query = query.where(where(sql.TITLE_OR_BRIEF_LIKE, f"%{_escape_like(text.lower())}%"))
     if budget_at_least is not None:
         query = query.where(Tender.budget_max >= budget_at_least)
     if budget_at_most is not None:
@@ -413,7 +396,7 @@ async def _amend(viewer: Viewer, member: Member, row: dict, merged: dict, change
                          Tender.amendment_count: number, Tender.updated_at: moment}).where(Tender.id == row["id"])
     await Amendment.insert(Amendment(tender=row["id"], number=number, changed_by=viewer.user_id, reason=reason,
                                      changes=diff))
-    for hook in HOOKS.on_amended:
+    for hook in hooks().on_amended:
         await hook(row["id"], viewer.user_id)
     await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                        object_id=row["id"], action="amended", before={k: d["before"] for k, d in diff.items()},
@@ -444,7 +427,7 @@ async def lock_tender(tender_id: uuid.UUID) -> dict | None:
 
     query = Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True)
     if is_postgres():
-        await fetch("SELECT pg_advisory_xact_lock($1, $2)", *_lock_key(tender_id))
+        await fetch(sql.HOLD_TENDER_EXCLUSIVE, *_lock_key(tender_id))
         query = query.lock_rows("UPDATE", of=(Tender,))
     return await query.first()
 
@@ -509,7 +492,7 @@ async def close_bidding(tender_id: uuid.UUID) -> str | None:
         if row is None or row["status"] != states.PUBLISHED or row["bid_deadline"] > now():
             return None
         await _transition(row, states.BIDDING_CLOSED, None, extra={})
-        count = await HOOKS.count_valid_bids(tender_id)
+        count = await hooks().count_valid_bids(tender_id)
         merchant_people = await member_user_ids(row["merchant_id"], *MERCHANT_READERS)
         if count < row["min_bids"]:
             await _transition(row, states.UNSUCCESSFUL, None,
@@ -525,7 +508,7 @@ async def close_bidding(tender_id: uuid.UUID) -> str | None:
                                        params={"title": row["title"], "count": count}, link=f"/tenders/{tender_id}",
                                        organisation=row["merchant_id"])
         # All bidders at once: a constant number of statements while the row is held.
-        bidders = await member_user_ids(await HOOKS.bidder_org_ids(tender_id), roles.OWNER, roles.MANAGER)
+        bidders = await member_user_ids(await hooks().bidder_org_ids(tender_id), roles.OWNER, roles.MANAGER)
         await notifications.notify(bidders, kind="bidding_closed_provider", title=N_("Bidding closed: {title}"),
                                    params={"title": row["title"]}, link=f"/tenders/{tender_id}")
         return row["status"]
@@ -581,8 +564,8 @@ async def cancel(viewer: Viewer, member: Member, tender_id: uuid.UUID, reason: s
         row = await _locked_own_tender(member, tender_id)
         before_deadline = row["status"] == states.PUBLISHED
         await _transition(row, states.CANCELLED, viewer.user_id, reason=reason.strip())
-        bidders = await HOOKS.bidder_org_ids(tender_id)
-        for hook in HOOKS.on_cancelled:
+        bidders = await hooks().bidder_org_ids(tender_id)
+        for hook in hooks().on_cancelled:
             await hook(tender_id, not before_deadline)
         invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
             TenderInvitation.tender == tender_id)]
@@ -604,6 +587,6 @@ async def _notify_providers(row: dict, *, kind: str, title: str, body: str = "",
     """Tells the providers that act on a tender: invited ones, bidders, and `also`."""
     invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
         (TenderInvitation.tender == row["id"]) & (TenderInvitation.status == "invited"))]
-    bidders = await HOOKS.bidder_org_ids(row["id"])
+    bidders = await hooks().bidder_org_ids(row["id"])
     for org_id in dict.fromkeys([*invited, *bidders, *(also or [])]):
         await _notify_org(org_id, row, kind=kind, title=title, body=body)

@@ -5,7 +5,7 @@ One module per aggregate; every public name is re-exported here, so callers writ
 """
 
 from fuwu.services.accounts.admins import PLATFORM_NAME, create_admin
-from fuwu.services.accounts.directory import category_filter, list_providers, provider_profile
+from fuwu.services.accounts.directory import category_filter, list_providers, provider_profile, ranked_provider_candidates
 from fuwu.services.accounts.invitations import (
     INVITATION_DAYS,
     accept_invitation,
@@ -38,14 +38,13 @@ from fuwu.services.accounts.sessions import (
     switch_organisation,
     viewer_from_session,
 )
-from fuwu.services.accounts.tokens import TOKEN_CACHE_SECONDS, create_token, list_tokens, revoke_token, viewer_from_token
+from fuwu.services.accounts.tokens import create_token, list_tokens, revoke_token, viewer_from_token
 from fuwu.services.accounts.viewer import Member, Viewer
 
 __all__ = [
     "INVITATION_DAYS",
     "ORG_COLUMNS",
     "PLATFORM_NAME",
-    "TOKEN_CACHE_SECONDS",
     "Member",
     "Viewer",
     "accept_invitation",
@@ -70,6 +69,7 @@ __all__ = [
     "membership",
     "memberships_of",
     "provider_profile",
+    "ranked_provider_candidates",
     "purge_expired",
     "remove_member",
     "revoke_invitation",

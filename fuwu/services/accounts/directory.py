@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from fuwu import roles
+from fuwu import roles, sql
+from fuwu.db import fetch, where
 from fuwu.errors import not_found
 from fuwu.tables import Organisation
 
@@ -27,9 +28,7 @@ async def list_providers(category: str | None, province: str | None, cursor: str
 def category_filter(category: str):
     """Providers listed in a category. Categories are a short JSON list; its text is
     matched on both engines (PostgreSQL needs the cast from json)."""
-    from piccolo.columns.combination import WhereRaw
-
-    return WhereRaw("CAST(fuwu_organisation.categories AS TEXT) LIKE {}", f'%"{category}"%')
+    return where(sql.IN_CATEGORY, f'%"{category}"%')
 
 
 async def provider_profile(org_id: uuid.UUID) -> dict:
@@ -40,3 +39,17 @@ async def provider_profile(org_id: uuid.UUID) -> dict:
     if row is None:
         raise not_found("Provider")
     return row
+
+
+async def ranked_provider_candidates(category: str, seats: int, agents_only: bool, province: str, limit: int, *,
+                                     capacity_weight: float, region_weight: float) -> list[dict]:
+    """Providers of a category for a tender, best first, ranked in SQL: capacity (all
+    members, or agents only for customer service) against the seats asked for, times
+    `capacity_weight`, plus `region_weight` in the merchant's province. Each row: id,
+    name, province, city, categories (a list) and capacity."""
+    import json
+
+    rows = await fetch(sql.RANKED_PROVIDER_CANDIDATES, f'%"{category}"%', agents_only, seats, float(capacity_weight),
+                       province or "", float(region_weight), limit)
+    return [{**row, "id": row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"])),
+             "categories": json.loads(row["categories"] or "[]"), "capacity": int(row["capacity"])} for row in rows]

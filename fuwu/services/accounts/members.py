@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fuwu import roles
+from fuwu import sql
 from fuwu.db import atomic, fetchrow
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.i18n import Term, Terms
@@ -12,11 +13,6 @@ from fuwu.services import audit
 from fuwu.services.accounts.viewer import Member, Viewer
 from fuwu.tables import Membership, WebSession
 
-# Every API request runs this one: hand-written (see fuwu.db.fetch).
-_MEMBERSHIP_SQL = (
-    "SELECT m.id, m.role, o.kind, o.name FROM fuwu_membership m JOIN fuwu_organisation o ON o.id = m.organisation "
-    "WHERE m.pair = $1"
-)
 
 
 async def _add_member(org_id: uuid.UUID, user_id: uuid.UUID, role: str) -> uuid.UUID:
@@ -33,7 +29,7 @@ def _require_top_role(member: Member) -> None:
 async def membership(user_id: uuid.UUID, org_id: uuid.UUID) -> Member:
     """The user's membership of an organisation; 404 (not 403) when there is none, so
     that outsiders cannot tell which organisations exist."""
-    row = await fetchrow(_MEMBERSHIP_SQL, f"{user_id}:{org_id}")
+    row = await fetchrow(sql.MEMBERSHIP_BY_PAIR, f"{user_id}:{org_id}")  # every API request: hand-written
     if row is None:
         raise not_found("Organisation")
     return Member(membership_id=row["id"], organisation_id=org_id, kind=row["kind"], role=row["role"], name=row["name"])

@@ -12,7 +12,6 @@ from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import audit
 from fuwu.services.accounts.organisations import ORG_COLUMNS, _check_organisation, _create_organisation
-from fuwu.services.accounts.tokens import _forget_tokens_of
 from fuwu.services.accounts.viewer import Viewer
 from fuwu.tables import Membership, User
 
@@ -90,8 +89,6 @@ async def update_profile(viewer: Viewer, data) -> dict:
                 actor=viewer.user_id, organisation=None, object_type="user", object_id=viewer.user_id,
                 action="profile_updated", before=before, after=changes,
             )
-        # The person's tokens carry the old name and language: this process forgets them now.
-        _forget_tokens_of(viewer.user_id)
     return await get_user(viewer.user_id)
 
 
@@ -99,4 +96,3 @@ async def set_locale(user_id: uuid.UUID, locale: str) -> None:
     if locale not in roles.LOCALES:
         raise InvalidInput("invalid_locale", "Choose English (en) or Simplified Chinese (zh_Hans).")
     await User.update({User.locale: locale}).where(User.id == user_id)
-    _forget_tokens_of(user_id)

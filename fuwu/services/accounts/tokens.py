@@ -1,12 +1,14 @@
 """API tokens: creating, listing and revoking them, and finding the viewer behind one.
 
-The per-process token cache lives here and nowhere else."""
+No cache: every request reads its token from the database (one indexed statement),
+so a revoked token or a deactivated person stops working in every process at once."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
 
+from fuwu import sql
 from fuwu.clock import now
 from fuwu.db import atomic, fetch, fetchrow
 from fuwu.errors import not_found
@@ -15,12 +17,6 @@ from fuwu.services import audit
 from fuwu.services.accounts.viewer import Viewer
 from fuwu.tables import ApiToken
 
-# Token look-ups are cached for a few seconds per process: an API client sends many
-# requests a second, and a database round trip on each is most of their cost. A
-# revocation is seen at once by the process that makes it and within this many
-# seconds by the others.
-TOKEN_CACHE_SECONDS = 5.0
-_token_cache: dict[str, tuple[float, Viewer | None]] = {}
 
 
 async def create_token(viewer: Viewer, name: str) -> dict:
@@ -56,32 +52,12 @@ async def revoke_token(viewer: Viewer, token_id: uuid.UUID) -> None:
                 actor=viewer.user_id, organisation=None, object_type="api_token", object_id=token_id,
                 action="revoked",
             )
-    _token_cache.pop(row["token_hash"], None)
-
-
-# Every API request runs these two: hand-written (see fuwu.db.fetch).
-_TOKEN_SQL = (
-    'SELECT t.id, t.revoked_at, t.last_used_at, u.id AS user_id, u.email, u.display_name, u.locale, u.timezone, '
-    'u.is_active FROM fuwu_api_token t JOIN fuwu_user u ON u.id = t."user" WHERE t.token_hash = $1'
-)
-_TOUCH_TOKEN_SQL = "UPDATE fuwu_api_token SET last_used_at = $2 WHERE id = $1"
-
-
-def _forget_tokens_of(user_id: uuid.UUID) -> None:
-    for hashed, (_, cached) in list(_token_cache.items()):
-        if cached is not None and cached.user_id == user_id:
-            _token_cache.pop(hashed, None)
 
 
 async def viewer_from_token(token: str) -> Viewer | None:
-    import time
-
-    hashed = token_hash(token)
-    cached = _token_cache.get(hashed)
-    moment = time.monotonic()
-    if cached and cached[0] > moment:
-        return cached[1]
-    row = await fetchrow(_TOKEN_SQL, hashed)
+    """The person behind a token, or None for an unknown, revoked or deactivated one.
+    Every API request runs it: one hand-written statement (see fuwu.sql)."""
+    row = await fetchrow(sql.VIEWER_BY_TOKEN_HASH, token_hash(token))
     viewer = None
     if row is not None and row["revoked_at"] is None and row["is_active"]:
         viewer = Viewer(
@@ -90,8 +66,5 @@ async def viewer_from_token(token: str) -> Viewer | None:
         )
         last = row["last_used_at"]
         if last is None or now() - last > datetime.timedelta(minutes=10):
-            await fetch(_TOUCH_TOKEN_SQL, row["id"], now())
-    if len(_token_cache) > 10_000:
-        _token_cache.clear()
-    _token_cache[hashed] = (moment + TOKEN_CACHE_SECONDS, viewer)
+            await fetch(sql.TOUCH_TOKEN, row["id"], now())
     return viewer

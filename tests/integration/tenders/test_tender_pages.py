@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fuwu.clock import now
-from fuwu.pages import DASHBOARD_PANELS
-from fuwu.templating import NAV_ITEMS
+from fuwu.app import create_app
+from fuwu.wiring import wiring
 from tenders import pages
 from tenders.tables import Amendment, Question, Tender, TenderInvitation
 from tests.conftest import add_member, csrf_token, new_actor, web_login
@@ -412,10 +412,11 @@ async def test_dashboards_show_tenders_and_open_tenders(client, make_client):
     assert 'href="/open-tenders"' in seen.text and 'href="/tenders"' not in seen.text
 
 
-def test_navigation_and_dashboard_panel_are_registered_once():
-    labels = [item.label for item in NAV_ITEMS]
+def test_navigation_and_dashboard_panel_are_registered_once(app):
+    create_app(run_scheduler=False)  # a second app wires afresh, never twice over
+    labels = [item.label for item in wiring().nav]
     assert labels.count("Tenders") == 1 and labels.count("Open tenders") == 1
-    assert DASHBOARD_PANELS.count(pages.dashboard_panel) == 1
+    assert [panel.render for panel in wiring().panels("dashboard")].count(pages.dashboard_panel) == 1
 
 
 async def test_pages_need_a_login(client):

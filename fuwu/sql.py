@@ -1,0 +1,100 @@
+"""Every hand-written statement of the shell, in one place.
+
+Hand-written where a benchmark showed Piccolo's query building costing more than the
+database for statements that nearly every request runs (see `fuwu.db.fetch`). One
+style: PostgreSQL's `$n` placeholders (turned into `?n` on SQLite), names that say
+what each does, column lists taken from the Piccolo tables. Other domains never name
+these tables: they call the shell's functions, or compose the fragments below.
+`tests/integration/test_hand_written_sql.py` runs every statement on both engines and
+checks each one that has a query-builder equivalent against it.
+"""
+
+from __future__ import annotations
+
+from fuwu.db import insert_statement
+from fuwu.tables import ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation, User
+
+_ORGANISATION = Organisation._meta.tablename
+
+# --- audit ------------------------------------------------------------------------------
+
+RECORD_AUDIT_EVENT = insert_statement(AuditEvent, {
+    "id": "$1", "at": "$2", "actor": "$3", "organisation": "$4", "object_type": "$5", "object_id": "$6",
+    "action": "$7", "before": "$8", "after": "$9",
+})
+
+
+
+def not_hidden_audit_event(hidden_ids_sql: str) -> str:
+    """A condition on audit events (fuwu.db.where): not an event about an object of
+    type $1 whose id is among the rows of `hidden_ids_sql` (see fuwu.wiring.AuditFilter)."""
+    table = AuditEvent._meta.tablename
+    return f"NOT ({table}.object_type = $1 AND {table}.object_id IN ({hidden_ids_sql}))"
+
+
+# --- notifications ----------------------------------------------------------------------
+
+INSERT_NOTIFICATION = insert_statement(Notification, {
+    "id": "$1", "user": "$2", "organisation": "$3", "kind": "$4", "title": "$5", "body": "$6", "params": "$7",
+    "link": "$8", "created_at": "$9", "read_at": "NULL",
+})
+
+# One page of a user's notifications, newest first: $1 user, $2 unread only, $3 first
+# page (no cursor), $4/$5 the cursor's time and id, $6 rows to read.
+NOTIFICATION_PAGE = (
+    f"SELECT id, kind, title, body, params, link, created_at, read_at FROM {Notification._meta.tablename} "
+    'WHERE "user" = $1 AND (NOT $2 OR read_at IS NULL) '
+    "AND ($3 OR created_at < $4 OR (created_at = $4 AND id < $5)) "
+    "ORDER BY created_at DESC, id DESC LIMIT $6"
+)
+
+# --- idempotency ------------------------------------------------------------------------
+
+STORE_IDEMPOTENT_ANSWER = insert_statement(IdempotencyRecord, {
+    "id": "$1", "scope_key": "$2", "request_fingerprint": "$3", "status_code": "$4", "response_body": "$5",
+    "created_at": "$6",
+}, suffix="ON CONFLICT (scope_key) DO NOTHING RETURNING id")
+IDEMPOTENT_ANSWER = (
+    f"SELECT request_fingerprint, status_code, response_body FROM {IdempotencyRecord._meta.tablename} "
+    "WHERE scope_key = $1"
+)
+
+# --- API tokens and memberships ---------------------------------------------------------
+
+VIEWER_BY_TOKEN_HASH = (
+    "SELECT t.id, t.revoked_at, t.last_used_at, u.id AS user_id, u.email, u.display_name, u.locale, u.timezone, "
+    f'u.is_active FROM {ApiToken._meta.tablename} t JOIN {User._meta.tablename} u ON u.id = t."user" '
+    "WHERE t.token_hash = $1"
+)
+TOUCH_TOKEN = f"UPDATE {ApiToken._meta.tablename} SET last_used_at = $2 WHERE id = $1"
+
+MEMBERSHIP_BY_PAIR = (
+    f"SELECT m.id, m.role, o.kind, o.name FROM {Membership._meta.tablename} m "
+    f"JOIN {_ORGANISATION} o ON o.id = m.organisation WHERE m.pair = $1"
+)
+
+# --- providers --------------------------------------------------------------------------
+
+# Providers listed in a category: categories are a short JSON list whose text is
+# matched on both engines (PostgreSQL needs the cast from json). $1: '%"category"%'.
+IN_CATEGORY = f"CAST({_ORGANISATION}.categories AS TEXT) LIKE $1"
+
+
+def provider_categories(param: str) -> str:
+    """A scalar subquery: the categories (JSON text) of the provider whose id is the
+    placeholder `param`, for other domains to compose into one statement."""
+    return f"(SELECT o.categories FROM {_ORGANISATION} o WHERE o.id = {param})"
+
+
+# Providers of a category ranked for a tender: capacity (members, or agents only for
+# customer service) against the seats asked for, then the same province.
+# $1 category pattern, $2 agents only, $3 seats asked for, $4 capacity weight,
+# $5 merchant's province, $6 region weight, $7 rows.
+RANKED_PROVIDER_CANDIDATES = (
+    "SELECT * FROM (SELECT o.id, o.name, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
+    f"(SELECT COUNT(*) FROM {Membership._meta.tablename} m WHERE m.organisation = o.id "
+    "AND (NOT $2 OR m.role = 'agent')) AS capacity "
+    f"FROM {_ORGANISATION} o WHERE o.kind = 'provider' AND CAST(o.categories AS TEXT) LIKE $1) AS c "
+    "ORDER BY (CASE WHEN c.capacity >= $3 THEN 1.0 ELSE c.capacity * 1.0 / $3 END) * $4 "
+    "+ (CASE WHEN c.province = $5 AND c.province <> '' THEN $6 ELSE 0 END) DESC, c.name LIMIT $7"
+)

@@ -1,0 +1,19 @@
+"""The tenders domain: everything it plugs into the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fuwu.wiring import Domain, NavItem, Panel
+from tenders import api, demo, jobs, pages
+
+DOMAIN = Domain(
+    name="tenders",
+    route_handlers=[*api.ROUTES, *pages.ROUTES],
+    jobs=jobs.JOBS,
+    nav=[NavItem("Tenders", "/tenders", ("merchant",), order=10),
+         NavItem("Open tenders", "/open-tenders", ("provider",), order=10)],
+    panels=[Panel("dashboard", pages.dashboard_panel)],
+    demo=demo.load,
+    templates=Path(__file__).parent / "templates",
+)

@@ -1,0 +1,88 @@
+"""The OpenAPI document is a contract a client can be generated from: every operation
+has a summary and a description, declares the bearer scheme where it needs a token,
+and lists each status it can answer with, errors as problem details; money and
+durations say their units. The schema fuzzer
+(tests/fuzz/run_schemathesis.sh) checks the answers against it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+UNIT_FIELDS = re.compile(r"(amount|budget|price_amount|_seconds|_bytes|percent|^target$|^weight$)")
+UNITS = re.compile(r"(minor units|seconds|bytes|percent|fraction|points)", re.I)
+
+
+@pytest.fixture(scope="module")
+async def document(app):
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as c:
+        response = await c.get("/schema/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/api/"):
+                yield method.upper(), path, operation
+
+
+async def test_the_document_declares_the_bearer_scheme_and_the_units(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"]["type"] == "http" and schemes["bearer"]["scheme"] == "bearer"
+    assert "minor units" in document["info"]["description"]
+
+
+async def test_every_operation_has_a_summary_a_description_and_its_error_statuses(document):
+    operations = list(_operations(document))
+    assert len(operations) > 50
+    for method, path, operation in operations:
+        where = f"{method} {path}"
+        summary = operation.get("summary", "")
+        # Litestar's default is the handler name run together ("ReadMe"): a real one has spaces.
+        assert " " in summary and len(summary) <= 80, where
+        assert len(operation.get("description", "")) > len(summary), where
+        responses = operation["responses"]
+        for status in ("400", "503"):
+            assert status in responses, where
+        if operation.get("security"):
+            assert operation["security"] == [{"bearer": []}], where
+            assert "401" in responses, where
+        if "{" in path:
+            assert "404" in responses, where
+        if method != "GET" and operation.get("security"):
+            assert "403" in responses, where
+        if "requestBody" in operation:
+            assert "413" in responses, where
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert response["content"]["application/problem+json"]["schema"] == PROBLEM, (where, status)
+                assert response["description"], (where, status)
+
+
+async def test_every_amount_and_duration_says_its_unit(document):
+    missing = []
+    for name, schema in document["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            if UNIT_FIELDS.search(field) and prop.get("type") in ("integer", "number"):
+                if not UNITS.search(prop.get("description", "")):
+                    missing.append(f"{name}.{field}")
+    assert missing == []
+
+
+async def test_every_operation_that_needs_a_token_answers_401_without_one(document, client):
+    for method, path, operation in _operations(document):
+        if not operation.get("security"):
+            continue
+        url = re.sub(r"\{number\}", "1", re.sub(r"\{\w+_id\}", str(uuid.uuid4()), path))
+        response = await client.request(method, url, json={} if method in ("POST", "PUT", "PATCH") else None)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json"), (method, path)
+        body = response.json()
+        assert {"type", "title", "status", "detail", "code"} <= set(body), (method, path)

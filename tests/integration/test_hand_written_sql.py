@@ -1,0 +1,266 @@
+"""Every hand-written statement of every domain runs here, on the engine of this run
+(the suite runs on SQLite and again on PostgreSQL in CI), and each one that has a
+query-builder equivalent gives what the query builder gives.
+
+A statement added to a domain's `sql.py` without a case here fails
+`test_every_hand_written_statement_has_a_case`."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+
+import pytest
+
+import bids.sql
+import fuwu.sql
+import tenders.sql
+from bids.tables import Bid, BidRevision, EvaluationRound, RoundEntry, Score
+from fuwu import db
+from fuwu.clock import now
+from fuwu.db import fetch, fetchrow, where
+from fuwu.security import token_hash
+from fuwu.services import accounts, audit, notifications
+from fuwu.tables import ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation
+from tenders.services import lifecycle
+from tenders.tables import Tender
+from tests.conftest import add_member, new_actor
+from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
+
+MODULES = (fuwu.sql, tenders.sql, bids.sql)
+POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE"}
+CASES: dict[str, object] = {}
+
+
+def case(*names: str):
+    def register(test):
+        for name in names:
+            CASES[name] = test
+        return test
+    return register
+
+
+def statements() -> list[str]:
+    return sorted(f"{module.__name__}.{name}" for module in MODULES for name, value in vars(module).items()
+                  if name.isupper() and not name.startswith("_") and isinstance(value, str))
+
+
+class Rollback(Exception):
+    pass
+
+
+# --- the shell ---------------------------------------------------------------------------
+
+
+@case("fuwu.sql.RECORD_AUDIT_EVENT")
+async def audit_event_reads_back(client):
+    actor = await new_actor("merchant")
+    object_id = uuid.uuid4()
+    await audit.record(actor=actor.user_id, organisation=actor.org_id, object_type="check", object_id=object_id,
+                       action="recorded", before={"a": 1}, after={"b": "二"})
+    row = await AuditEvent.select().where(AuditEvent.object_id == str(object_id)).output(load_json=True).first()
+    assert (row["actor"], row["organisation"], row["action"], row["before"], row["after"]) == (
+        actor.user_id, actor.org_id, "recorded", {"a": 1}, {"b": "二"})
+
+
+@case("fuwu.sql.INSERT_NOTIFICATION", "fuwu.sql.NOTIFICATION_PAGE")
+async def notification_page_equals_the_query_builder(client):
+    actor = await new_actor("merchant")
+    for number in range(7):
+        await notifications.notify([actor.user_id], kind="check", title="Hello {n}", params={"n": number},
+                                   link=f"/x/{number}")
+    stored = await Notification.select().where(Notification.user == actor.user_id).output(load_json=True)
+    assert sorted(row["params"]["n"] for row in stored) == list(range(7))
+    cursor, reference_cursor = None, None
+    while True:
+        page = await notifications.list_for_user(actor.user_id, cursor, 3)
+        reference = await notifications._list_for_user_builder(actor.user_id, reference_cursor, 3)
+        assert [item["id"] for item in page.items] == [item["id"] for item in reference.items]
+        assert [item["params"] for item in page.items] == [item["params"] for item in reference.items]
+        if page.next_cursor is None:
+            assert reference.next_cursor is None
+            break
+        cursor, reference_cursor = page.next_cursor, reference.next_cursor
+
+
+@case("fuwu.sql.STORE_IDEMPOTENT_ANSWER", "fuwu.sql.IDEMPOTENT_ANSWER")
+async def idempotent_answer_is_stored_once(client):
+    key = f"check:{uuid.uuid4()}"
+    first = await fetch(fuwu.sql.STORE_IDEMPOTENT_ANSWER, uuid.uuid4(), key, "f1", 201, '{"a":1}', now())
+    second = await fetch(fuwu.sql.STORE_IDEMPOTENT_ANSWER, uuid.uuid4(), key, "f2", 201, '{"a":2}', now())
+    assert len(first) == 1 and second == []
+    row = await fetchrow(fuwu.sql.IDEMPOTENT_ANSWER, key)
+    reference = await IdempotencyRecord.select(
+        IdempotencyRecord.request_fingerprint, IdempotencyRecord.status_code, IdempotencyRecord.response_body
+    ).where(IdempotencyRecord.scope_key == key).first()
+    assert row == reference and row["request_fingerprint"] == "f1"
+
+
+@case("fuwu.sql.VIEWER_BY_TOKEN_HASH", "fuwu.sql.TOUCH_TOKEN")
+async def token_read_equals_the_query_builder(client):
+    actor = await new_actor("provider")
+    row = await fetchrow(fuwu.sql.VIEWER_BY_TOKEN_HASH, token_hash(actor.token))
+    reference = await ApiToken.select(
+        ApiToken.id, ApiToken.revoked_at, ApiToken.user.id.as_alias("user_id"), ApiToken.user.email.as_alias("email"),
+        ApiToken.user.is_active.as_alias("is_active"),
+    ).where(ApiToken.token_hash == token_hash(actor.token)).first()
+    assert {key: row[key] for key in reference} == reference
+    moment = now().replace(microsecond=0)
+    await fetch(fuwu.sql.TOUCH_TOKEN, row["id"], moment)
+    touched = await ApiToken.select(ApiToken.last_used_at).where(ApiToken.id == row["id"]).first()
+    assert touched["last_used_at"] == moment
+
+
+@case("fuwu.sql.MEMBERSHIP_BY_PAIR")
+async def membership_read_equals_the_query_builder(client):
+    owner = await new_actor("provider")
+    agent = await add_member(owner, "agent")
+    row = await fetchrow(fuwu.sql.MEMBERSHIP_BY_PAIR, f"{agent.user_id}:{owner.org_id}")
+    reference = await Membership.select(
+        Membership.id, Membership.role, Membership.organisation.kind.as_alias("kind"),
+        Membership.organisation.name.as_alias("name"),
+    ).where((Membership.user == agent.user_id) & (Membership.organisation == owner.org_id)).first()
+    assert row == reference and row["role"] == "agent"
+    assert await fetchrow(fuwu.sql.MEMBERSHIP_BY_PAIR, f"{agent.user_id}:{uuid.uuid4()}") is None
+
+
+@case("fuwu.sql.IN_CATEGORY")
+async def category_condition_equals_a_plain_filter(client):
+    await new_actor("provider", categories=["design", "video"])
+    matched = {row["id"] for row in await Organisation.select(Organisation.id).where(
+        where(fuwu.sql.IN_CATEGORY, '%"design"%'))}
+    reference = {row["id"] for row in await Organisation.select(Organisation.id, Organisation.categories).output(
+        load_json=True) if "design" in (row["categories"] or [])}
+    assert matched == reference and matched
+
+
+@case("fuwu.sql.RANKED_PROVIDER_CANDIDATES")
+async def ranked_candidates_count_capacity_as_the_query_builder_does(client):
+    category = "photography"
+    big = await new_actor("provider", categories=[category])
+    for _ in range(2):
+        await add_member(big, "agent")
+    rows = await accounts.ranked_provider_candidates(category, 3, True, "Zhejiang", 1000, capacity_weight=25,
+                                                     region_weight=15)
+    assert rows and all(category in row["categories"] for row in rows)
+    for row in rows:
+        agents = await Membership.count().where((Membership.organisation == row["id"]) & (Membership.role == "agent"))
+        assert row["capacity"] == agents
+    ranked = [(min(1.0, row["capacity"] / 3) * 25 + (15 if row["province"] == "Zhejiang" else 0)) for row in rows]
+    assert ranked == sorted(ranked, reverse=True)
+    assert rows[0]["id"] == big.org_id or ranked[0] == ranked[[r["id"] for r in rows].index(big.org_id)]
+
+
+# --- tenders -----------------------------------------------------------------------------
+
+
+@case("tenders.sql.OPEN_FOR_BIDS_TENDER_IDS")
+async def open_tenders_equal_the_query_builder(client):
+    merchant = await new_actor("merchant")
+    await published_tender(client, merchant)
+    ids = {row["id"] for row in await fetch(tenders.sql.OPEN_FOR_BIDS_TENDER_IDS)}
+    reference = {row["id"] for row in await Tender.select(Tender.id).where(Tender.status == "published")}
+    assert ids == reference and ids
+
+
+@case("tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE")
+async def tender_locks_are_taken_and_released_with_the_transaction(client):
+    key = lifecycle._lock_key(uuid.uuid4())
+    with pytest.raises(Rollback):
+        async with db.atomic():
+            await fetch(tenders.sql.HOLD_TENDER_SHARED, *key)
+            raise Rollback
+    with pytest.raises(Rollback):
+        async with db.atomic():
+            await fetch(tenders.sql.HOLD_TENDER_EXCLUSIVE, *key)
+            raise Rollback
+
+
+@case("tenders.sql.TENDER_FOR_BIDDER")
+async def bidder_read_decides_as_provider_can_see(client):
+    merchant = await new_actor("merchant")
+    tender = await published_tender(client, merchant)
+    inside, outside = await new_actor("provider"), await new_actor("provider", categories=["video"])
+    row = await lifecycle._row(uuid.UUID(tender["id"]))
+    for provider in (inside, outside):
+        async with db.atomic():
+            locked = await lifecycle.lock_tender_for_provider(provider.org_id, uuid.UUID(tender["id"]))
+        assert (locked is not None) == await lifecycle.provider_can_see(row, provider.org_id)
+    assert locked is None
+
+
+@case("tenders.sql.INVITED_PROVIDER", "tenders.sql.TITLE_OR_BRIEF_LIKE")
+async def browsing_conditions_equal_a_plain_filter(client):
+    merchant = await new_actor("merchant")
+    word = uuid.uuid4().hex[:8]
+    await published_tender(client, merchant, title=f"Night shift {word}_%")
+    await published_tender(client, merchant, title="Something else", visibility="invited")
+    provider = await new_actor("provider")
+    member = await accounts.membership(provider.user_id, provider.org_id)
+    found = await lifecycle.browse_open_tenders(member, text=f"{word}_%")
+    assert [item["title"] for item in found.items] == [f"Night shift {word}_%"]
+    assert not (await lifecycle.browse_open_tenders(member, text=f"{word}x")).items
+    invited_only = await Tender.select(Tender.id).where(where(tenders.sql.INVITED_PROVIDER, provider.org_id))
+    assert invited_only == []
+
+
+# --- bids --------------------------------------------------------------------------------
+
+
+@case("bids.sql.INSERT_BID", "bids.sql.INSERT_REVISION", "bids.sql.SEALED_BID_IDS")
+async def bid_writes_read_back_and_sealed_ids_equal_the_query_builder(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    tender = await published_tender(client, merchant)
+    response = await client.post(tender_url(provider, tender["id"], "/bid"), json=bid_body(price=3_210_000),
+                                 headers=provider.headers)
+    assert response.status_code == 201, response.text
+    bid_id = uuid.UUID(response.json()["id"])
+    bid = await Bid.select().where(Bid.id == bid_id).output(load_json=True).first()
+    assert (bid["price_amount"], bid["version"], bid["status"], bid["rank"]) == (3_210_000, 1, "submitted", None)
+    revision = await BidRevision.select().where(BidRevision.bid == bid_id).output(load_json=True).first()
+    assert revision["version"] == 1 and revision["snapshot"]["price_amount"] == 3_210_000
+    sealed = {row["id"] for row in await fetch(bids.sql.SEALED_BID_IDS)}
+    reference = {str(row["id"]) for row in await Bid.select(Bid.id).where(Bid.tender.status == "published")}
+    assert sealed == reference and str(bid_id) in reference
+
+
+@case("bids.sql.MEAN_SCORES")
+async def mean_scores_equal_a_plain_mean(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    tender = await published_tender(client, merchant)
+    response = await client.post(tender_url(provider, tender["id"], "/bid"), json=bid_body(), headers=provider.headers)
+    bid_id = uuid.UUID(response.json()["id"])
+    await pass_bid_deadline(tender["id"])
+    started = await client.post(tender_url(merchant, tender["id"], "/evaluation/start"), headers=merchant.headers)
+    assert started.status_code == 200, started.text
+    round_id = (await EvaluationRound.select(EvaluationRound.id).where(
+        EvaluationRound.tender == tender["id"]).order_by(EvaluationRound.number).first())["id"]
+    assert await RoundEntry.exists().where(RoundEntry.round == round_id)
+    values = {1: [7.0, 8.5, 9.0], 2: [3.0]}
+    evaluators = [merchant, *[await add_member(merchant, "evaluator") for _ in range(2)]]
+    async with db.atomic():
+        for criterion, marks in values.items():
+            for evaluator, value in zip(evaluators, marks):
+                await Score(round=round_id, bid=bid_id, criterion=criterion, evaluator=evaluator.user_id, value=value,
+                            key=f"{round_id}:{bid_id}:{criterion}:{evaluator.user_id}").save()
+    rows = await fetch(bids.sql.MEAN_SCORES, round_id)
+    got = {(str(row["bid"]), row["criterion"]): float(row["mean"]) for row in rows}
+    assert got == {(str(bid_id), criterion): pytest.approx(statistics.mean(marks))
+                   for criterion, marks in values.items()}
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+def test_every_hand_written_statement_has_a_case():
+    missing = [name for name in statements() if name not in CASES]
+    assert not missing, f"hand-written statements without a case in this file: {missing}"
+
+
+@pytest.mark.parametrize("name", statements())
+async def test_hand_written_statement(name, client):
+    if name in POSTGRES_ONLY and not db.is_postgres():
+        pytest.skip(f"{name} is for PostgreSQL only (SQLite's IMMEDIATE transaction holds the write lock); "
+                    "the PostgreSQL run of the suite executes it")
+    await CASES[name](client)
+
