@@ -36,6 +36,7 @@ from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
 from fuwu.errors import FuwuError
 from fuwu.i18n import N_
 from fuwu.scheduler import build_scheduler
+from fuwu.security_headers import add_security_headers
 from fuwu.settings import get_settings
 from fuwu.templating import install_template_globals
 
@@ -259,6 +260,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
                                      description=api_contract.DESCRIPTION, components=api_contract.COMPONENTS),
         lifespan=[lifespan],
         before_request=check_request,
+        before_send=[add_security_headers],
         # Room for the largest attachment plus its multipart envelope.
         request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
         debug=settings.debug,
