@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import mimetypes
 import uuid
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
 from bids import sql, states
 from bids.errors import BidError
+from bids.services import file_types
 from bids.schemas import BidSubmit
 from bids.tables import Bid, BidAttachment, BidRevision
 from tenders import states as tender_states
@@ -44,13 +44,6 @@ BID_COLUMNS = (
     Bid.first_submitted_at, Bid.submitted_at, Bid.withdrawn_at, Bid.result, Bid.rank,
 )
 
-ALLOWED_TYPES = {
-    "application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt",
-    "application/zip": ".zip", "video/mp4": ".mp4",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-}
 MAX_ATTACHMENTS = 20
 
 
@@ -250,29 +243,19 @@ def attachment_dir() -> Path:
     return path
 
 
-def _content_type(filename: str, declared: str | None) -> str:
-    guessed = mimetypes.guess_type(filename)[0]
-    kind = (declared or "").split(";")[0].strip().lower()
-    if kind not in ALLOWED_TYPES:
-        kind = guessed or ""
-    return kind
-
-
 async def add_attachment(viewer: Viewer, member: Member, tender_id: uuid.UUID, filename: str,
                          declared_type: str | None, content: bytes) -> dict:
     """Adds a file to the live bid before the deadline: PDF, images, Office files,
-    text, zip or mp4, within the size limit. The file is written before the row so
-    that a stored row always has its file."""
+    text, zip or mp4, within the size limit. The type is read from the content
+    (`file_types.check_file`); the declared type is not trusted. The file is written
+    before the row so that a stored row always has its file."""
     await _visible_for_bidding(member, tender_id)
-    name = Path((filename or "file").replace("\x00", "")).name[:200] or "file"
-    kind = _content_type(name, declared_type)
-    if kind not in ALLOWED_TYPES:
-        raise InvalidInput(BidError.ATTACHMENT, "Attach PDF, PNG, JPEG, text, Word, Excel, PowerPoint, zip or mp4 files.")
     limit = get_settings().upload_max_bytes
     if not content or len(content) > limit:
         raise InvalidInput(BidError.ATTACHMENT, "A file must have content and at most {size} MB.",
                            params={"size": limit // (1024 * 1024)})
-    stored = f"{uuid.uuid4().hex}{ALLOWED_TYPES[kind]}"
+    name, kind = file_types.check_file(filename, content)
+    stored = f"{uuid.uuid4().hex}{file_types.STORED_SUFFIX[kind]}"
     path = attachment_dir() / stored
     path.write_bytes(content)
     try:
