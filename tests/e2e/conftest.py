@@ -21,13 +21,15 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+# FUWU_CHROMIUM names another Chromium (or, in the suite's own test, a missing one).
+CHROMIUM = os.environ.get("FUWU_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 STARTUP_TIMEOUT = 20.0
 E2E_DIR = Path(__file__).resolve().parent
+NO_BROWSER = "browser tests need it"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,10 +39,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """A run without Chromium says so at the end, where it is seen, rather than only
+    as a row of "s" among the dots: after every other summary, just above the counts."""
+    yield
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if NO_BROWSER in str(getattr(report, "longrepr", ""))]
+    if not skipped:
+        return
+    terminalreporter.write_sep("!", f"{len(skipped)} browser tests skipped", yellow=True, bold=True)
+    terminalreporter.write_line(
+        f"{len(skipped)} browser tests (tests/e2e) were skipped: {CHROMIUM} is not installed. "
+        "Install Chromium (apt-get install chromium) to run them; "
+        "set FUWU_REQUIRE_BROWSER=1 to make a missing browser fail the run instead.",
+        yellow=True, bold=True,
+    )
+
+
 def _require_browser() -> None:
     if os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
         return
-    reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
+    reason = f"{CHROMIUM} is not installed (apt-get install chromium); {NO_BROWSER}"
     if os.environ.get("FUWU_REQUIRE_BROWSER") == "1":
         pytest.fail(f"FUWU_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(reason)
