@@ -4,6 +4,7 @@ members and invitations, API tokens, notifications, audit timeline, providers, a
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 
 from fuwu import i18n, roles
 from fuwu import values as value_lists
@@ -492,6 +493,16 @@ async def admin_page(request: Request) -> Template:
     return await render(request, "admin.html", page=page, kind=kind, events=events.items)
 
 
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> File:
+    """Browsers ask for /favicon.ico whatever the page links to."""
+    return File(FAVICON, content_disposition_type="inline", media_type="image/x-icon",
+                headers={"Cache-Control": "public, max-age=86400"})
+
+
 def login_redirect(path: str) -> Redirect:
     return Redirect(f"/login?next={quote(path)}")
 
@@ -501,5 +512,5 @@ ROUTES = [
     dashboard, switch_org, new_org_form, new_org, org_page, org_update, org_invite, org_invite_revoke,
     org_member_role, org_member_remove, invitation_page, invitation_accept, account_page, account_update,
     token_create, token_revoke, notifications_page, notification_open, notifications_read_all, audit_page,
-    admin_page,
+    admin_page, favicon,
 ]
