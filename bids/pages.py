@@ -26,7 +26,7 @@ from fuwu import i18n, roles
 from fuwu import values as value_lists
 from fuwu.clock import now
 from fuwu.errors import Conflict, FuwuError, InvalidInput, NotFound, not_found
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Term
 from fuwu.money import AmountError, amount_input, parse_amount
 from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Member, Viewer
@@ -157,15 +157,21 @@ def _see_other(path: str) -> Redirect:
 
 
 def _blank_sla_row() -> dict:
-    return {"metric": "", "statistic": "mean", "comparator": "<=", "target": "", "window": "month"}
+    return {"metric": "", "statistic": "mean", "comparator": "<=", "target": "", "unit": "seconds", "window": "month"}
+
+
+def _sla_row_of(target: dict) -> dict:
+    """A stored SLA target as a row of the form: a rate in percent, a time in its unit."""
+    text, unit = value_lists.target_input(target.get("metric", ""), target.get("target"))
+    return {"metric": target.get("metric", ""), "statistic": target.get("statistic", "mean"),
+            "comparator": target.get("comparator", "<="), "target": text, "unit": unit,
+            "window": target.get("window", "month")}
 
 
 def _default_form(tender: dict, zone: ZoneInfo) -> dict:
     """A new bid starts from the tender's own SLA targets, to match or beat."""
     until = (tender.get("evaluation_end") or tender.get("bid_deadline") or now()) + datetime.timedelta(days=30)
-    rows = [{"metric": t.get("metric", ""), "statistic": t.get("statistic", "mean"),
-             "comparator": t.get("comparator", "<="), "target": _number(t.get("target")),
-             "window": t.get("window", "month")} for t in tender.get("sla_targets") or []]
+    rows = [_sla_row_of(t) for t in tender.get("sla_targets") or []]
     return {"price": "", "pricing_model": (tender.get("pricing_models") or [""])[0], "price_unit": "",
             "proposal": "", "sla": rows + [_blank_sla_row()], "seats": "", "agents": "", "lead": "",
             "valid_until": until.astimezone(zone).date().isoformat()}
@@ -181,9 +187,7 @@ def _number(value: Any) -> str:
 
 def _form_from_bid(bid: dict, zone: ZoneInfo) -> dict:
     team = bid.get("team") or {}
-    rows = [{"metric": r.get("metric", ""), "statistic": r.get("statistic", "mean"),
-             "comparator": r.get("comparator", "<="), "target": _number(r.get("target")),
-             "window": r.get("window", "month")} for r in bid.get("sla_commitment") or []]
+    rows = [_sla_row_of(r) for r in bid.get("sla_commitment") or []]
     return {"price": major_units(bid["price_amount"], bid["currency"]), "pricing_model": bid["pricing_model"],
             "price_unit": bid.get("price_unit", ""), "proposal": bid.get("proposal", ""),
             "sla": rows + [_blank_sla_row()], "seats": _number(team.get("seats", "")),
@@ -192,11 +196,12 @@ def _form_from_bid(bid: dict, zone: ZoneInfo) -> dict:
 
 
 def _sla_rows(form) -> list[dict]:
-    columns = [form.getall(f"sla_{name}", []) for name in ("metric", "statistic", "comparator", "target", "window")]
+    names = ("metric", "statistic", "comparator", "target", "unit", "window")
+    columns = [form.getall(f"sla_{name}", []) for name in names]
     rows = []
-    for metric, statistic, comparator, target, window in zip_longest(*columns, fillvalue=""):
+    for metric, statistic, comparator, target, unit, window in zip_longest(*columns, fillvalue=""):
         rows.append({"metric": str(metric)[:60], "statistic": str(statistic)[:20], "comparator": str(comparator)[:4],
-                     "target": str(target)[:30], "window": str(window)[:20]})
+                     "target": str(target)[:30], "unit": str(unit)[:10], "window": str(window)[:20]})
     return rows[:40]
 
 
@@ -216,9 +221,17 @@ def bid_from_form(form, tender: dict, zone: ZoneInfo) -> BidSubmit:
     for row in _sla_rows(form):
         if not row["metric"] and not row["target"]:
             continue
-        target = _float(row["target"], N_("Enter each SLA target as a number."))
-        if not row["metric"] or target is None:
+        if not row["metric"] or not row["target"].strip():
             raise InvalidInput(BidError.PRICING, N_("Each SLA commitment row needs a metric and a target."))
+        try:
+            target = value_lists.target_from_input(row["metric"], row["target"], row["unit"] or "seconds")
+        except value_lists.TargetError as exc:
+            detail = exc.detail  # a message id marked in fuwu.values
+            raise InvalidInput(BidError.PRICING, detail, params={
+                **exc.params, "metric": Term(value_lists.SLA_METRICS.labels.get(row["metric"], row["metric"]))
+            }) from None
+        except (ArithmeticError, ValueError):
+            raise InvalidInput(BidError.PRICING, N_("Enter each SLA target as a number.")) from None
         sla.append({"metric": row["metric"], "statistic": row["statistic"], "comparator": row["comparator"],
                     "target": target, "window": row["window"] or "month"})
     seats_text = form.get("seats", "").strip()

@@ -29,6 +29,7 @@ def install_template_globals(environment: Environment) -> None:
         translate_format=i18n.translate_format,
         label=values.label,
         choices=values.LISTS,  # the shared lists of values, by kind: choices.category
+        sla_target=values.format_target,  # an SLA target with its unit: "30 %", "5 min"
     )
     environment.filters["money"] = lambda amount, currency="CNY": format_money(int(amount or 0), currency)
     environment.filters["localtime"] = localtime

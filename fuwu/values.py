@@ -13,6 +13,7 @@ labels are here.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Iterator, Literal
 
 from fuwu import i18n, roles
@@ -104,7 +105,7 @@ SLA_METRICS = Values(
 )
 DURATION = "duration"  # seconds
 RATE = "rate"  # a fraction from 0 to 1, entered and shown as percent
-RATING = "rating"  # a mean rating from 0 to 5
+RATING = "rating"  # a mean buyer rating from 0 to 5
 METRIC_UNITS = {
     "first_response_time": DURATION,
     "next_response_time": DURATION,
@@ -115,6 +116,7 @@ METRIC_UNITS = {
     "first_pass_acceptance_rate": RATE,
 }
 RATING_MAX = 5
+DURATION_MAX_SECONDS = 30 * 24 * 3600  # a target beyond a month measures nothing a contract can hold
 SLA_STATISTICS = Values(
     ("mean", N_("mean")),
     ("median", N_("median")),
@@ -127,13 +129,99 @@ SLA_WINDOWS = Values(
     ("month", N_("per month")),
 )
 SLA_COMPARATORS = ("<=", ">=")
-# Units a duration target is entered in: (value, label, seconds).
+# Units a duration target is entered in.
 DURATION_UNITS = Values(
     ("seconds", N_("seconds")),
     ("minutes", N_("minutes")),
     ("hours", N_("hours")),
 )
 DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
+
+
+class TargetError(ValueError):
+    """An SLA target outside its metric's bounds; `detail` is an English message id
+    with {metric}, {max} and {unit} to fill in."""
+
+    def __init__(self, detail: str, params: dict) -> None:
+        super().__init__(detail.format(**params))
+        self.detail = detail
+        self.params = params
+
+
+def check_target(metric: str, target: float) -> None:
+    """Bounds of a stored target: a rate is a fraction from 0 to 1, a rating is from 0
+    to 5, a duration from 0 seconds to 30 days. Raises TargetError."""
+    unit = METRIC_UNITS.get(metric)
+    if unit == RATE and not 0 <= target <= 1:
+        raise TargetError(N_("{metric} is a rate: send a fraction from 0 to 1 (0.3 for 30 %)."),
+                          {"metric": metric})
+    if unit == RATING and not 0 <= target <= RATING_MAX:
+        raise TargetError(N_("{metric} is a rating from 0 to {max}."), {"metric": metric, "max": RATING_MAX})
+    if unit == DURATION and not 0 <= target <= DURATION_MAX_SECONDS:
+        raise TargetError(N_("{metric} is a time in seconds, from 0 to {max} (30 days)."),
+                          {"metric": metric, "max": DURATION_MAX_SECONDS})
+
+
+def _plain(value: Decimal) -> str:
+    """A number as people write it: 30, 54.5, 0.25 (no exponent, no trailing zeros)."""
+    text = f"{value.normalize():f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def target_input(metric: str, target: float | None) -> tuple[str, str]:
+    """A stored target as the form shows it: (number, duration unit). A rate in
+    percent, a duration in the largest unit that holds it whole."""
+    if target is None or target == "":
+        return "", "seconds"
+    value = Decimal(str(target))
+    unit = METRIC_UNITS.get(metric)
+    if unit == RATE:
+        return _plain(value * 100), "seconds"
+    if unit == DURATION:
+        for name in ("hours", "minutes"):
+            size = DURATION_SECONDS[name]
+            if value >= size and value % size == 0:
+                return _plain(value / size), name
+    return _plain(value), "seconds"
+
+
+def target_from_input(metric: str, text: str, duration_unit: str = "seconds") -> float:
+    """A typed target in the unit the form asks for (percent for rates, the chosen
+    unit for durations) as it is stored. Raises TargetError for a number outside
+    the metric's bounds and ValueError for text that is not a number."""
+    value = Decimal((text or "").strip().replace(",", ".").rstrip("%").strip())
+    if not value.is_finite():
+        raise ValueError(text)
+    unit = METRIC_UNITS.get(metric)
+    if unit == RATE:
+        if not 0 <= value <= 100:
+            raise TargetError(N_("{metric} is a percentage from 0 to 100."), {"metric": metric})
+        return float(value / 100)
+    if unit == DURATION:
+        seconds = value * DURATION_SECONDS.get(duration_unit, 1)
+        if not 0 <= seconds <= DURATION_MAX_SECONDS:
+            raise TargetError(N_("{metric} must be from 0 seconds to 30 days."), {"metric": metric})
+        return float(seconds)
+    if unit == RATING and not 0 <= value <= RATING_MAX:
+        raise TargetError(N_("{metric} is a rating from 0 to {max}."), {"metric": metric, "max": RATING_MAX})
+    return float(value)
+
+
+def format_target(metric: str, target: float | None) -> str:
+    """A stored target as a page shows it: '30 %', '25 s', '5 min', '4.8 of 5'."""
+    if target is None or target == "":
+        return ""
+    number, duration_unit = target_input(metric, target)
+    unit = METRIC_UNITS.get(metric)
+    if unit == RATE:
+        return i18n.translate_format(N_("{number} %"), {"number": number})
+    if unit == RATING:
+        return i18n.translate_format(N_("{number} of {max}"), {"number": number, "max": RATING_MAX})
+    if unit == DURATION:
+        words = {"seconds": N_("{number} s"), "minutes": N_("{number} min"), "hours": N_("{number} h")}
+        return i18n.translate_format(words[duration_unit], {"number": number})
+    return number
+
 
 # --- the audit log -------------------------------------------------------------------
 

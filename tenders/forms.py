@@ -124,7 +124,8 @@ def form_choices() -> dict:
     return {
         "categories": states.CATEGORIES, "pricing_models": states.PRICING_MODELS,
         "visibilities": states.VISIBILITIES, "round_kinds": states.ROUND_KINDS, "metrics": states.SLA_METRICS,
-        "statistics": value_lists.SLA_STATISTICS, "windows": value_lists.SLA_WINDOWS, "comparators": value_lists.SLA_COMPARATORS,
+        "statistics": value_lists.SLA_STATISTICS, "windows": value_lists.SLA_WINDOWS,
+        "comparators": value_lists.SLA_COMPARATORS, "duration_units": value_lists.DURATION_UNITS,
         "currencies": tuple(CURRENCIES), "groups": GROUP_CATEGORIES,
     }
 
@@ -211,8 +212,8 @@ def _rows(count: int, minimum: int) -> int:
 
 
 def empty_sla_row() -> dict:
-    return {"metric": "", "statistic": "mean", "comparator": "<=", "target": "", "window": "month", "weight": "",
-            "credit": ""}
+    return {"metric": "", "statistic": "mean", "comparator": "<=", "target": "", "unit": "seconds", "window": "month",
+            "weight": "", "credit": ""}
 
 
 def default_rounds(checked: tuple[str, ...] = ("proposal_review",)) -> dict:
@@ -282,8 +283,9 @@ def form_values_from_tender(tender: dict, zone: str) -> dict:
     targets = tender["sla_targets"] or []
     values["sla"] = [
         {"metric": t["metric"], "statistic": t["statistic"], "comparator": t["comparator"],
-         "target": number_text(t["target"]), "window": t.get("window", "month"),
-         "weight": number_text(t.get("weight", 0)), "credit": number_text(t.get("service_credit_percent", 0))}
+         **dict(zip(("target", "unit"), value_lists.target_input(t["metric"], t["target"]))),
+         "window": t.get("window", "month"), "weight": number_text(t.get("weight", 0)),
+         "credit": number_text(t.get("service_credit_percent", 0))}
         for t in targets
     ] + [empty_sla_row() for _ in range(_rows(len(targets), SLA_ROWS) - len(targets))]
     rounds = default_rounds(checked=())
@@ -315,7 +317,7 @@ def form_values_from_post(form, category: str | None = None) -> dict:
         if form.get(f"sla_{index}_metric") is None and form.get(f"sla_{index}_target") is None:
             continue
         sla.append({key: (form.get(f"sla_{index}_{key}") or "").strip()[:40]
-                    for key in ("metric", "statistic", "comparator", "target", "window", "weight", "credit")})
+                    for key in ("metric", "statistic", "comparator", "target", "unit", "window", "weight", "credit")})
     values["sla"] = sla + [empty_sla_row() for _ in range(_rows(len(sla), SLA_ROWS) - len(sla))]
     rounds = {}
     for kind in states.ROUND_KINDS:
@@ -367,16 +369,33 @@ def sla_from_values(values: dict) -> list[dict]:
             continue  # an empty row
         if not row["metric"]:
             raise FormProblem(i18n.gettext("SLA target %(number)d: choose a metric.", number=number))
-        target = parse_number(row["target"], N_("SLA target"))
-        if target is None:
+        if not row["target"].strip():
             raise FormProblem(i18n.gettext("SLA target %(number)d: enter the target value.", number=number))
+        target = parse_target(row["metric"], row["target"], row.get("unit") or "seconds", number)
+        credit = parse_number(row["credit"], N_("Service credit")) or 0
+        if not 0 <= credit <= 100:
+            raise FormProblem(i18n.gettext("SLA target %(number)d: the service credit is a percentage from 0 to 100.",
+                                           number=number))
         targets.append({
             "metric": row["metric"], "statistic": row["statistic"] or "mean", "comparator": row["comparator"] or "<=",
             "target": target, "window": row["window"] or "month",
             "weight": parse_whole(row["weight"], N_("SLA weight")) or 0,
-            "service_credit_percent": parse_number(row["credit"], N_("Service credit")) or 0,
+            "service_credit_percent": credit,
         })
     return targets
+
+
+def parse_target(metric: str, text: str, unit: str, number: int) -> float:
+    """An SLA target as typed (a rate in percent, a time in the chosen unit) as it is
+    stored (a fraction, seconds), within its metric's bounds."""
+    try:
+        return value_lists.target_from_input(metric, text, unit)
+    except value_lists.TargetError as exc:
+        problem = i18n.translate_format(exc.detail, {**exc.params, "metric": label("metric", metric)})
+        raise FormProblem(i18n.translate_format(N_("SLA target {number}: {problem}"),
+                                                {"number": number, "problem": problem})) from None
+    except (ArithmeticError, ValueError):
+        raise FormProblem(i18n.gettext("%(field)s must be a number.", field=_field(N_("SLA target")))) from None
 
 
 def rounds_from_values(values: dict) -> list[dict]:
@@ -451,7 +470,8 @@ def describe_sla(target: dict) -> str:
     return i18n.gettext(
         "%(metric)s, %(statistic)s %(comparator)s %(target)s %(window)s (weight %(weight)s, service credit %(credit)s%%)",
         metric=label("metric", target.get("metric")), statistic=label("statistic", target.get("statistic")),
-        comparator=target.get("comparator", ""), target=number_text(target.get("target")),
+        comparator=target.get("comparator", ""),
+        target=value_lists.format_target(target.get("metric"), target.get("target")),
         window=label("window", target.get("window")), weight=number_text(target.get("weight", 0)),
         credit=number_text(target.get("service_credit_percent", 0)),
     )

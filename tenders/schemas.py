@@ -81,6 +81,13 @@ class SLATarget(msgspec.Struct, forbid_unknown_fields=True):
     service_credit_percent: Annotated[float, Meta(ge=0, le=100, description=(
         "Service credit on a breach, in percent of the period's fee."))] = 0
 
+    def __post_init__(self) -> None:
+        # Each metric has its own unit and bounds (fuwu.values): a rate is a fraction.
+        try:
+            values.check_target(self.metric, self.target)
+        except values.TargetError as exc:
+            raise ValueError(str(exc)) from None
+
 
 class Criterion(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]

@@ -126,3 +126,27 @@ def test_moments_in_messages_read_in_the_readers_zone_and_language():
         i18n.current_timezone.reset(zone)
     assert i18n.format_moment(moment) == "Dec 8, 2026 10:00"  # no reader's zone known: UTC
     assert i18n.format_moment("not a time") == "not a time"
+
+
+def test_sla_targets_show_with_their_units():
+    assert values.format_target("inquiry_conversion_rate", 0.3) == "30 %"
+    assert values.format_target("first_pass_acceptance_rate", 0.07) == "7 %"
+    assert values.format_target("first_response_time", 25) == "25 s"
+    assert values.format_target("first_response_time", 24.5) == "24.5 s"
+    assert values.format_target("next_response_time", 120) == "2 min"
+    assert values.format_target("resolution_time", 7200) == "2 h"
+    assert values.format_target("service_attitude", 4.8) == "4.8 of 5"
+    token = i18n.current_locale.set("zh_Hans")
+    try:
+        assert values.format_target("next_response_time", 120) == "2 分钟"
+    finally:
+        i18n.current_locale.reset(token)
+
+
+def test_the_schema_refuses_a_rate_given_as_percent():
+    good = {"metric": "inquiry_conversion_rate", "statistic": "rate", "comparator": ">=", "target": 0.3}
+    assert msgspec.convert(good, SLATarget).target == 0.3
+    for metric, target in (("inquiry_conversion_rate", 30), ("service_attitude", 6),
+                           ("first_response_time", 40 * 24 * 3600)):
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.convert({**good, "metric": metric, "target": target}, SLATarget)

@@ -142,3 +142,58 @@ def test_tender_and_bid_forms_read_money_alike():
 
     for typed in ("1,234.5", "¥8.10", "￥8.10", "1 000"):
         assert forms.parse_major_units(typed, "CNY", "Budget") == minor_units(typed, "CNY")
+
+
+# --- SLA targets: rates in percent, times with their unit ------------------------------
+
+
+def _target(**row) -> dict:
+    fields = read(posted(**{f"sla_0_{key}": value for key, value in row.items()}))
+    return fields["sla_targets"][0]
+
+
+def test_a_conversion_rate_is_typed_in_percent_and_kept_as_a_fraction():
+    target = _target(metric="inquiry_conversion_rate", statistic="rate", comparator=">=", target="30")
+    assert target["target"] == 0.3
+    assert _target(metric="milestone_on_time_rate", target="95.5%")["target"] == 0.955
+
+
+def test_a_time_is_typed_with_its_unit_and_kept_in_seconds():
+    assert _target(target="5", unit="minutes")["target"] == 300
+    assert _target(target="1.5", unit="hours")["target"] == 5400
+    assert _target(target="25", unit="seconds")["target"] == 25
+    assert _target(target="25")["target"] == 25  # no unit sent: seconds
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"metric": "inquiry_conversion_rate", "target": "130"},
+     "SLA target 1: Inquiry conversion rate is a percentage from 0 to 100."),
+    ({"metric": "inquiry_conversion_rate", "target": "-1"},
+     "SLA target 1: Inquiry conversion rate is a percentage from 0 to 100."),
+    ({"metric": "first_response_time", "target": "31", "unit": "days"},  # an unknown unit counts as seconds
+     None),
+    ({"metric": "resolution_time", "target": "721", "unit": "hours"},
+     "SLA target 1: Resolution time must be from 0 seconds to 30 days."),
+    ({"metric": "service_attitude", "target": "6"}, "SLA target 1: Service attitude is a rating from 0 to 5."),
+    ({"metric": "first_response_time", "target": "NaN"}, "SLA target must be a number."),
+    ({"metric": "first_response_time", "target": "25", "credit": "150"},
+     "SLA target 1: the service credit is a percentage from 0 to 100."),
+])
+def test_a_target_outside_its_metrics_bounds_is_refused_clearly(row, message):
+    fields = {f"sla_0_{key}": value for key, value in row.items()}
+    if message is None:
+        read(posted(**fields))
+        return
+    assert problem(**fields) == message
+
+
+def test_a_stored_target_shows_in_the_form_as_typed():
+    tender = {"category": "cs_presales", "status": "draft", **read(posted()), "sla_targets": [
+        {"metric": "inquiry_conversion_rate", "statistic": "rate", "comparator": ">=", "target": 0.3},
+        {"metric": "first_response_time", "statistic": "mean", "comparator": "<=", "target": 300},
+        {"metric": "resolution_time", "statistic": "p90", "comparator": "<=", "target": 45},
+    ]}
+    rows = forms.form_values_from_tender(tender, ZONE)["sla"]
+    assert [(r["target"], r["unit"]) for r in rows[:3]] == [("30", "seconds"), ("5", "minutes"), ("45", "seconds")]
+    assert "Inquiry conversion rate, rate >= 30 %" in forms.describe_sla(tender["sla_targets"][0])
+    assert "First response time, mean <= 5 min" in forms.describe_sla(tender["sla_targets"][1])
