@@ -28,7 +28,7 @@ import bids.pages
 import tenders.api
 import tenders.jobs
 import tenders.pages
-from fuwu import api_contract, db, i18n
+from fuwu import api_contract, api_docs, db, i18n
 from fuwu import api as fuwu_api
 from fuwu import jobs as fuwu_jobs
 from fuwu import pages as fuwu_pages
@@ -257,7 +257,8 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
         },
         template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Fuwu API", version="1.0.0", path="/schema",
-                                     description=api_contract.DESCRIPTION, components=api_contract.COMPONENTS),
+                                     description=api_contract.DESCRIPTION, components=api_contract.COMPONENTS,
+                                     render_plugins=api_docs.RENDER_PLUGINS),
         lifespan=[lifespan],
         before_request=check_request,
         before_send=[add_security_headers],
