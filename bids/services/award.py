@@ -27,8 +27,9 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
     Checks: the tender is being evaluated and its latest round is closed; the bid took
     part in it; choosing other than the top score needs a written reason (kept in the
     audit log). Two award requests at once cannot both win: the award row is unique
-    per tender and the tender's status changes conditionally. Losing bidders are told
-    their rank; the award hooks (contract) run in this transaction.
+    per tender and the tender's status changes conditionally. Every other bidder is
+    told the result with their final standing, including those dropped at a shortlist
+    and those set aside unconfirmed; the award hooks (contract) run in this transaction.
     """
     _require_merchant(member, RUNNERS, N_("award"))
     reason = reason.strip()
@@ -61,12 +62,7 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
                                       "top_score": entries[0]["score"], "reason": reason})
             await _tell_provider(bid_id, tender, kind="bid_awarded", title=N_("You won: {title}"),
                                  body=N_("Your bid was awarded. The contract follows."), params={})
-            for entry in entries:
-                if entry["bid"] != bid_id:
-                    await _tell_provider(entry["bid"], tender, kind="bid_not_awarded", title=N_("Not awarded: {title}"),
-                                         body=N_("Final rank {rank} of {of}, score {score} of 100."),
-                                         params={"rank": entry["rank"], "of": len(entries),
-                                                 "score": f"{entry['score'] or 0:.2f}"})
+            await _tell_the_others(tender, bid_id)
             people = await member_user_ids(member.organisation_id, roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
             await notifications.notify(people, kind="tender_awarded", title=N_("Awarded: {title}"),
                                        params={"title": tender["title"]}, link=f"/tenders/{tender_id}",
@@ -78,6 +74,50 @@ async def award_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, bid_id
             raise Conflict(BidError.ALREADY_AWARDED, "This tender was already awarded.") from None
         raise
     return await read_award(tender_id)
+
+
+async def awarded_terms(bid_id: uuid.UUID) -> dict:
+    """The terms of a bid for the contract its award opens: provider, price, pricing
+    model and unit, currency, SLA commitment, team and validity."""
+    row = await Bid.select(Bid.id, Bid.provider.as_alias("provider_id"), Bid.price_amount, Bid.pricing_model,
+                           Bid.price_unit, Bid.currency, Bid.sla_commitment, Bid.team, Bid.valid_until).where(
+        Bid.id == bid_id).output(load_json=True).first()
+    if row is None:
+        raise not_found("Bid")
+    return row
+
+
+async def _tell_the_others(tender: dict, winner: uuid.UUID) -> None:
+    """Every other bid that counted at the deadline hears of the award with its final
+    standing: its rank in the last round it took part in, the round it was dropped
+    after, or that it was not evaluated (still unconfirmed at the deadline)."""
+    tender_id = tender["id"]
+    standing: dict[uuid.UUID, dict] = {}
+    sizes: dict[int, int] = {}
+    for entry in await RoundEntry.select(RoundEntry.bid, RoundEntry.rank, RoundEntry.score,
+                                         RoundEntry.round.number.as_alias("number")).where(
+            RoundEntry.round.tender == tender_id).order_by(RoundEntry.round.number):
+        sizes[entry["number"]] = sizes.get(entry["number"], 0) + 1
+        standing[entry["bid"]] = entry  # the later round wins
+    final = max(sizes, default=0)
+    others = await Bid.select(Bid.id, Bid.result).where(
+        (Bid.tender == tender_id) & (Bid.id != winner) & Bid.status.is_in(list(states.LIVE))).order_by(
+        Bid.first_submitted_at)
+    for bid in others:
+        entry = standing.get(bid["id"])
+        if entry is None:
+            body, params = N_("The tender was awarded to another provider. Your bid was not evaluated: it still "
+                              "needed confirmation at the bid deadline."), {}
+        elif entry["number"] == final:
+            body = N_("Final rank {rank} of {of}, score {score} of 100.")
+            params = {"rank": entry["rank"], "of": sizes[final], "score": f"{entry['score'] or 0:.2f}"}
+        else:
+            body = N_("The tender was awarded to another provider. Your bid left after round {round}: "
+                      "rank {rank} of {of}, score {score} of 100.")
+            params = {"round": entry["number"], "rank": entry["rank"], "of": sizes[entry["number"]],
+                      "score": f"{entry['score'] or 0:.2f}"}
+        await _tell_provider(bid["id"], tender, kind="bid_not_awarded", title=N_("Not awarded: {title}"), body=body,
+                             params=params)
 
 
 async def read_award(tender_id: uuid.UUID) -> dict:

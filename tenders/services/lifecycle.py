@@ -28,7 +28,7 @@ from tenders import sql, states
 from tenders.errors import TenderError
 from tenders.hooks import hooks
 from tenders.schemas import REQUIREMENTS_BY_CATEGORY, TenderCreate, TenderUpdate
-from tenders.tables import Amendment, Tender, TenderInvitation
+from tenders.tables import Amendment, Question, Tender, TenderInvitation
 
 MERCHANT_WRITERS = (roles.OWNER, roles.OPERATOR)
 MERCHANT_READERS = (roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
@@ -401,9 +401,25 @@ async def _amend(viewer: Viewer, member: Member, row: dict, merged: dict, change
     await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                        object_id=row["id"], action="amended", before={k: d["before"] for k, d in diff.items()},
                        after={k: d["after"] for k, d in diff.items()})
-    await _notify_providers(row, kind="tender_amended", title=N_("Tender amended: {title}"),
-                            body=N_("Check the changes; a bid submitted before them must be confirmed or revised."))
-    return await _row(row["id"])
+    amended = await _row(row["id"])
+    for org_id in await _interested_providers(amended):
+        await _notify_org(org_id, row, kind="tender_amended", title=N_("Tender amended: {title}"),
+                          body=N_("Check the changes; a bid submitted before them must be confirmed or revised."))
+    return amended
+
+
+async def _interested_providers(row: dict) -> list[uuid.UUID]:
+    """Providers that can see the tender and have shown interest in it: they bid on
+    it, asked a question or were invited (whether or not they declined)."""
+    invited = [r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
+        TenderInvitation.tender == row["id"])]
+    askers = [r["provider"] for r in await Question.select(Question.provider).where(
+        Question.tender == row["id"]).distinct()]
+    # A bidder sees the tender through its bid; the others are checked one by one.
+    bidders = await hooks().bidder_org_ids(row["id"])
+    known = set(bidders)
+    return [*dict.fromkeys(bidders), *[org_id for org_id in dict.fromkeys([*invited, *askers])
+                                       if org_id not in known and await provider_can_see(row, org_id)]]
 
 
 async def _locked_own_tender(member: Member, tender_id: uuid.UUID) -> dict:
