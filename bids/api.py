@@ -13,9 +13,10 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.response import File
 
 from fuwu import api_contract
-from fuwu.api import MEMBER, IdempotencyKey, to
-from fuwu.auth import MemberDep, ViewerDep, requires_user
+from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, page_of, to
+from fuwu.auth import MemberDep, ViewerDep, requires_member, requires_user
 from fuwu.errors import InvalidInput, not_found
+from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.services import idempotency
 from bids.schemas import (
     AttachmentRead,
@@ -92,11 +93,12 @@ class BidController(Controller):
         await submission.withdraw_bid(viewer, member, tender_id)
 
     @get("/bid/history")
-    async def bid_history(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[BidRevisionRead]:
-        """Every version of your bid, newest first."""
-        return [to(BidRevisionRead, row) for row in await submission.my_bid_history(member, tender_id)]
+    async def bid_history(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                          limit: Limit = DEFAULT_LIMIT) -> Page[BidRevisionRead]:
+        """Every version of your bid, first version first."""
+        return page_of(BidRevisionRead, await submission.my_bid_history_page(member, tender_id, cursor, limit))
 
-    @post("/bid/attachments")
+    @post("/bid/attachments", guards=[requires_member])
     async def upload_attachment(
         self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -134,9 +136,10 @@ class EvaluationController(Controller):
     dependencies = MEMBER
 
     @get("/bids")
-    async def list_bids(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[BidRead]:
-        """Every bid live at the deadline; 409 while bids are sealed."""
-        return [to(BidRead, row) for row in await evaluation.list_bids(member, tender_id)]
+    async def list_bids(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                        limit: Limit = DEFAULT_LIMIT) -> Page[BidRead]:
+        """Every bid live at the deadline, in the order they came in; 409 while bids are sealed."""
+        return page_of(BidRead, await evaluation.bids_page(member, tender_id, cursor, limit))
 
     @get("/bids/{bid_id:uuid}")
     async def read_bid(self, member: MemberDep, tender_id: FromPath[uuid.UUID], bid_id: FromPath[uuid.UUID]) -> BidRead:
@@ -150,9 +153,10 @@ class EvaluationController(Controller):
         return [to(RoundRead, r) for r in await evaluation.start_evaluation(viewer, member, tender_id)]
 
     @get("/rounds")
-    async def list_rounds(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[RoundRead]:
-        """The evaluation rounds with their criteria and each bid's scores."""
-        return [to(RoundRead, r) for r in await evaluation.rounds(member, tender_id)]
+    async def list_rounds(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                          limit: Limit = DEFAULT_LIMIT) -> Page[RoundRead]:
+        """The evaluation rounds with their criteria and each bid's scores; first round first."""
+        return page_of(RoundRead, await evaluation.rounds_page(member, tender_id, cursor, limit))
 
     @post("/rounds/{number:int}/scores", status_code=200)
     async def submit_scores(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,

@@ -72,6 +72,7 @@ STATUS_TEXT = {
     401: "No valid API token or session.",
     403: "Signed in, but this role may not do this (or, with a session cookie, the CSRF token is missing).",
     404: "Nothing at this address, or it belongs to an organisation you are not a member of.",
+    422: "A value breaks a rule (a range, an order of deadlines, a cursor that is not one): see `detail`.",
     409: "The request conflicts with the current state (a deadline passed, a bid is sealed, the "
          "Idempotency-Key is in use with another request, ...).",
     413: "The request body is too large.",
@@ -96,6 +97,8 @@ def _statuses(handler: HTTPRouteHandler, path: str, controller: type[Controller]
     parameters = inspect.signature(handler.fn).parameters
     methods = set(handler.http_methods)
     codes = {400, 503}
+    if set(parameters) - {"self", "viewer", "member", "request"}:
+        codes.add(422)  # a value that breaks a rule: a budget range, a cursor, a deadline order
     if signed_in:
         codes.add(401)
         if methods & UNSAFE:

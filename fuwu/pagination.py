@@ -1,4 +1,6 @@
-"""Cursor pagination: newest first, by (timestamp, id), stable under inserts."""
+"""Cursor pagination by (timestamp, id), stable under inserts: newest first for
+timelines, oldest first for lists read in the order things happened (bids, rounds,
+questions, amendments, a bid's versions)."""
 
 from __future__ import annotations
 
@@ -47,14 +49,19 @@ def check_limit(limit: int) -> int:
     return limit
 
 
-async def paginate(query, time_column, id_column, cursor: str | None, limit: int, convert=None) -> Page:
-    """Runs a Piccolo select newest-first from `cursor`, fetching one extra row to
-    know whether another page follows."""
+async def paginate(query, time_column, id_column, cursor: str | None, limit: int, convert=None, *,
+                   oldest_first: bool = False) -> Page:
+    """Runs a Piccolo select from `cursor`, newest first (or oldest first), fetching
+    one extra row to know whether another page follows."""
     limit = check_limit(limit)
     if cursor:
         at, row_id = decode_cursor(cursor)
-        query = query.where((time_column < at) | ((time_column == at) & (id_column < row_id)))
-    rows = await query.order_by(time_column, ascending=False).order_by(id_column, ascending=False).limit(limit + 1)
+        if oldest_first:
+            query = query.where((time_column > at) | ((time_column == at) & (id_column > row_id)))
+        else:
+            query = query.where((time_column < at) | ((time_column == at) & (id_column < row_id)))
+    rows = await query.order_by(time_column, ascending=oldest_first).order_by(
+        id_column, ascending=oldest_first).limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -85,15 +85,17 @@ class TenderController(Controller):
         return to(TenderRead, await lifecycle.cancel(viewer, member, tender_id, data.reason))
 
     @get("/{tender_id:uuid}/amendments")
-    async def list_amendments(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[AmendmentRead]:
-        """The tender's amendments, newest first, with what each changed."""
+    async def list_amendments(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                              limit: Limit = DEFAULT_LIMIT) -> Page[AmendmentRead]:
+        """The tender's amendments, first amendment first, with what each changed."""
         await lifecycle.get_tender(member, tender_id)
-        return [to(AmendmentRead, row) for row in await lifecycle.list_amendments(tender_id)]
+        return page_of(AmendmentRead, await lifecycle.amendments_page(tender_id, cursor, limit))
 
     @get("/{tender_id:uuid}/questions")
-    async def list_questions(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[QuestionRead]:
-        """The tender's questions and answers, newest first (askers are pseudonyms)."""
-        return [to(QuestionRead, row) for row in await questions.list_questions(member, tender_id)]
+    async def list_questions(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
+                             limit: Limit = DEFAULT_LIMIT) -> Page[QuestionRead]:
+        """The tender's questions and answers, oldest first (askers are pseudonyms)."""
+        return page_of(QuestionRead, await questions.questions_page(member, tender_id, cursor, limit))
 
     @post("/{tender_id:uuid}/questions")
     async def ask_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],

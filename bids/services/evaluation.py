@@ -17,6 +17,7 @@ from fuwu.clock import now
 from fuwu.i18n import N_, Moment, Term
 from fuwu.db import atomic, fetch
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.pagination import Page, paginate
 from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from bids import sql, states
@@ -60,6 +61,14 @@ async def list_bids(member: Member, tender_id: uuid.UUID) -> list[dict]:
     ).order_by(Bid.first_submitted_at).output(load_json=True)
 
 
+async def bids_page(member: Member, tender_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
+    """`list_bids` a page at a time, in the order the bids first came in."""
+    await require_unsealed(member, tender_id)
+    query = Bid.select(*BID_COLUMNS).where((Bid.tender == tender_id) & Bid.status.is_in(list(states.LIVE))).output(
+        load_json=True)
+    return await paginate(query, Bid.first_submitted_at, Bid.id, cursor, limit, oldest_first=True)
+
+
 async def get_bid(member: Member, tender_id: uuid.UUID, bid_id: uuid.UUID) -> dict:
     from bids.services.submission import read_bid
 
@@ -75,16 +84,33 @@ async def rounds(member: Member, tender_id: uuid.UUID) -> list[dict]:
     return await _rounds_with_entries(tender_id)
 
 
+async def rounds_page(member: Member, tender_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
+    """The rounds a page at a time, first round first, each with its entries."""
+    await require_unsealed(member, tender_id)
+    query = EvaluationRound.select(
+        EvaluationRound.id, EvaluationRound.number, EvaluationRound.kind, EvaluationRound.criteria,
+        EvaluationRound.status, EvaluationRound.opened_at, EvaluationRound.closed_at, EvaluationRound.shortlisted_at,
+    ).where(EvaluationRound.tender == tender_id).output(load_json=True)
+    page = await paginate(query, EvaluationRound.opened_at, EvaluationRound.id, cursor, limit, oldest_first=True)
+    for item in page.items:
+        item["entries"] = await _entries(item["id"])
+    return page
+
+
+async def _entries(round_id: uuid.UUID) -> list[dict]:
+    return await RoundEntry.select(
+        RoundEntry.bid.as_alias("bid_id"), RoundEntry.bid.provider.name.as_alias("provider_name"),
+        RoundEntry.score, RoundEntry.rank, RoundEntry.details, RoundEntry.shortlisted,
+    ).where(RoundEntry.round == round_id).order_by(RoundEntry.rank).output(load_json=True)
+
+
 async def _rounds_with_entries(tender_id: uuid.UUID) -> list[dict]:
     result = await EvaluationRound.select(
         EvaluationRound.id, EvaluationRound.number, EvaluationRound.kind, EvaluationRound.criteria,
         EvaluationRound.status, EvaluationRound.opened_at, EvaluationRound.closed_at, EvaluationRound.shortlisted_at,
     ).where(EvaluationRound.tender == tender_id).order_by(EvaluationRound.number).output(load_json=True)
     for item in result:
-        item["entries"] = await RoundEntry.select(
-            RoundEntry.bid.as_alias("bid_id"), RoundEntry.bid.provider.name.as_alias("provider_name"),
-            RoundEntry.score, RoundEntry.rank, RoundEntry.details, RoundEntry.shortlisted,
-        ).where(RoundEntry.round == item["id"]).order_by(RoundEntry.rank).output(load_json=True)
+        item["entries"] = await _entries(item["id"])
     return result
 
 

@@ -22,6 +22,7 @@ from fuwu import roles
 from fuwu.clock import now
 from fuwu.db import atomic, dump_json, fetch
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.pagination import Page, paginate
 from fuwu.i18n import Term, Terms
 from fuwu.jsonable import jsonable
 from fuwu.services import audit
@@ -223,6 +224,16 @@ async def my_bid(member: Member, tender_id: uuid.UUID) -> dict | None:
 def _require_bidder_or_agent(member: Member) -> None:
     if member.kind != roles.PROVIDER:
         raise not_found("Tender")
+
+
+async def my_bid_history_page(member: Member, tender_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
+    """Every version of the organisation's bid a page at a time, first version first."""
+    bid = await my_bid(member, tender_id)
+    if bid is None:
+        raise not_found("Bid")
+    query = BidRevision.select(BidRevision.id, BidRevision.version, BidRevision.action, BidRevision.at,
+                               BidRevision.snapshot).where(BidRevision.bid == bid["id"]).output(load_json=True)
+    return await paginate(query, BidRevision.at, BidRevision.id, cursor, limit, oldest_first=True)
 
 
 async def my_bid_history(member: Member, tender_id: uuid.UUID) -> list[dict]:

@@ -303,6 +303,13 @@ async def browse_open_tenders(
     return await paginate(query, Tender.published_at, Tender.id, cursor, limit)
 
 
+async def amendments_page(tender_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
+    """The tender's amendments a page at a time, first amendment first."""
+    query = Amendment.select(Amendment.id, Amendment.number, Amendment.at, Amendment.reason,
+                             Amendment.changes).where(Amendment.tender == tender_id).output(load_json=True)
+    return await paginate(query, Amendment.at, Amendment.id, cursor, limit, oldest_first=True)
+
+
 async def list_amendments(tender_id: uuid.UUID) -> list[dict]:
     return await Amendment.select(Amendment.id, Amendment.number, Amendment.at, Amendment.reason,
                                   Amendment.changes).where(Amendment.tender == tender_id).order_by(

@@ -13,6 +13,7 @@ from fuwu.clock import now
 from fuwu.i18n import N_, Moment
 from fuwu.db import atomic
 from fuwu.errors import Conflict, not_found
+from fuwu.pagination import Page, paginate
 from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from fuwu.settings import get_settings
@@ -85,6 +86,19 @@ async def _question(question_id: uuid.UUID, viewer_org: uuid.UUID | None) -> dic
     row["mine"] = viewer_org is not None and row.pop("provider") == viewer_org
     row.pop("provider", None)
     return row
+
+
+async def questions_page(member: Member, tender_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
+    """`list_questions` a page at a time, oldest first."""
+    await get_tender(member, tender_id)
+    query = Question.select(Question.id, Question.pseudonym, Question.text, Question.asked_at, Question.answer,
+                            Question.answered_at, Question.provider).where(Question.tender == tender_id)
+
+    def convert(row: dict) -> dict:
+        row["mine"] = row.pop("provider") == member.organisation_id
+        return row
+
+    return await paginate(query, Question.asked_at, Question.id, cursor, limit, convert, oldest_first=True)
 
 
 async def list_questions(member: Member, tender_id: uuid.UUID) -> list[dict]:

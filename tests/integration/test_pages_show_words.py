@@ -103,7 +103,7 @@ async def _scenario(client):
         assert response.status_code == 201, response.text
     await pass_bid_deadline(tid)
     await client.get(tender_url(merchant, tid), headers=merchant.headers)  # closes bidding
-    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()
+    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()["items"]
     await client.post(tender_url(merchant, tid, "/evaluation/start"), headers=merchant.headers)
     for actor in (merchant, evaluator):
         for bid in bids:

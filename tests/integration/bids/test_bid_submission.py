@@ -58,7 +58,7 @@ async def test_second_bid_is_refused_until_the_first_is_withdrawn(client):
                                                                                    ("withdrawn", 4_000_000)]
     assert (await client.get(tender_url(provider, tid, "/bid"), headers=provider.headers)).json()["id"] == second.json()["id"]
     await pass_bid_deadline(tid)
-    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()
+    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()["items"]
     assert [(b["id"], b["price_amount"]) for b in bids] == [(second.json()["id"], 3_500_000)]
 
 
@@ -74,7 +74,7 @@ async def test_revisions_keep_their_history(client):
     assert third["id"] == first["id"] and third["version"] == 3 and third["price_amount"] == 3_500_000
     assert third["first_submitted_at"] == first["first_submitted_at"]
     assert parse_time(third["submitted_at"]) > parse_time(first["submitted_at"])
-    history = (await client.get(tender_url(provider, tid, "/bid/history"), headers=provider.headers)).json()
+    history = (await client.get(tender_url(provider, tid, "/bid/history"), headers=provider.headers)).json()["items"]
     assert [(h["version"], h["action"], h["snapshot"]["price_amount"]) for h in history] == [
         (1, "submitted", 4_000_000), (2, "revised", 3_800_000), (3, "revised", 3_500_000)]
     assert history[2]["snapshot"]["proposal"] == "Now with a night team."

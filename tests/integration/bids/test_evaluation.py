@@ -123,7 +123,7 @@ async def test_closing_a_round_is_refused_while_a_bid_is_unscored(client):
                              409, "bids_unscored")
     assert problem["bids"] == [bids[str(beta.org_id)]]
     assert_problem(await client.post(tender_url(evaluator, tid, "/rounds/1/close"), headers=evaluator.headers), 403)
-    rounds = (await client.get(tender_url(evaluator, tid, "/rounds"), headers=evaluator.headers)).json()
+    rounds = (await client.get(tender_url(evaluator, tid, "/rounds"), headers=evaluator.headers)).json()["items"]
     assert rounds[0]["status"] == "open" and {e["score"] for e in rounds[0]["entries"]} == {None}
     await _score(client, merchant, evaluator, tid, 1, bids[str(beta.org_id)], {1: 7})
     assert (await client.post(tender_url(merchant, tid, "/rounds/1/close"), headers=merchant.headers)).status_code == 200

@@ -29,7 +29,7 @@ async def test_merchant_runs_a_tender_from_draft_to_award(client):
     answered = await client.post(tender_url(merchant, tid, f"/questions/{asked.json()['id']}/answer"),
                                  json={"answer": "Yes, until 24:00."}, headers=merchant.headers)
     assert answered.status_code == 200
-    seen_by_beta = (await client.get(tender_url(beta, tid, "/questions"), headers=beta.headers)).json()
+    seen_by_beta = (await client.get(tender_url(beta, tid, "/questions"), headers=beta.headers)).json()["items"]
     assert seen_by_beta[0]["answer"] == "Yes, until 24:00." and seen_by_beta[0]["mine"] is False
     assert alpha.name not in str(seen_by_beta)
 
@@ -45,7 +45,7 @@ async def test_merchant_runs_a_tender_from_draft_to_award(client):
     assert (await client.post(tender_url(alpha, tid, "/bid/confirm"), headers=alpha.headers)).json()["status"] == "submitted"
     revised = await client.put(tender_url(beta, tid, "/bid"), json=bid_body(3_800_000), headers=beta.headers)
     assert revised.json()["status"] == "submitted" and revised.json()["version"] == 2
-    history = (await client.get(tender_url(beta, tid, "/bid/history"), headers=beta.headers)).json()
+    history = (await client.get(tender_url(beta, tid, "/bid/history"), headers=beta.headers)).json()["items"]
     assert [h["action"] for h in history] == ["submitted", "revised"]
 
     # Sealed until the deadline; then gamma's unconfirmed bid is set aside.
@@ -54,7 +54,7 @@ async def test_merchant_runs_a_tender_from_draft_to_award(client):
     late = await client.post(tender_url(gamma, tid, "/bid/confirm"), headers=gamma.headers)
     assert_problem(late, 409, "bid_deadline_passed")
     assert (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()["status"] == "bidding_closed"
-    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()
+    bids = (await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers)).json()["items"]
     assert len(bids) == 3
     by_provider = {b["provider_id"]: b for b in bids}
 

@@ -42,7 +42,7 @@ async def test_amendment_sends_every_submitted_bid_to_needs_confirmation(client)
     assert amended.json()["amendment_count"] == 1 and amended.json()["budget_max"] == 7_000_000
     assert await _my_status(client, alpha, tid) == await _my_status(client, beta, tid) == "needs_confirmation"
 
-    amendments = (await client.get(tender_url(alpha, tid, "/amendments"), headers=alpha.headers)).json()
+    amendments = (await client.get(tender_url(alpha, tid, "/amendments"), headers=alpha.headers)).json()["items"]
     assert len(amendments) == 1 and amendments[0]["number"] == 1 and amendments[0]["reason"] == "More seats"
     assert amendments[0]["changes"]["budget_max"] == {"before": 6_000_000, "after": 7_000_000}
     assert amendments[0]["changes"]["requirements"]["after"]["seats"] == 15
@@ -57,7 +57,7 @@ async def test_amendment_sends_every_submitted_bid_to_needs_confirmation(client)
     confirmed = await client.post(tender_url(gamma, tid, "/bid/confirm"), headers=gamma.headers)
     assert confirmed.status_code == 200 and confirmed.json()["version"] == 1
     assert [h["action"] for h in (await client.get(tender_url(gamma, tid, "/bid/history"),
-                                                   headers=gamma.headers)).json()] == ["submitted"]
+                                                   headers=gamma.headers)).json()["items"]] == ["submitted"]
 
 
 async def test_unconfirmed_bids_do_not_count_at_the_deadline(client):
@@ -112,7 +112,7 @@ async def test_amendment_pushes_the_bid_deadline_out_to_the_minimum_bidding_time
     deadline = parse_time(amended.json()["bid_deadline"])
     assert before + datetime.timedelta(hours=1) <= deadline <= after + datetime.timedelta(hours=1)
     assert parse_time(amended.json()["evaluation_end"]) == parse_time(tender["evaluation_end"])  # still after the new deadline
-    change = (await client.get(tender_url(merchant, tid, "/amendments"), headers=merchant.headers)).json()[0]["changes"]
+    change = (await client.get(tender_url(merchant, tid, "/amendments"), headers=merchant.headers)).json()["items"][0]["changes"]
     assert set(change) == {"budget_max", "bid_deadline"}
     assert parse_time(change["bid_deadline"]["before"]) == parse_time(tender["bid_deadline"])
     # The bidder can react until the new deadline.
@@ -165,7 +165,7 @@ async def test_invalid_or_empty_amendments_change_nothing(client):
     same = await client.patch(tender_url(merchant, tid), json={"budget_max": tender["budget_max"], "reason": "noop"},
                               headers=merchant.headers)
     assert same.status_code == 200 and same.json()["amendment_count"] == 0
-    assert (await client.get(tender_url(merchant, tid, "/amendments"), headers=merchant.headers)).json() == []
+    assert (await client.get(tender_url(merchant, tid, "/amendments"), headers=merchant.headers)).json()["items"] == []
     assert await _my_status(client, bidder, tid) == "submitted"
     current = (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()
     assert {k: current[k] for k in ("budget_min", "budget_max", "requirements", "visibility", "updated_at")} == \

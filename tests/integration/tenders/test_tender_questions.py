@@ -39,7 +39,7 @@ async def test_providers_ask_until_the_questions_deadline(client):
     await pass_questions_deadline(tid)
     late = assert_problem(await _ask(client, provider, tid, "And public holidays?"), 409, "questions_closed")
     assert "Questions closed at" in late["detail"]
-    listed = (await client.get(tender_url(provider, tid, "/questions"), headers=provider.headers)).json()
+    listed = (await client.get(tender_url(provider, tid, "/questions"), headers=provider.headers)).json()["items"]
     assert [q["text"] for q in listed] == ["Is weekend cover included?"]
     # The merchant may still answer until bidding closes.
     assert (await _answer(client, merchant, tid, question["id"], "Yes.")).status_code == 200
@@ -68,14 +68,14 @@ async def test_answer_is_visible_to_every_provider_who_can_see_the_tender(client
     assert answered.status_code == 200
     assert answered.json()["answer"] == "Yes, until 24:00." and answered.json()["answered_at"]
     for provider, mine in ((asker, True), (reader, False)):
-        listed = (await client.get(tender_url(provider, tid, "/questions"), headers=provider.headers)).json()
+        listed = (await client.get(tender_url(provider, tid, "/questions"), headers=provider.headers)).json()["items"]
         assert [(q["id"], q["answer"], q["mine"]) for q in listed] == [(qid, "Yes, until 24:00.", mine)]
-    merchant_view = (await client.get(tender_url(merchant, tid, "/questions"), headers=merchant.headers)).json()
+    merchant_view = (await client.get(tender_url(merchant, tid, "/questions"), headers=merchant.headers)).json()["items"]
     assert merchant_view[0]["answer"] == "Yes, until 24:00." and merchant_view[0]["mine"] is False
     assert_problem(await client.get(tender_url(outsider, tid, "/questions"), headers=outsider.headers), 404)
     # Answered once: changing the terms is an amendment.
     assert_problem(await _answer(client, merchant, tid, qid, "No."), 409, "question_already_answered")
-    last = (await client.get(tender_url(merchant, tid, "/questions"), headers=merchant.headers)).json()[0]
+    last = (await client.get(tender_url(merchant, tid, "/questions"), headers=merchant.headers)).json()["items"][0]
     assert last["answer"] == "Yes, until 24:00."
 
 
@@ -87,7 +87,7 @@ async def test_answers_on_an_invited_tender_reach_only_those_who_can_see_it(clie
                       headers=merchant.headers)
     qid = (await _ask(client, invited, tid, "Is the brief final?")).json()["id"]
     await _answer(client, merchant, tid, qid, "Yes.")
-    assert (await client.get(tender_url(invited, tid, "/questions"), headers=invited.headers)).json()[0]["answer"] == "Yes."
+    assert (await client.get(tender_url(invited, tid, "/questions"), headers=invited.headers)).json()["items"][0]["answer"] == "Yes."
     assert_problem(await client.get(tender_url(uninvited, tid, "/questions"), headers=uninvited.headers), 404)
     told = (await client.get("/api/v1/notifications", headers=invited.headers)).json()["items"]
     assert "question_answered" in [n["kind"] for n in told if tid in n["link"]]
@@ -140,7 +140,7 @@ async def test_asker_is_a_stable_pseudonym_and_never_named(client):
     for text in seen:
         for secret in secrets:
             assert secret not in text, (secret, text[:400])
-    listed = json.loads(seen[1])
+    listed = json.loads(seen[1])["items"]
     assert {q["pseudonym"] for q in listed} == {first["pseudonym"], others["pseudonym"]}
     assert set(listed[0]) == {"id", "pseudonym", "text", "asked_at", "answer", "answered_at", "mine"}
 
@@ -158,3 +158,22 @@ async def test_the_asker_is_told_when_its_question_is_answered(client):
                       json={"answer": "Yes."}, headers=merchant.headers)
     told = (await client.get("/api/v1/notifications", headers=asker.headers)).json()["items"]
     assert any(n["kind"] == "question_answered" for n in told)
+
+
+async def test_questions_come_in_cursor_pages_oldest_first(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    tid = (await published_tender(client, merchant))["id"]
+    asked = [(await _ask(client, provider, tid, f"Question number {n}?")).json()["id"] for n in range(5)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(tender_url(merchant, tid, "/questions"), params=params, headers=merchant.headers)).json()
+        assert len(page["items"]) <= 2
+        seen += [q["id"] for q in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == asked and pages == 3
+    assert_problem(await client.get(tender_url(merchant, tid, "/questions"), params={"cursor": "garbage"},
+                                    headers=merchant.headers), 422, "invalid_cursor")
