@@ -54,8 +54,8 @@ async def test_merchant_signs_up_and_lands_on_dashboard_with_their_shop(page: Pa
 
     await expect(page).to_have_url(DASHBOARD_URL)
     await expect(page.get_by_test_id("dashboard-title")).to_have_text(f"Dashboard · {org}")
-    await expect(page.locator("main")).to_contain_text("merchant · owner")
-    await expect(page.locator("main")).to_contain_text("large")
+    await expect(page.locator("main")).to_contain_text("Merchant · Owner")
+    await expect(page.locator("main")).to_contain_text("Large")
     await expect(page.locator("main")).to_contain_text("Zhejiang Hangzhou")
     await expect(page.locator("header .who")).to_have_text("Li Mei")
     await page.screenshot(path=screenshot_path("signup-dashboard.png"), full_page=True)
@@ -86,7 +86,7 @@ async def test_provider_sign_up_shows_provider_fields_and_lands_on_dashboard(pag
 
     await expect(page).to_have_url(DASHBOARD_URL)
     await expect(page.get_by_test_id("dashboard-title")).to_have_text(f"Dashboard · {org}")
-    await expect(page.locator("main")).to_contain_text("provider · owner")
+    await expect(page.locator("main")).to_contain_text("Provider · Owner")
     await expect(page.locator("main")).to_contain_text("Browse open tenders")
 
     # The chosen categories were saved with the organisation.
