@@ -21,10 +21,9 @@ $2 window start, $3 window end, $4 T; then per statement as noted.
 from __future__ import annotations
 
 from sla import states
-from sla.tables import Measurement, ServiceEvent
+from sla.tables import ServiceEvent
 
 EVENTS = ServiceEvent._meta.tablename
-MEASUREMENTS = Measurement._meta.tablename
 
 _EVENT_COLUMNS = [column._meta.db_column_name for column in ServiceEvent._meta.columns if column._meta.name != "id"]
 
@@ -48,12 +47,6 @@ COUNT_IMPORTED = f"SELECT COUNT(*) AS n FROM {EVENTS} WHERE import_id = $1"
 DELETE_IMPORT = f"DELETE FROM {EVENTS} WHERE import_id = $1"
 # The event an order id already has in this source and shop: $1 the order key.
 ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
-
-# The latest version of one target's measurement of one window: $1 the key prefix
-# "<target>:<window start us>:" and $2 the same prefix followed by a character past
-# the digits (a range scan on the unique key).
-LATEST_MEASUREMENT = (f"SELECT id, version, value, sample_size, outcome, as_of FROM {MEASUREMENTS} "
-                      "WHERE key >= $1 AND key < $2 ORDER BY version DESC LIMIT 1")
 
 # --- metric statements ----------------------------------------------------------------
 

@@ -1,0 +1,191 @@
+"""Evaluation and reports: each SLA target measured per window by the metric engine
+(sla.metrics), stored as versioned measurements with their breaches, and the SLA
+report over any range (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from fuwu.clock import now
+from fuwu.db import atomic, fetch, is_postgres, is_unique_violation, load_json
+from fuwu.errors import InvalidInput, not_found
+from fuwu.i18n import N_
+from fuwu.piccolo_conf import DB
+from sla import states
+from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
+from sla.errors import SlaError
+from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Scope, measure
+from sla.tables import Breach, Contract, Measurement, SlaTarget
+from sla.windows import periods
+
+
+@asynccontextmanager
+async def reading():
+    """One read transaction, so that every figure of an evaluation or report sees the
+    same log: a snapshot on PostgreSQL (REPEATABLE READ, READ ONLY), a deferred
+    transaction on SQLite (a WAL reader, which never holds the write lock). Inside a
+    caller's transaction it joins that one."""
+    if DB.current_transaction.get() is not None:
+        yield
+        return
+    async with DB.transaction():
+        if is_postgres():
+            await fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def outcome(value: float | None, comparator: str, target: float) -> str:
+    """met, breached, or none for a window without samples."""
+    if value is None:
+        return states.NO_SAMPLES
+    met = value <= target if comparator == "<=" else value >= target
+    return states.MET if met else states.BREACHED
+
+
+def _calendar(contract: dict) -> CoverageCalendar:
+    return CoverageCalendar.from_json(contract["time_zone"], load_json(contract["calendar"]) or {})
+
+
+async def _contract(contract_id: uuid.UUID) -> dict:
+    contract = await Contract.select().where(Contract.id == contract_id).first()
+    if contract is None:
+        raise not_found("Contract")
+    return contract
+
+
+async def evaluate_window(contract_id: uuid.UUID, target_id: uuid.UUID, window: tuple[datetime, datetime],
+                          as_of: datetime | None = None) -> dict:
+    """Measures one target of a contract over one window [start, end) as of T (by
+    default the window's end, or the present while the window runs), on the
+    contract's live events.
+
+    Reads in one transaction, then writes in a short one: a new version of the
+    window's measurement only when value, sample size or outcome changed from the
+    latest version (late data: a clock started in the window stopped after its end,
+    an order came in), so recomputing as of the same T stores nothing new. A breached
+    outcome raises the window's breach with its service credit (percent of the period
+    fee, in minor units); a later version that is met or has no samples clears it.
+    Returns the latest measurement and whether this call stored it (`changed`)."""
+    start, end = (moment.astimezone(timezone.utc) for moment in window)
+    if end <= start:
+        raise InvalidInput(SlaError.WINDOW, N_("A window must end after it starts."))
+    as_of = as_of or min(end, now())
+    async with reading():
+        contract = await _contract(contract_id)
+        target = await SlaTarget.select().where(
+            (SlaTarget.id == target_id) & (SlaTarget.contract == contract_id)).first()
+        if target is None:
+            raise not_found("SLA target")
+        result = await measure(target["metric"], Scope.live(contract_id, contract["merchant"]), _calendar(contract),
+                               to_us(start), to_us(end), to_us(as_of), contract["attribution_window_seconds"])
+    value = result.value(target["statistic"])
+    verdict = outcome(value, target["comparator"], target["target"])
+    for _attempt in range(3):
+        try:
+            async with atomic():
+                return await _store(contract, target, start, end, as_of, result, value, verdict)
+        except Exception as exc:  # a concurrent evaluation stored the same version first
+            if not is_unique_violation(exc):
+                raise
+    raise RuntimeError("measurement kept conflicting")  # pragma: no cover
+
+
+def _key(target_id: uuid.UUID, start: datetime) -> str:
+    return f"{target_id}:{to_us(start)}"
+
+
+async def _store(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
+                 result: MetricResult, value: float | None, verdict: str) -> dict:
+    latest = await Measurement.select().where(Measurement.key.like(_key(target["id"], start) + ":%")).order_by(
+        Measurement.version, ascending=False).first()
+    if latest is not None and (latest["value"], latest["sample_size"], latest["outcome"]) == (
+            value, result.sample_size, verdict):
+        return {**latest, "changed": False}
+    version = latest["version"] + 1 if latest else 1
+    row = Measurement(contract=contract["id"], target=target["id"], window_start=start, window_end=end,
+                      version=version, key=f"{_key(target['id'], start)}:{version}", value=value,
+                      sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
+                      computed_at=now())
+    await row.save()
+    await _breach(contract, target, row)
+    stored = await Measurement.select().where(Measurement.id == row.id).first()
+    return {**stored, "changed": True}
+
+
+async def _breach(contract: dict, target: dict, measurement: Measurement) -> None:
+    key = _key(target["id"], measurement.window_start)
+    existing = await Breach.select(Breach.id, Breach.cleared_at).where(Breach.key == key).first()
+    if measurement.outcome == states.BREACHED:
+        credit = contract["period_fee"] * target["credit_percent"] / 100
+        values = {Breach.measurement: measurement.id, Breach.value: measurement.value,
+                  Breach.target_value: target["target"], Breach.credit_percent: target["credit_percent"],
+                  Breach.credit_amount: int(credit + 0.5), Breach.cleared_at: None}
+        if existing is None:
+            await Breach(contract=contract["id"], target=target["id"], key=key, window_start=measurement.window_start,
+                         window_end=measurement.window_end, raised_at=now(),
+                         **{column._meta.name: value for column, value in values.items()}).save()
+        else:
+            await Breach.update(values).where(Breach.id == existing["id"])
+    elif existing is not None and existing["cleared_at"] is None:
+        await Breach.update({Breach.cleared_at: now(), Breach.measurement: measurement.id}).where(
+            Breach.id == existing["id"])
+
+
+async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | None = None, start: datetime,
+                 end: datetime, window_size: str, source: str = states.LIVE, time_zone: str = "Asia/Shanghai",
+                 present: datetime | None = None) -> dict:
+    """The SLA report over [start, end) in windows of `window_size` (the local periods
+    meeting the range, each cut to it), computed as of T = the range's end or the
+    present, whichever is earlier, by the same engine as evaluation.
+
+    For a contract: its calendar, attribution window and targets, over its live
+    events or (source "history") over its merchant's imported history, the baseline
+    for the before-and-after. For a shop without a contract: its history, around the
+    clock in `time_zone`, without targets. Each window lists every metric: for each
+    target of the metric its statistic, value, sample size, target and met (True,
+    False, or None without samples); a metric without a target gets its default
+    statistic."""
+    if end <= start:
+        raise InvalidInput(SlaError.RANGE, N_("The report's end must come after its start."))
+    if source not in states.SOURCES:
+        raise InvalidInput(SlaError.RANGE, N_("The source must be live or history."))
+    as_of = min(end, present or now())
+    async with reading():
+        if contract_id is not None:
+            contract = await _contract(contract_id)
+            zone, calendar = contract["time_zone"], _calendar(contract)
+            attribution = contract["attribution_window_seconds"]
+            targets = await SlaTarget.select().where(SlaTarget.contract == contract_id).order_by(SlaTarget.metric)
+            shop = contract["merchant"]
+            scope = Scope.live(contract_id, shop) if source == states.LIVE else Scope.history(shop)
+        else:
+            if shop_id is None or source != states.HISTORY:
+                raise InvalidInput(SlaError.RANGE, N_("A report without a contract covers a shop's history."))
+            check_time_zone(time_zone)
+            zone, calendar, attribution, targets = time_zone, CoverageCalendar.always(time_zone), \
+                DEFAULT_ATTRIBUTION_SECONDS, []
+            shop = shop_id
+            scope = Scope.history(shop_id)
+        windows = []
+        for window_start, window_end in periods(zone, window_size, to_us(start), to_us(end)):
+            rows = []
+            for metric in states.SLA_METRICS:
+                result = await measure(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)
+                own = [t for t in targets if t["metric"] == metric]
+                for target in own or [None]:
+                    statistic = target["statistic"] if target else states.METRIC_STATISTICS[metric][0]
+                    value = result.value(statistic)
+                    verdict = outcome(value, target["comparator"], target["target"]) if target else None
+                    rows.append({
+                        "metric": metric, "statistic": statistic, "value": value,
+                        "sample_size": result.sample_size,
+                        "target": target["target"] if target else None,
+                        "comparator": target["comparator"] if target else None,
+                        "target_id": target["id"] if target else None,
+                        "met": None if verdict in (None, states.NO_SAMPLES) else verdict == states.MET,
+                    })
+            windows.append({"start": from_us(window_start), "end": from_us(window_end), "metrics": rows})
+    return {"contract_id": contract_id, "shop_id": shop, "source": source, "window_size": window_size,
+            "start": start, "end": end, "as_of": as_of, "time_zone": zone, "windows": windows}

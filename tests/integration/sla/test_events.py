@@ -1,0 +1,137 @@
+"""The service-event log: live events, idempotent order ingestion and the history
+import (validated line by line, streamed, re-import changes nothing; history never
+counts toward a contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from fuwu.db import fetch
+from fuwu.errors import InvalidInput
+from sla.calendar import to_us
+from sla.metrics import Scope, first_response_time, inquiry_conversion_rate
+from sla.calendar import CoverageCalendar
+from sla.services.events import append_event, import_history, ingest_order
+from tests.conftest import new_actor
+from tests.integration.sla.conftest import Log, make_contract
+
+HISTORY = """\
+{"type": "conversation_opened", "at": "2026-03-02T09:00:03+08:00", "conversation": "c1", "buyer": "b7"}
+{"type": "buyer_message", "at": "2026-03-02T09:00:05+08:00", "conversation": "c1", "buyer": "b7", "text": "在吗"}
+{"type": "agent_reply", "at": "2026-03-02T09:01:05+08:00", "conversation": "c1", "agent": "a2"}
+{"type": "notice", "at": "2026-03-02T09:01:06+08:00", "conversation": "c1"}
+
+{"type": "conversation_closed", "at": "2026-03-02T09:05:00+08:00", "conversation": "c1"}
+{"type": "chat_rated", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "rating": 5}
+{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": 12900, "currency": "CNY"}
+{"type": "buyer_message", "at": "2026-03-02T01:00:00Z", "conversation": "c2", "buyer": "b8"}
+{"type": "agent_reply", "at": "2026-03-02T01:00:20Z", "conversation": "c2", "agent": "a2"}
+"""
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+async def events_of(shop, source="history"):
+    return await fetch("SELECT kind, line, at_us FROM sla_service_event WHERE shop = $1 AND source = $2 ORDER BY id",
+                       shop, source)
+
+
+async def test_history_import_adds_every_line_once_and_a_reimport_changes_nothing():
+    shop = (await new_actor("merchant")).org_id
+    first = await import_history(shop, [HISTORY.encode()[:100], HISTORY.encode()[100:]])  # chunks split mid-line
+    assert (first["lines"], first["added"]) == (10, 9)
+    stored = await events_of(shop)
+    assert [row["line"] for row in stored] == [1, 2, 3, 4, 6, 7, 8, 9, 10]
+    again = await import_history(shop, HISTORY.splitlines(keepends=True))
+    assert again["added"] == 0
+    assert len(await events_of(shop)) == 9
+    # The history gives the shop's baseline, and never a contract's figures.
+    scope = Scope.history(shop)
+    start, end = to_us(utc("2026-03-02T00:00:00+08:00")), to_us(utc("2026-03-03T00:00:00+08:00"))
+    baseline = await first_response_time(scope, CoverageCalendar.always("Asia/Shanghai"), start, end, end)
+    assert (baseline.sample_size, baseline.value("mean")) == (2, 40.0)
+    conversion = await inquiry_conversion_rate(scope, start, end, end)
+    assert (conversion.sample_size, conversion.value("rate")) == (2, 0.5)
+
+
+async def test_history_does_not_count_toward_the_contract(parties):
+    contract = await make_contract(parties)
+    await import_history(contract.merchant, HISTORY.splitlines(keepends=True))
+    start, end = to_us(utc("2026-03-02T00:00:00+08:00")), to_us(utc("2026-03-03T00:00:00+08:00"))
+    live = await first_response_time(Scope.live(contract.id, contract.merchant), CoverageCalendar.always(),
+                                     start, end, end)
+    assert live.sample_size == 0
+
+
+@pytest.mark.parametrize("line, words", [
+    ('{"type": "buyer_message", "at": "2026-03-02T09:00:05", "conversation": "c1", "buyer": "b7"}', "offset"),
+    ('{"type": "buyer_message", "at": "2026-03-02T09:00:05Z", "conversation": "c1", "buyer": "b7", "vip": 1}',
+     "field vip"),
+    ('{"type": "refund", "at": "2026-03-02T09:00:05Z"}', "type must be one of"),
+    ('{"type": "chat_rated", "at": "2026-03-02T09:00:05Z", "conversation": "c1", "rating": 6}', "rating"),
+    ('{"type": "order_placed", "at": "2026-03-02T09:00:05Z", "buyer": "b", "order": "o", "amount": 1.5, '
+     '"currency": "CNY"}', "amount"),
+    ('{"type": "buyer_message", "at": "2026-03-02T09:00:05Z", "conversation": "", "buyer": "b7"}', "conversation"),
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "not valid JSON"),
+])
+async def test_a_bad_line_is_refused_with_its_number_and_nothing_is_kept(line, words):
+    shop = (await new_actor("merchant")).org_id
+    lines = HISTORY.splitlines()
+    lines.insert(2, line)
+    with pytest.raises(InvalidInput) as caught:
+        await import_history(shop, ["\n".join(lines)], batch_size=2)  # batches were written before line 3
+    assert caught.value.detail.startswith("Line 3"), caught.value.detail
+    assert words in caught.value.detail
+    assert caught.value.extra["errors"][0]["line"] == 3
+    assert await events_of(shop) == []
+
+
+async def test_several_bad_lines_are_all_named():
+    shop = (await new_actor("merchant")).org_id
+    text = "\n".join(['{"type": "x", "at": "2026-03-02T09:00:05Z"}'] * 3 + HISTORY.splitlines())
+    with pytest.raises(InvalidInput) as caught:
+        await import_history(shop, [text])
+    assert [error["line"] for error in caught.value.extra["errors"]] == [1, 2, 3]
+
+
+async def test_an_order_reported_twice_keeps_the_first(parties):
+    shop = parties[0].org_id
+    first = await ingest_order(shop=shop, order="dup-1", buyer="b1", amount=12900, currency="CNY")
+    again = await ingest_order(shop=shop, order="dup-1", buyer="b2", amount=1, currency="CNY")
+    assert first["created"] and not again["created"]
+    assert (again["id"], again["buyer"], again["amount"]) == (first["id"], "b1", 12900)
+    rows = await fetch("SELECT COUNT(*) AS n FROM sla_service_event WHERE shop = $1 AND order_ref = $2", shop, "dup-1")
+    assert rows[0]["n"] == 1
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"order": "", "buyer": "b", "amount": 1, "currency": "CNY"}, "order id"),
+    ({"order": "o", "buyer": "b", "amount": -1, "currency": "CNY"}, "amount"),
+    ({"order": "o", "buyer": "b", "amount": 1, "currency": "yuan"}, "currency"),
+])
+async def test_bad_orders_are_refused(parties, fields, words):
+    with pytest.raises(InvalidInput) as caught:
+        await ingest_order(shop=parties[0].org_id, **fields)
+    assert words in caught.value.detail
+
+
+async def test_live_events_must_carry_what_their_kind_needs(parties):
+    contract = await make_contract(parties)
+    for kind, fields, words in (
+        ("buyer_message", {}, "conversation"),
+        ("chat_rated", {"conversation": "c", "rating": 0}, "rating"),
+        ("milestone_created", {"milestone": "m1"}, "due"),
+        ("typing", {"conversation": "c"}, "Unknown"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            await append_event(kind, shop=contract.merchant, contract=contract.id, **fields)
+        assert words in caught.value.detail
+    event_id = await append_event("buyer_message", shop=contract.merchant, contract=contract.id, conversation="c",
+                                  buyer="b")
+    later = await Log(contract).add("agent_reply", "2026-03-02T10:00", conversation="c")
+    assert later > event_id  # the log's order
