@@ -12,6 +12,7 @@ import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
@@ -136,6 +137,10 @@ def handle_undecodable(request: Request, exc: Exception) -> Response:
 
 
 NUL = FuwuError("nul_character", "Text must not contain NUL characters.")
+BAD_MULTIPART = FuwuError("invalid_multipart", "The multipart/form-data body could not be read. Send the file as a "
+                          "multipart/form-data part with a filename, and the boundary in the Content-Type header.")
+NO_FILE = FuwuError("file_missing", "The request holds no file. Send the file as the multipart/form-data part "
+                    "named 'data', with a filename.")
 
 
 async def check_request(request: Request) -> None:
@@ -154,12 +159,25 @@ async def check_request(request: Request) -> None:
         return
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/"):
-        form = await request.form()
+        try:
+            form = await request.form()
+        except HTTPException as exc:
+            if exc.status_code != 400:
+                raise  # 413: too large
+            raise BAD_MULTIPART from None
+        except Exception:
+            # Litestar's parser fails on some malformed bodies with errors of its own.
+            raise BAD_MULTIPART from None
         for _, value in form.multi_items():
             texts = [value] if isinstance(value, str) else [getattr(value, "filename", "") or "",
                                                             getattr(value, "content_type", "") or ""]
             if any("\x00" in text for text in texts):
                 raise NUL
+        field = request.route_handler.parsed_fn_signature.parameters.get("data")
+        # Litestar's extractor for an UploadFile parameter fails (StopIteration) on a body without a file.
+        if field is not None and field.is_subclass_of(UploadFile) and \
+                not any(isinstance(value, UploadFile) for _, value in form.multi_items()):
+            raise NO_FILE
         return
     body = await request.body()
     if not body:

@@ -106,6 +106,14 @@ async def requires_admin(connection: ASGIConnection, handler: BaseRouteHandler) 
         raise not_found("Page")
 
 
+async def requires_member(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Guard: a member of the organisation in the path (404 otherwise). Guards run
+    before the body is read, so an upload from outside the organisation is refused
+    without its multipart body being parsed at all."""
+    await requires_user(connection, handler)
+    await accounts.membership(connection.scope["user"].user_id, connection.path_params["org_id"])
+
+
 # Handler parameters that Litestar fills from the dependencies below.
 ViewerDep: TypeAlias = NamedDependency[Viewer]
 MemberDep: TypeAlias = NamedDependency[Member]
