@@ -1,8 +1,10 @@
-"""Contract and milestone statuses, and the SLA value lists (DESIGN.md section 4).
+"""Contract and milestone statuses with their transitions and labels, the service
+event kinds, and the SLA value lists the sla domain measures by (DESIGN.md section 4;
+the shared lists of metrics, statistics and windows live in fuwu.values)."""
 
-The metric, statistic, window and comparator lists are kept here until the shared
-value lists (fuwu/values.py) exist; they are the same values tenders and bids store.
-"""
+from fuwu import values
+from fuwu.i18n import N_
+from fuwu.values import Values
 
 # Contract status: pending_signature -> active -> completed | terminated.
 PENDING_SIGNATURE = "pending_signature"  # opened by the award; waits for both parties' signatures
@@ -10,7 +12,12 @@ ACTIVE = "active"  # signed by both; its SLA is measured and its periods billed
 COMPLETED = "completed"  # ran to its end date
 TERMINATED = "terminated"  # ended early by a party, with a reason
 
-CONTRACT_STATUSES = (PENDING_SIGNATURE, ACTIVE, COMPLETED, TERMINATED)
+CONTRACT_STATUSES = Values(
+    (PENDING_SIGNATURE, N_("Pending signature")),
+    (ACTIVE, N_("Active")),
+    (COMPLETED, N_("Completed")),
+    (TERMINATED, N_("Terminated")),
+)
 CONTRACT_TRANSITIONS = {
     PENDING_SIGNATURE: (ACTIVE, TERMINATED),
     ACTIVE: (COMPLETED, TERMINATED),
@@ -24,7 +31,12 @@ MILESTONE_SUBMITTED = "submitted"  # delivered, waiting for the merchant's decis
 MILESTONE_REJECTED = "rejected"  # sent back with a reason; the provider may resubmit
 MILESTONE_ACCEPTED = "accepted"  # final: its staged payment is released
 
-MILESTONE_STATUSES = (MILESTONE_PENDING, MILESTONE_SUBMITTED, MILESTONE_REJECTED, MILESTONE_ACCEPTED)
+MILESTONE_STATUSES = Values(
+    (MILESTONE_PENDING, N_("Pending")),
+    (MILESTONE_SUBMITTED, N_("Submitted")),
+    (MILESTONE_REJECTED, N_("Rejected")),
+    (MILESTONE_ACCEPTED, N_("Accepted")),
+)
 
 # Service-event sources: live events count toward a contract; imported history only
 # gives the shop's baseline.
@@ -52,40 +64,20 @@ EVENT_KINDS = (
 # The kinds a shop's history file may hold.
 HISTORY_KINDS = (CONVERSATION_OPENED, BUYER_MESSAGE, AGENT_REPLY, NOTICE, CONVERSATION_CLOSED, CHAT_RATED, ORDER_PLACED)
 
-# SLA metrics (to move to fuwu/values.py with their labels).
-FIRST_RESPONSE_TIME = "first_response_time"  # seconds of business time
-NEXT_RESPONSE_TIME = "next_response_time"  # seconds of business time
-INQUIRY_CONVERSION_RATE = "inquiry_conversion_rate"  # fraction 0..1
-SERVICE_ATTITUDE = "service_attitude"  # mean buyer rating 1..5
-RESOLUTION_TIME = "resolution_time"  # seconds of business time
-MILESTONE_ON_TIME_RATE = "milestone_on_time_rate"  # fraction 0..1
-FIRST_PASS_ACCEPTANCE_RATE = "first_pass_acceptance_rate"  # fraction 0..1
-
-SLA_METRICS = (
-    FIRST_RESPONSE_TIME, NEXT_RESPONSE_TIME, INQUIRY_CONVERSION_RATE, SERVICE_ATTITUDE, RESOLUTION_TIME,
-    MILESTONE_ON_TIME_RATE, FIRST_PASS_ACCEPTANCE_RATE,
-)
-DURATION_METRICS = (FIRST_RESPONSE_TIME, NEXT_RESPONSE_TIME, RESOLUTION_TIME)
-RATE_METRICS = (INQUIRY_CONVERSION_RATE, MILESTONE_ON_TIME_RATE, FIRST_PASS_ACCEPTANCE_RATE)
-
-SLA_STATISTICS = ("mean", "median", "p90", "rate")
-# The statistics each metric can be measured by; the first is its default in reports.
+# SLA metrics: the shared list, and each metric's name for the engine's dispatch.
+SLA_METRICS = values.SLA_METRICS
+FIRST_RESPONSE_TIME, NEXT_RESPONSE_TIME, INQUIRY_CONVERSION_RATE, SERVICE_ATTITUDE, RESOLUTION_TIME, \
+    MILESTONE_ON_TIME_RATE, FIRST_PASS_ACCEPTANCE_RATE = SLA_METRICS.values
+SLA_STATISTICS = values.SLA_STATISTICS
+# The statistics each metric can be measured by, from its unit; the first is its
+# default in reports.
 METRIC_STATISTICS = {
-    FIRST_RESPONSE_TIME: ("mean", "median", "p90"),
-    NEXT_RESPONSE_TIME: ("mean", "median", "p90"),
-    RESOLUTION_TIME: ("mean", "median", "p90"),
-    SERVICE_ATTITUDE: ("mean", "median", "p90"),
-    INQUIRY_CONVERSION_RATE: ("rate",),
-    MILESTONE_ON_TIME_RATE: ("rate",),
-    FIRST_PASS_ACCEPTANCE_RATE: ("rate",),
+    metric: ("rate",) if unit == values.RATE else ("mean", "median", "p90")
+    for metric, unit in values.METRIC_UNITS.items()
 }
-
-DAY = "day"
-WEEK = "week"  # ISO week, from Monday 00:00
-MONTH = "month"
-SLA_WINDOWS = (DAY, WEEK, MONTH)
-
-SLA_COMPARATORS = ("<=", ">=")
+SLA_WINDOWS = values.SLA_WINDOWS
+DAY, WEEK, MONTH = SLA_WINDOWS.values  # a week is ISO, from Monday 00:00
+SLA_COMPARATORS = values.SLA_COMPARATORS
 
 # A measurement's outcome.
 MET = "met"
