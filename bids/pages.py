@@ -266,7 +266,7 @@ async def tender_panel(request: Request, viewer: Viewer, member: Member | None, 
     if member.kind == roles.PROVIDER and member.role in submission.PROVIDER_BIDDERS:
         return await _provider_panel(request, viewer, member, tender, error, form)
     if member.kind == roles.MERCHANT and tender.get("merchant_id") == member.organisation_id:
-        return _merchant_panel(member, tender)
+        return await _merchant_panel(member, tender)
     return None
 
 
@@ -293,6 +293,8 @@ async def _provider_panel(request: Request, viewer: Viewer, member: Member, tend
         "open": open_for_bids, "history": history, "slots": slots, "form": form, "zone": zone.key,
         "error": error or _message_from_address(request, "bid_error", BID_ERROR_MESSAGES),
         "notice": _message_from_address(request, "bid_notice", BID_NOTICES),
+        # A live bid answers an invitation: the tender page then offers no "decline".
+        "answers_invitation": live,
         "pricing_models": tender.get("pricing_models") or [], "sla_choices": SLA_CHOICES,
         "currency": tender["currency"], "min_valid": _min_valid_date(tender, zone), "label": label, "num": _number,
     }
@@ -303,7 +305,7 @@ def _min_valid_date(tender: dict, zone: ZoneInfo) -> str:
     return (end.astimezone(zone).date() + datetime.timedelta(days=1)).isoformat() if end else ""
 
 
-def _merchant_panel(member: Member, tender: dict) -> dict | None:
+async def _merchant_panel(member: Member, tender: dict) -> dict | None:
     status = tender["status"]
     if status == tender_states.PUBLISHED:
         # Nothing that depends on the bids: not even whether there are any.
@@ -311,8 +313,15 @@ def _merchant_panel(member: Member, tender: dict) -> dict | None:
                 "num": _number}
     if status not in tender_states.UNSEALED or member.role not in evaluation.EVALUATORS:
         return None
+    awarded = None
+    if status in (tender_states.AWARDED, tender_states.CONTRACTED):
+        try:
+            awarded = await award.read_award(tender["id"])
+        except NotFound:
+            awarded = None
     return {"template": PANEL_TEMPLATE, "kind": "merchant", "sealed": False, "tender": tender, "label": label,
-            "num": _number, "can_start": status == tender_states.BIDDING_CLOSED and member.role in evaluation.RUNNERS}
+            "num": _number, "can_start": status == tender_states.BIDDING_CLOSED and member.role in evaluation.RUNNERS,
+            "award": awarded, "decided": status not in (tender_states.BIDDING_CLOSED, tender_states.EVALUATING)}
 
 
 # --- provider actions ----------------------------------------------------------------

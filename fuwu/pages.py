@@ -184,6 +184,12 @@ async def login(request: Request) -> Template | Redirect:
     except FuwuError as exc:
         return await render(request, "login.html", status_code=exc.status_code, next=target, error=form_errors(exc),
                             email=email)
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in i18n.SUPPORTED and chosen != user.get("locale"):
+        # A language picked on the site just before logging in is the person's
+        # latest choice: it stays, and the account keeps it (the account's own
+        # language applies when nothing was picked in this browser).
+        await accounts.set_locale(user["id"], chosen)
     token = await accounts.start_session(user)
     return Redirect(target, cookies=[session_cookie(token)])
 
@@ -412,8 +418,16 @@ async def invitation_accept(request: Request, token: FromPath[str]) -> Template 
 @get("/account", include_in_schema=False)
 async def account_page(request: Request) -> Template:
     viewer = page_viewer(request)
-    return await render(request, "account.html", user=await accounts.get_user(viewer.user_id), error=None,
-                        tokens=await accounts.list_tokens(viewer), new_token=None)
+    tokens = await accounts.list_tokens(viewer)
+    # A token just created (post/redirect/get): shown once, if it is one of the viewer's.
+    just_created = request.cookies.get(NEW_TOKEN_COOKIE, "")
+    new_token = next(({**t, "token": just_created} for t in tokens
+                      if just_created and t["revoked_at"] is None and just_created.startswith(t["prefix"])), None)
+    response = await render(request, "account.html", user=await accounts.get_user(viewer.user_id), error=None,
+                            tokens=tokens, new_token=new_token)
+    if just_created:
+        response.delete_cookie(NEW_TOKEN_COOKIE, path="/account")
+    return response
 
 
 @post("/account", include_in_schema=False)
@@ -433,14 +447,29 @@ async def account_update(request: Request) -> Template | Redirect:
     return Redirect("/account")
 
 
+# The plain token travels once from the create form to the account page that shows it:
+# a short-lived cookie only /account reads, cleared as soon as it is shown.
+NEW_TOKEN_COOKIE = "fuwu_new_token"
+
+
 @post("/account/tokens", include_in_schema=False)
-async def token_create(request: Request) -> Template:
+async def token_create(request: Request) -> Redirect:
+    """Post/redirect/get: reloading the page that shows the new token neither resends
+    the form nor lands on an address that only takes POST."""
     viewer = page_viewer(request)
     form = await request.form()
     name = form.get("name", "").strip()[:100] or "API token"
     created = await accounts.create_token(viewer, name)
-    return await render(request, "account.html", user=await accounts.get_user(viewer.user_id), error=None,
-                        tokens=await accounts.list_tokens(viewer), new_token=created)
+    cookie = Cookie(key=NEW_TOKEN_COOKIE, value=created["token"], max_age=300, path="/account", httponly=True,
+                    samesite="strict", secure=get_settings().secure_cookies)
+    return Redirect("/account#tokens", cookies=[cookie], status_code=303)
+
+
+@get("/account/tokens", include_in_schema=False)
+async def tokens_page(request: Request) -> Redirect:
+    """The tokens live on the account page (an old bookmark of the form's address)."""
+    page_viewer(request)
+    return Redirect("/account#tokens")
 
 
 @post("/account/tokens/{token_id:uuid}/revoke", include_in_schema=False)
@@ -511,6 +540,6 @@ ROUTES = [
     home, signup_form, signup, login_form, login, logout, switch_language, providers_page, provider_page,
     dashboard, switch_org, new_org_form, new_org, org_page, org_update, org_invite, org_invite_revoke,
     org_member_role, org_member_remove, invitation_page, invitation_accept, account_page, account_update,
-    token_create, token_revoke, notifications_page, notification_open, notifications_read_all, audit_page,
-    admin_page, favicon,
+    token_create, tokens_page, token_revoke, notifications_page, notification_open, notifications_read_all,
+    audit_page, admin_page, favicon,
 ]

@@ -265,7 +265,13 @@ async def tender_audit(request: Request, tender_id: FromPath[uuid.UUID]) -> Temp
     member = await merchant_member(viewer)
     tender = await lifecycle.get_own_tender(member, tender_id, allowed_roles=lifecycle.MERCHANT_READERS,
                                             what=N_("read the tender's audit log"))
-    timeline = await audit.object_timeline("tender", tender_id, request.query_params.get("cursor"), 50)
+    asked = {str(q["id"]): q["pseudonym"] for q in await questions.list_questions(member, tender_id)}
+    timeline = await audit.object_timeline("tender", tender_id, request.query_params.get("cursor"), 50,
+                                           parts={"question": list(asked)})
+    for event in timeline.items:
+        if event["object_type"] == "question" and event["action"] == "asked":
+            # Askers are not named to the merchant: the question's pseudonym instead.
+            event["actor_name"] = asked.get(event["object_id"], event["actor_name"])
     return await page(request, "tenders/audit.html", tender=tender, timeline=timeline)
 
 
@@ -394,6 +400,9 @@ async def tender_view(request: Request, viewer: Viewer, member: Member, tender_i
         if result:
             panels.append(result)
     context["panels"] = panels
+    if any(panel.get("answers_invitation") for panel in panels):
+        # The provider has bid (a higher domain's panel says so): nothing to decline.
+        context["can_decline"] = False
     return await page(request, "tenders/tender.html", status_code=status_code, **context)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fuwu import sql
@@ -55,9 +56,16 @@ async def organisation_timeline(organisation_id: uuid.UUID, cursor: str | None =
     return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
-async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: str | None = None, limit: int = 50) -> Page:
-    query = _select().where((AuditEvent.object_type == object_type) & (AuditEvent.object_id == str(object_id)))
-    return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
+async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: str | None = None, limit: int = 50,
+                          *, parts: dict[str, Sequence[uuid.UUID | str]] | None = None) -> Page:
+    """Events about one object and, with `parts` (object type -> ids), about the
+    objects that belong to it and are audited on their own (a tender's questions)."""
+    condition = (AuditEvent.object_type == object_type) & (AuditEvent.object_id == str(object_id))
+    for part_type, ids in (parts or {}).items():
+        if ids:
+            condition = condition | ((AuditEvent.object_type == part_type)
+                                     & AuditEvent.object_id.is_in([str(i) for i in ids]))
+    return await paginate(_select().where(condition), AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
 async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
