@@ -200,16 +200,30 @@ def _history_values(shop: uuid.UUID, import_id: uuid.UUID, number: int, text: st
 
 
 async def _lines(stream: Iterable | AsyncIterable):
-    """The stream's lines, whatever chunks it yields (bytes or text), one at a time."""
+    """The stream's lines, whatever chunks it yields (bytes or text), one at a time.
+    A line longer than MAX_LINE_BYTES is cut there (and refused as too long) and the
+    rest of it skipped, so that a file without line breaks is never held whole."""
     pending = b""
+    skipping = False
 
     def pieces(chunk):
-        nonlocal pending
+        nonlocal pending, skipping
         if isinstance(chunk, str):
             chunk = chunk.encode()
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        return complete
+        *complete, rest = (pending + chunk).split(b"\n")
+        lines = []
+        for line in complete:
+            if skipping:
+                skipping = False  # the end of an over-long line
+                continue
+            lines.append(line)
+        if skipping:
+            rest = b""
+        elif len(rest) > MAX_LINE_BYTES:
+            lines.append(rest)  # reported as too long; its remainder is skipped
+            rest, skipping = b"", True
+        pending = rest
+        return lines
 
     if hasattr(stream, "__aiter__"):
         async for chunk in stream:

@@ -135,3 +135,25 @@ async def test_live_events_must_carry_what_their_kind_needs(parties):
                                   buyer="b")
     later = await Log(contract).add("agent_reply", "2026-03-02T10:00", conversation="c")
     assert later > event_id  # the log's order
+
+
+async def test_a_file_without_line_breaks_is_refused_without_being_held_whole():
+    shop = (await new_actor("merchant")).org_id
+    chunks = [b'{"type": "notice", "text": "' + b"x" * 16_384 for _ in range(8)] + [b'"}\n', HISTORY.encode()]
+    with pytest.raises(InvalidInput) as caught:
+        await import_history(shop, iter(chunks))
+    assert "Line 1 is longer than" in caught.value.detail
+    assert [error["line"] for error in caught.value.extra["errors"]] == [1]
+
+
+async def test_history_streams_from_an_async_source_in_batches():
+    shop = (await new_actor("merchant")).org_id
+    lines = [f'{{"type": "buyer_message", "at": "2026-03-02T09:00:{i % 60:02d}+08:00", "conversation": "c{i}", '
+             f'"buyer": "b{i}"}}\n' for i in range(2500)]
+
+    async def chunks():
+        for line in lines:
+            yield line.encode()
+
+    result = await import_history(shop, chunks(), batch_size=1000)
+    assert (result["lines"], result["added"]) == (2500, 2500)
