@@ -1,12 +1,13 @@
-"""create_app(): the one wiring point. Every controller, page, job, hook, template
-folder, exception handler and middleware of every domain is registered here."""
+"""create_app(): the one wiring point. It collects the list of domains (each one
+`Domain` object: routes, pages, jobs, nav, panels, hooks, audit filters, startup and
+shutdown, demo data, templates) and adds the shell's middleware and error handlers.
+The only module that imports every domain."""
 
 from __future__ import annotations
 
 import gc
 import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -20,19 +21,13 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.response import Template
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-import bids.api
-import bids.hooks
-import bids.pages
-import tenders.api
-import tenders.jobs
-import tenders.pages
+import bids.domain
+import fuwu.domain
+import sla.domain
+import tenders.domain
 from fuwu import api_contract, api_docs, db, i18n
-from fuwu import api as fuwu_api
-from fuwu import jobs as fuwu_jobs
-from fuwu import pages as fuwu_pages
 from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
 from fuwu.errors import FuwuError
 from fuwu.i18n import N_
@@ -40,25 +35,23 @@ from fuwu.scheduler import build_scheduler
 from fuwu.security_headers import add_security_headers
 from fuwu.settings import get_settings
 from fuwu.templating import install_template_globals
+from fuwu.wiring import Domain, Wiring, install
 
 log = logging.getLogger("fuwu")
 
-ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("fuwu", "tenders", "bids", "sla", "chat", "ratings")
-
-JOBS = [*fuwu_jobs.JOBS, *tenders.jobs.JOBS]
-ROUTES = [*fuwu_api.ROUTES, *fuwu_pages.ROUTES, *tenders.api.ROUTES, *bids.api.ROUTES, *tenders.pages.ROUTES,
-          *bids.pages.ROUTES]
 
 
-def wire_domains() -> None:
-    """Hooks by which lower domains call higher ones inside their transactions."""
-    bids.hooks.register_with_tenders()
-    if bids.pages.tender_panel not in tenders.pages.TENDER_PANELS:
-        tenders.pages.TENDER_PANELS.append(bids.pages.tender_panel)
+def domains() -> list[Domain]:
+    """Every domain, lowest first: fuwu <- tenders <- bids <- sla <- chat <- ratings."""
+    return [fuwu.domain.DOMAIN, tenders.domain.DOMAIN, bids.domain.DOMAIN, sla.domain.DOMAIN]
 
 
-wire_domains()
+def wire() -> Wiring:
+    """Builds the wiring of every domain and installs it: for the app, and for the
+    commands (worker, demo) and tests that run services without one."""
+    wiring = Wiring(domains())
+    install(wiring)
+    return wiring
 
 
 def _wants_html(request: Request) -> bool:
@@ -208,8 +201,8 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
                           "server_error")
 
 
-def template_config() -> TemplateConfig:
-    loaders = [FileSystemLoader(str(ROOT / domain / "templates")) for domain in DOMAINS if (ROOT / domain / "templates").is_dir()]
+def template_config(wiring: Wiring) -> TemplateConfig:
+    loaders = [FileSystemLoader(str(folder)) for folder in wiring.template_folders]
     environment = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(default=True),
@@ -240,19 +233,31 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
     settings = get_settings()
     if run_scheduler is None:
         run_scheduler = settings.run_scheduler
+    wiring = wire()
 
     @asynccontextmanager
     async def lifespan(app: Litestar):
         await db.start()
-        scheduler = build_scheduler(JOBS) if run_scheduler else None
-        if scheduler is not None:
-            scheduler.start()
-        _freeze_startup_objects()
+        started = []
         try:
-            yield
-        finally:
+            for callback in wiring.on_startup:
+                await callback()
+                started.append(callback)
+            scheduler = build_scheduler(wiring.jobs) if run_scheduler else None
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                scheduler.start()
+            _freeze_startup_objects()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
+        finally:
+            for callback in wiring.on_shutdown:
+                try:
+                    await callback()
+                except Exception:  # one domain's failing shutdown must not keep the others open
+                    log.exception("shutdown callback failed")
             await db.stop()
 
     csrf = CSRFConfig(
@@ -263,8 +268,8 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
         header_name="x-csrftoken",
     )
     return Litestar(
-        route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[ROOT / "fuwu" / "static"])],
-        middleware=[DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
+        route_handlers=wiring.route_handlers,
+        # First: the time a request was received is stamped before anything that waits.
         plugins=[ProblemDetailsPlugin(ProblemDetailsConfig())],
         exception_handlers={
             FuwuError: handle_fuwu_error,
@@ -273,7 +278,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
             RecursionError: handle_undecodable,
             Exception: handle_unexpected,
         },
-        template_config=template_config(),
+        template_config=template_config(wiring),
         openapi_config=OpenAPIConfig(title="Fuwu API", version="1.0.0", path="/schema",
                                      description=api_contract.DESCRIPTION, components=api_contract.COMPONENTS,
                                      render_plugins=api_docs.RENDER_PLUGINS),
