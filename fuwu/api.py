@@ -27,6 +27,8 @@ from fuwu.schemas import (
     OrganisationRead,
     OrganisationUpdate,
     ProviderRead,
+    SignUp,
+    SignUpCreated,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -187,6 +189,22 @@ class OrganisationController(Controller):
         return page_of(AuditEventRead, await audit.organisation_timeline(member.organisation_id, cursor, limit))
 
 
+@post("/api/v1/signup", tags=["accounts"])
+async def sign_up(data: JSONBody[SignUp]) -> SignUpCreated:
+    """Creates an account, its first organisation (you as its owner) and an API token.
+
+    The rules of the sign-up page: a free e-mail, a password of at least 8 characters,
+    an organisation whose fields fit its kind (merchant or provider). The token is in
+    this answer only; send it as `Authorization: Bearer <token>`."""
+    user, organisation = await accounts.sign_up(data.email, data.password, data.display_name, data.locale,
+                                                data.organisation)
+    viewer = Viewer(user_id=user["id"], email=user["email"], display_name=user["display_name"],
+                    locale=user["locale"], timezone=user["timezone"], via="token")
+    token = await accounts.create_token(viewer, "Sign-up")
+    return SignUpCreated(user=to(UserRead, user), organisation=to(OrganisationRead, organisation),
+                         token=to(TokenCreated, token))
+
+
 async def _create_org(viewer: Viewer, data: OrganisationCreate) -> OrganisationRead:
     return to(OrganisationRead, await accounts.create_organisation(viewer, data))
 
@@ -287,6 +305,7 @@ class AdminController(Controller):
 ROUTES = api_contract.document([
     healthz,
     readyz,
+    sign_up,
     MeController,
     TokenController,
     OrganisationController,
@@ -294,4 +313,4 @@ ROUTES = api_contract.document([
     NotificationController,
     ProviderDirectoryController,
     AdminController,
-])
+], extra={"sign_up": (409, 429)})

@@ -151,6 +151,15 @@ class TokenCreated(msgspec.Struct):
     token: str
 
 
+class SignUpCreated(msgspec.Struct):
+    """A new account: the person, their first organisation (they own it) and an API
+    token, shown in this answer only."""
+
+    user: UserRead
+    organisation: OrganisationRead
+    token: TokenCreated
+
+
 class NotificationRead(msgspec.Struct):
     id: uuid.UUID
     kind: str
