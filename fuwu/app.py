@@ -31,6 +31,7 @@ from fuwu import api_contract, api_docs, db, i18n
 from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
 from fuwu.errors import FuwuError
 from fuwu.i18n import N_
+from fuwu.received import received_at_middleware
 from fuwu.scheduler import build_scheduler
 from fuwu.security_headers import add_security_headers
 from fuwu.settings import get_settings
@@ -270,6 +271,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
     return Litestar(
         route_handlers=wiring.route_handlers,
         # First: the time a request was received is stamped before anything that waits.
+        middleware=[received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
         plugins=[ProblemDetailsPlugin(ProblemDetailsConfig())],
         exception_handlers={
             FuwuError: handle_fuwu_error,
