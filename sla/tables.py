@@ -6,7 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from bids.tables import Bid
-from fuwu.tables import Organisation
+from fuwu.tables import Organisation, User
 from tenders.tables import Tender
 
 
@@ -126,3 +126,22 @@ class Breach(Table, tablename="sla_breach"):
     credit_amount = BigInt(default=0)  # minor units of the contract's currency
     raised_at = Timestamptz(default=TimestamptzNow())
     cleared_at = Timestamptz(null=True, default=None)
+
+
+class MilestoneSubmission(Table, tablename="sla_milestone_submission"):
+    """One delivery of a milestone and the merchant's decision on it; a rejected
+    milestone is delivered again as the next number."""
+
+    id = UUID(primary_key=True)
+    milestone = ForeignKey(references=Milestone, index=True)
+    number = Integer()
+    # "<milestone>:<number>": two deliveries at once cannot both be the same number.
+    key = Varchar(length=80, unique=True)
+    note = Text(default="")
+    files = JSON(default=[])  # [{"name", "content_type", "size_bytes", "sha256", "stored_name"}]
+    submitted_by = ForeignKey(references=User)
+    submitted_at = Timestamptz()
+    decision = Varchar(length=10, default="")  # "", accepted, rejected
+    reason = Text(default="")
+    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
