@@ -162,6 +162,15 @@ async def _row(tender_id: uuid.UUID) -> dict | None:
     return await Tender.select(*TENDER_COLUMNS).where(Tender.id == tender_id).output(load_json=True).first()
 
 
+async def read_tender(tender_id: uuid.UUID) -> dict:
+    """The tender as stored, for higher domains acting under their own rules (the
+    contract an award opens); 404 when there is none."""
+    row = await _row(tender_id)
+    if row is None:
+        raise not_found("Tender")
+    return row
+
+
 async def ensure_current(row: dict) -> dict:
     """Closes bidding if the deadline has passed and the job has not done it yet."""
     if row["status"] == states.PUBLISHED and row["bid_deadline"] is not None and row["bid_deadline"] <= now():
