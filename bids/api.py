@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import File
 
 from fuwu import api_contract
@@ -26,12 +26,13 @@ from bids.schemas import (
     BidRevisionRead,
     BidSubmit,
     FindingCreate,
+    MyBidRead,
     RoundRead,
     ScoreSubmit,
     ShortlistRequest,
     SlotCreate,
 )
-from bids.services import award, evaluation, submission
+from bids.services import award, evaluation, pipeline, submission
 from tenders.schemas import CancelRequest, TenderRead
 
 Number = Annotated[int, FromPath]
@@ -213,5 +214,35 @@ class EvaluationController(Controller):
         return to(TenderRead, await award.declare_unsuccessful(viewer, member, tender_id, data.reason))
 
 
-ROUTES = api_contract.document([BidController, EvaluationController])
+class MyBidsController(Controller):
+    """The provider's pipeline: every bid of the organisation."""
+
+    path = "/api/v1/orgs/{org_id:uuid}/bids"
+    tags = ["bids"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_my_bids(
+        self, member: MemberDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
+        status: Annotated[str | None, QueryParameter(max_length=20, description="A bid status: submitted, "
+                                                     "needs_confirmation, withdrawn or discarded.")] = None,
+        result: Annotated[str | None, QueryParameter(max_length=20, description="A result: not_confirmed, "
+                                                     "eliminated, awarded or not_awarded.")] = None,
+        category: Annotated[str | None, QueryParameter(max_length=20, description="The tender's category.")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100, description="Words in the tender's title or "
+                                                "brief.")] = None,
+    ) -> Page[MyBidRead]:
+        """Your organisation's bids, latest first: each with its tender (title, category,
+        merchant, deadline, status), where it stands (status, current round, the rank
+        you were told at a shortlist or the award) and its result.
+
+        Only the organisation's own bids; any member of a provider may read them. A
+        merchant organisation has no bids (404)."""
+        page = await pipeline.my_bids(member, status=status, result=result, category=category, text=q,
+                                      cursor=cursor, limit=limit)
+        return page_of(MyBidRead, page)
+
+
+ROUTES = api_contract.document([BidController, EvaluationController, MyBidsController])
 __all__ = ["ROUTES", "InvalidInput"]

@@ -6,12 +6,15 @@ from pathlib import Path
 
 from bids import api, demo, pages, sql
 from bids.services import tender_hooks
-from fuwu.wiring import AuditFilter, Domain, Panel
+from fuwu.i18n import N_
+from fuwu.wiring import AuditFilter, Domain, NavItem, Panel
 from tenders.hooks import TenderHooks
 
 DOMAIN = Domain(
     name="bids",
     route_handlers=[*api.ROUTES, *pages.ROUTES],
+    # The provider's pipeline, beside the open tenders.
+    nav=[NavItem(N_("My bids"), "/bids", ("provider",), order=15)],
     panels=[Panel("tender", pages.tender_panel)],
     hooks=[TenderHooks(
         count_valid_bids=tender_hooks.count_valid_bids,

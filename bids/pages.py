@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from itertools import zip_longest
+from urllib.parse import urlencode
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,7 +35,7 @@ from fuwu.settings import get_settings
 from bids import states
 from bids.errors import BidError
 from bids.schemas import AwardRequest, BidSubmit, FindingCreate, ScoreSubmit, ShortlistRequest, SlotCreate
-from bids.services import award, evaluation, submission
+from bids.services import award, evaluation, pipeline, submission
 from tenders import states as tender_states
 from tenders.schemas import CancelRequest
 from tenders.services import lifecycle
@@ -427,6 +428,35 @@ async def slot_confirm(request: Request, tender_id: FromPath[uuid.UUID],
     return await _provider_action(request, tender_id, action, "slot_confirmed")
 
 
+# --- the provider's pipeline ---------------------------------------------------------
+
+MY_BIDS_PAGE_SIZE = 20
+
+
+@get("/bids", include_in_schema=False)
+async def my_bids_page(request: Request) -> Template:
+    """Every bid of the provider's organisation, with filters; a choice the lists do not
+    hold is ignored, as when typed into the address."""
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    params = request.query_params
+    search = {"status": params.get("status") or "", "result": params.get("result") or "",
+              "category": params.get("category") or "", "q": (params.get("q") or "").strip()[:100]}
+    for name, allowed in (("status", states.BID_STATUSES), ("result", states.RESULTS),
+                          ("category", tender_states.CATEGORIES)):
+        if search[name] not in allowed:
+            search[name] = ""
+    listing = await pipeline.my_bids(member, status=search["status"] or None, result=search["result"] or None,
+                                     category=search["category"] or None, text=search["q"] or None,
+                                     cursor=params.get("cursor") or None, limit=MY_BIDS_PAGE_SIZE)
+    more = None
+    if listing.next_cursor:
+        more = "?" + urlencode({**{k: v for k, v in search.items() if v}, "cursor": listing.next_cursor})
+    return await render(request, "bids/my_bids.html", listing=listing, search=search, more=more,
+                        statuses=states.BID_STATUSES, results=states.RESULTS, categories=tender_states.CATEGORIES,
+                        label=label, filtered=any(search.values()))
+
+
 # --- the merchant's evaluation -------------------------------------------------------
 
 
@@ -654,7 +684,7 @@ async def comparison_page(request: Request, tender_id: FromPath[uuid.UUID]) -> T
 
 
 ROUTES = [
-    bid_page, bid_submit, bid_revise, bid_confirm, bid_withdraw, bid_attach, attachment_download, slot_confirm,
+    my_bids_page, bid_page, bid_submit, bid_revise, bid_confirm, bid_withdraw, bid_attach, attachment_download, slot_confirm,
     evaluation_page, evaluation_start, round_scores, round_close, round_shortlist, round_slot, round_finding,
     award_submit, unsuccessful_submit, comparison_page,
 ]

@@ -124,3 +124,45 @@ class AwardRead(msgspec.Struct):
     provider_name: str
     reason: str
     at: datetime.datetime
+
+
+class MyBidTender(msgspec.Struct):
+    """The tender a bid is on, as its bidder sees it."""
+
+    id: uuid.UUID
+    title: str
+    category: str
+    merchant_name: str
+    bid_deadline: datetime.datetime | None
+    status: Annotated[str, Meta(description="The tender's status; `bidding_closed` once its bid deadline has passed.")]
+
+
+class MyBidRound(msgspec.Struct):
+    """The evaluation round the bid is in now (or last took part in)."""
+
+    number: int
+    of: Annotated[int, Meta(description="How many rounds the tender's evaluation has.")]
+    kind: str
+    status: str
+
+
+class MyBidRead(msgspec.Struct):
+    """One bid of the organisation in its pipeline."""
+
+    id: uuid.UUID
+    tender: MyBidTender
+    status: str
+    result: Annotated[str, Meta(description="How the bid ended; empty while it is still in play.")]
+    round: MyBidRound | None
+    rank: Annotated[int | None, Meta(description="The rank the provider was told (at a shortlist or the award); "
+                                                 "null until then.")]
+    rank_of: Annotated[int | None, Meta(description="How many bids that rank is out of.")]
+    rank_round: Annotated[int | None, Meta(description="The round of that rank.")]
+    open_for_bids: bool
+    price_amount: MinorOut
+    currency: str
+    pricing_model: str
+    price_unit: str
+    version: int
+    first_submitted_at: datetime.datetime
+    submitted_at: datetime.datetime

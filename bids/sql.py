@@ -30,3 +30,7 @@ MEAN_SCORES = f"SELECT bid, criterion, AVG(value) AS mean FROM {Score._meta.tabl
 # The ids (as text) of bids whose tender is still open for bids: their audit events
 # stay off the platform's timeline. No parameters.
 SEALED_BID_IDS = f"SELECT CAST(b.id AS TEXT) AS id FROM {Bid._meta.tablename} b WHERE b.tender IN ({tender_sql.OPEN_FOR_BIDS_TENDER_IDS})"
+
+# A condition for Piccolo queries of bids: the bid's tender has the words in its title
+# or brief. $1: the LIKE pattern, lower case, with \ escaping % and _.
+BID_TENDER_TEXT_LIKE = f"{Bid._meta.tablename}.tender IN ({tender_sql.TENDER_IDS_TITLE_OR_BRIEF_LIKE})"

@@ -41,3 +41,7 @@ INVITED_PROVIDER = f"{_TENDER}.id IN (SELECT tender FROM {_INVITATION} WHERE pro
 TITLE_OR_BRIEF_LIKE = (
     f"(LOWER({_TENDER}.title) LIKE $1 ESCAPE '\\' OR LOWER({_TENDER}.brief) LIKE $1 ESCAPE '\\')"
 )
+
+# Ids of tenders whose title or brief matches, for other domains to compose into their
+# own conditions. $1: the pattern, as for TITLE_OR_BRIEF_LIKE.
+TENDER_IDS_TITLE_OR_BRIEF_LIKE = f"SELECT id FROM {_TENDER} WHERE {TITLE_OR_BRIEF_LIKE}"

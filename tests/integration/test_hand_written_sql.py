@@ -249,6 +249,27 @@ async def mean_scores_equal_a_plain_mean(client):
                    for criterion, marks in values.items()}
 
 
+@case("tenders.sql.TENDER_IDS_TITLE_OR_BRIEF_LIKE", "bids.sql.BID_TENDER_TEXT_LIKE")
+async def bids_by_tender_words_equal_a_plain_filter(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    word = uuid.uuid4().hex[:8]
+    matching = await published_tender(client, merchant, title=f"Night shift {word}_%")
+    other = await published_tender(client, merchant, title="Something else", brief=f"About {word}X%")
+    for tender in (matching, other):
+        response = await client.post(tender_url(provider, tender["id"], "/bid"), json=bid_body(),
+                                     headers=provider.headers)
+        assert response.status_code == 201, response.text
+    pattern = f"%{word}\\_\\%%"  # the words "<word>_%" taken literally
+    ids = {row["id"] for row in await fetch(tenders.sql.TENDER_IDS_TITLE_OR_BRIEF_LIKE, pattern)}
+    assert {str(i) for i in ids} == {matching["id"]}
+    found = await Bid.select(Bid.tender).where((Bid.provider == provider.org_id)
+                                               & where(bids.sql.BID_TENDER_TEXT_LIKE, pattern))
+    assert [str(row["tender"]) for row in found] == [matching["id"]]
+    both = await Bid.select(Bid.tender).where((Bid.provider == provider.org_id)
+                                              & where(bids.sql.BID_TENDER_TEXT_LIKE, f"%{word}%"))
+    assert {str(row["tender"]) for row in both} == {matching["id"], other["id"]}
+
+
 # --- the sweep ---------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ Who may do what (bids/services/*.py):
   rounds, files, comparison and award, and scores and records site findings; the
   runners (owner, operator) start the evaluation, close rounds, shortlist, schedule
   presentations, award and end without award;
+* every member of a provider reads its pipeline of bids ("My bids", API and page);
 * the other kind of organisation gets 404, as does a provider that may not see the
   tender and a merchant whose tender it is not.
 
@@ -184,6 +185,11 @@ def _finding_json(ids) -> dict:
             "finding": "Twelve seats, quiet room, backup power."}
 
 
+async def _my_bids(t: Target) -> Call:
+    await shared_bid_tender(t, "bid")
+    return Call(f"/api/v1/orgs/{t.org_id}/bids")
+
+
 # --- setups: the pages ---------------------------------------------------------------
 
 
@@ -295,6 +301,9 @@ MATRIX = [
           setup=_page_act("closed", "/unsuccessful", lambda ids: {"reason": "No bid qualified"})),
     Entry("GET", PAGE + "/comparison", ORG, setup=_page_read("/comparison", "closed"), roles=EVERY_MEMBER,
           **MERCHANT_ONLY),
+    # the provider's pipeline ("My bids"): every member of the provider reads its own bids
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/bids", ORG, setup=_my_bids, roles=EVERY_MEMBER, **PROVIDER_ONLY),
+    Entry("GET", "/bids", ORG, roles=EVERY_MEMBER, outsider=None, **PROVIDER_ONLY),
 ]
 
 
