@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fuwu.errors import InvalidInput
 from fuwu.i18n import N_
+from sla import states
 from sla.errors import SlaError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SECOND = 1_000_000
 DAY = 86_400 * SECOND
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = states.WEEKDAYS.values  # mon ... sun, the order of ISO weekdays
 MAX_WINDOWS_PER_DAY = 12
 MAX_HOLIDAYS = 1000
 # Offsets are probed this often to find the zone's transitions; tzdb has no zone

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from bids.hooks import BidHooks
-from fuwu.wiring import Domain
-from sla import api, jobs
+from fuwu.wiring import Domain, NavItem, Panel
+from sla import api, jobs, pages
 from sla.services import contracts
 
 DOMAIN = Domain(
     name="sla",
-    route_handlers=[*api.ROUTES],
+    route_handlers=[*api.ROUTES, *pages.ROUTES],
     jobs=jobs.JOBS,
+    nav=[NavItem("Contracts", "/contracts", ("merchant", "provider"), order=15)],
+    panels=[Panel("dashboard", pages.dashboard_panel, order=60), Panel("tender", pages.tender_panel, order=10)],
     # An award opens the contract in the award's own transaction.
     hooks=[BidHooks(on_award=[contracts.open_from_award])],
     templates=Path(__file__).parent / "templates",

@@ -83,3 +83,28 @@ SLA_COMPARATORS = values.SLA_COMPARATORS
 MET = "met"
 BREACHED = "breached"
 NO_SAMPLES = "none"  # the window had no samples: neither met nor breached
+
+# What the sla domain's audit events record (labels are the actions' own words: the
+# shell shows them so on its timelines).
+AUDIT_ACTIONS = Values(
+    ("opened", N_("opened")),
+    ("signed_by_merchant", N_("signed by merchant")),
+    ("signed_by_provider", N_("signed by provider")),
+    ("terms_changed", N_("terms changed")),
+    ("status_active", N_("status active")),
+    ("status_completed", N_("status completed")),
+    ("status_terminated", N_("status terminated")),
+    ("milestone_added", N_("milestone added")),
+    ("milestone_submitted", N_("milestone submitted")),
+    ("milestone_accepted", N_("milestone accepted")),
+    ("milestone_rejected", N_("milestone rejected")),
+    ("history_imported", N_("history imported")),
+)
+AUDIT_OBJECTS = Values(
+    ("contract", N_("contract")),
+)
+
+WEEKDAYS = Values(
+    ("mon", N_("Monday")), ("tue", N_("Tuesday")), ("wed", N_("Wednesday")), ("thu", N_("Thursday")),
+    ("fri", N_("Friday")), ("sat", N_("Saturday")), ("sun", N_("Sunday")),
+)
