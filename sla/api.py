@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, get, patch, post
+import csv
+import datetime
+import io
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from fuwu import api_contract
 from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
-from fuwu.errors import Forbidden
+from fuwu.errors import Forbidden, InvalidInput
+from fuwu.services import accounts
 from fuwu.i18n import N_
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.services import idempotency
 from sla.schemas import (
+    HistoryImportRead,
+    ReportRead,
     ContractRead,
     ContractStatus,
     ContractTermsUpdate,
@@ -27,7 +35,8 @@ from sla.schemas import (
     OrderRead,
     TerminateRequest,
 )
-from sla.services import contracts, events, milestones
+from sla.services import contracts, evaluation, events, milestones
+from sla import states
 
 
 class ContractController(Controller):
@@ -112,6 +121,94 @@ class ContractController(Controller):
                                                          data.reason))
 
 
+WindowSize = Annotated[Literal["day", "week", "month"], QueryParameter()]
+Source = Annotated[Literal["live", "history"], QueryParameter()]
+ReportFormat = Annotated[Literal["json", "csv"], QueryParameter()]
+CSV_COLUMNS = ("window_start", "window_end", "metric", "statistic", "value", "sample_size", "comparator", "target",
+               "met")
+STREAMED = ("application/x-ndjson", "application/jsonl")
+MAX_HISTORY_BYTES = 2 * 1024**3  # streamed: never held in memory
+
+
+def report_response(report: dict, fmt: str) -> ReportRead | Response:
+    if fmt == "json":
+        return to(ReportRead, report)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for window in report["windows"]:
+        for row in window["metrics"]:
+            writer.writerow([window["start"].isoformat(), window["end"].isoformat(), row["metric"], row["statistic"],
+                             "" if row["value"] is None else repr(row["value"]), row["sample_size"],
+                             row["comparator"] or "", "" if row["target"] is None else row["target"],
+                             "" if row["met"] is None else ("met" if row["met"] else "breached")])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="sla-report.csv"'})
+
+
+def _require_shop(member) -> None:
+    if member.kind != "merchant" or member.role not in contracts.MERCHANT_SIGNERS:
+        raise Forbidden("role_not_allowed", N_("Only the shop's owner or operator sends its orders and history."))
+
+
+class ContractReportController(Controller):
+    path = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}/report"
+    tags = ["contracts"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get(responses={200: ResponseSpec(data_container=str, media_type="text/csv",
+                                                   description="With format=csv: one row per window and metric.")})
+    async def contract_report(self, member: MemberDep, contract_id: FromPath[uuid.UUID],
+                              start: Annotated[datetime.datetime, QueryParameter(name="from")],
+                              end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                              window: WindowSize = "month", source: Source = "live",
+                              format: ReportFormat = "json") -> ReportRead:
+        """The SLA report of a contract over [from, to) in day, week or month windows (local periods in the
+        contract's zone, cut to the range), from its live events or the shop's imported history (source),
+        as JSON or CSV: per window and metric the value, sample size, target and met or breached."""
+        await contracts.get_contract(member, contract_id)
+        report = await evaluation.report(contract_id=contract_id, start=start, end=end, window_size=window,
+                                         source=source)
+        return report_response(report, format)
+
+
+class HistoryController(Controller):
+    """The shop's earlier chat and order history, for the before and after."""
+
+    path = "/api/v1/orgs/{org_id:uuid}/history"
+    tags = ["contracts"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @post(status_code=201, request_max_body_size=MAX_HISTORY_BYTES)
+    async def import_history(self, request: Request, viewer: ViewerDep, member: MemberDep) -> HistoryImportRead:
+        """Imports the shop's history from a JSON Lines body (Content-Type application/x-ndjson), streamed:
+        one event a line with its own RFC 3339 `at` (types conversation_opened, buyer_message, agent_reply,
+        notice, conversation_closed, chat_rated, order_placed); a bad line is refused with its number and
+        nothing of the file stays. Sending the same file again adds nothing."""
+        _require_shop(member)
+        if not request.headers.get("content-type", "").startswith(STREAMED):
+            raise InvalidInput("history_content_type", N_("Send the file as application/x-ndjson (JSON Lines)."))
+        result = await events.import_history(member.organisation_id, request.stream())
+        await events.record_import(viewer.user_id, member.organisation_id, result)
+        return to(HistoryImportRead, result)
+
+    @get("/report", responses={200: ResponseSpec(data_container=str, media_type="text/csv",
+                                                              description="With format=csv.")})
+    async def history_report(self, member: MemberDep,
+                             start: Annotated[datetime.datetime, QueryParameter(name="from")],
+                             end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                             window: WindowSize = "month", format: ReportFormat = "json") -> ReportRead:
+        """The report of the shop's imported history over [from, to), around the clock in the shop's time zone,
+        without targets (a contract's report with source=history uses its calendar and targets)."""
+        _require_shop(member)
+        org = await accounts.get_organisation(member.organisation_id)
+        report = await evaluation.report(shop_id=member.organisation_id, start=start, end=end, window_size=window,
+                                         source=states.HISTORY, time_zone=org["timezone"])
+        return report_response(report, format)
+
+
 class OrderController(Controller):
     """Orders the merchant's shop reports, for inquiry conversion."""
 
@@ -124,11 +221,10 @@ class OrderController(Controller):
     async def report_order(self, member: MemberDep, data: JSONBody[OrderCreate]) -> OrderRead:
         """Records an order from the shop (buyer id, amount in minor units); idempotent by the shop's order id:
         a repeat answers the first report with created false."""
-        if member.kind != "merchant" or member.role not in contracts.MERCHANT_SIGNERS:
-            raise Forbidden("role_not_allowed", N_("Only the shop's owner or operator reports orders."))
+        _require_shop(member)
         row = await events.ingest_order(shop=member.organisation_id, order=data.order, buyer=data.buyer,
                                         amount=data.amount, currency=data.currency, placed_at=data.placed_at)
         return to(OrderRead, row)
 
 
-ROUTES = api_contract.document([ContractController, OrderController])
+ROUTES = api_contract.document([ContractController, ContractReportController, HistoryController, OrderController])

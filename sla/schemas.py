@@ -128,3 +128,40 @@ class OrderRead(msgspec.Struct):
     currency: str
     at: Annotated[datetime.datetime, Meta(description="Server time the order reached Fuwu: attribution uses it.")]
     created: bool
+
+
+class HistoryImportRead(msgspec.Struct):
+    import_id: uuid.UUID
+    lines: Annotated[int, Meta(description="Lines read from the file.")]
+    added: Annotated[int, Meta(description="Events added (a line imported before adds nothing).")]
+
+
+class ReportMetric(msgspec.Struct):
+    metric: str
+    statistic: str
+    value: Annotated[float | None, Meta(description="In the metric's unit: seconds, a fraction 0..1, a rating; "
+                                                    "null without samples.")]
+    sample_size: int
+    target: float | None
+    comparator: str | None
+    target_id: uuid.UUID | None
+    met: bool | None
+
+
+class ReportWindow(msgspec.Struct):
+    start: datetime.datetime
+    end: datetime.datetime
+    metrics: list[ReportMetric]
+
+
+class ReportRead(msgspec.Struct):
+    contract_id: uuid.UUID | None
+    shop_id: uuid.UUID
+    source: Literal["live", "history"]
+    window_size: Literal["day", "week", "month"]
+    start: datetime.datetime
+    end: datetime.datetime
+    as_of: Annotated[datetime.datetime, Meta(description="The moment T the figures are computed as of: the range's "
+                                                         "end or the present, whichever is earlier.")]
+    time_zone: str
+    windows: list[ReportWindow]

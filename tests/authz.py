@@ -103,6 +103,7 @@ class Call:
     json: Any = _NO_BODY
     form: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a raw body (a JSON Lines upload)
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,9 @@ async def check(case: Case, make_client) -> None:
         kwargs["data"] = dict(call.form)
     if call.json is not _NO_BODY:
         kwargs["json"] = call.json
+    if call.content is not None:
+        kwargs["content"] = call.content
+        headers.update(call.headers)
 
     before = await row_counts()
     response = await client.request(entry.method, call.url, headers=headers, follow_redirects=False, **kwargs)

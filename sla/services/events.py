@@ -151,6 +151,9 @@ def _ref(data: dict, name: str) -> str:
 
 
 def _history_values(shop: uuid.UUID, import_id: uuid.UUID, number: int, text: str) -> dict:
+    # Streamed uploads skip the request-wide NUL check: each line is checked here.
+    if "\x00" in text or "\\u0000" in text.lower():
+        raise _LineError(N_("Line {line} holds a NUL character, which cannot be stored."))
     try:
         data = json.loads(text)
     except ValueError:
@@ -295,3 +298,13 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
             await executemany(sql.INSERT_EVENTS, batch)
     added = await fetchrow(sql.COUNT_IMPORTED, import_id)
     return {"import_id": import_id, "lines": number, "added": int(added["n"])}
+
+
+async def record_import(actor: uuid.UUID, shop: uuid.UUID, result: dict) -> None:
+    """The import on the shop's audit timeline."""
+    from fuwu.services import audit
+
+    async with atomic():
+        await audit.record(actor=actor, organisation=shop, object_type="organisation", object_id=shop,
+                           action="history_imported", after={"import": str(result["import_id"]),
+                                                             "lines": result["lines"], "added": result["added"]})

@@ -128,6 +128,13 @@ async def _api_reject(t: Target) -> Call:
     return Call(api(t, cid, f"/milestones/{mid}/reject"), json={"reason": "Colour casts on six styles."})
 
 
+def _api_history(t: Target) -> Call:
+    line = ('{"type": "conversation_opened", "at": "2026-03-02T09:00:03+08:00", "conversation": "%s", "buyer": "b7"}'
+            % uuid.uuid4().hex[:8])
+    return Call(f"/api/v1/orgs/{t.org_id}/history", content=(line + "\n").encode(),
+                headers={"Content-Type": "application/x-ndjson"})
+
+
 def _api_order(t: Target) -> Call:
     return Call(f"/api/v1/orgs/{t.org_id}/orders",
                 json={"order": f"o-{uuid.uuid4().hex[:10]}", "buyer": "b7", "amount": 12_900})
@@ -168,6 +175,13 @@ MATRIX = [
     Entry("POST", MILESTONE + "/reject", ORG, setup=_api_reject, kinds=(MERCHANT,), roles=WRITERS, other_kind=403, ok=(200,)),
     Entry("POST", "/api/v1/orgs/{org_id:uuid}/orders", ORG, setup=_api_order, kinds=(MERCHANT,), roles=WRITERS,
           other_kind=403, outsider=404),
+    Entry("GET", ONE + "/report", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=lambda t: _api_read(t, "/report?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
+    Entry("POST", "/api/v1/orgs/{org_id:uuid}/history", ORG, kinds=(MERCHANT,), roles=WRITERS, other_kind=403,
+          setup=_api_history, ok=(201,)),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/history/report", ORG, kinds=(MERCHANT,), roles=WRITERS,
+          other_kind=403, setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/history/report"
+                                               "?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
     # pages
     Entry("GET", "/contracts", ORG, kinds=BOTH, roles=EVERY_MEMBER, outsider=None),
     Entry("GET", PAGE, ORG, setup=_page_read, kinds=BOTH, roles=EVERY_MEMBER),

@@ -174,3 +174,55 @@ async def test_orders_are_recorded_once_per_order_id(client):
 
 
 
+
+
+HISTORY = "\n".join([
+    '{"type": "conversation_opened", "at": "2026-03-02T09:00:03+08:00", "conversation": "c1", "buyer": "b7"}',
+    '{"type": "buyer_message", "at": "2026-03-02T09:00:03+08:00", "conversation": "c1", "buyer": "b7"}',
+    '{"type": "agent_reply", "at": "2026-03-02T09:01:03+08:00", "conversation": "c1", "agent": "a2"}',
+    '{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": 12900,'
+    ' "currency": "CNY"}',
+]) + "\n"
+
+
+async def test_the_shop_imports_its_history_once_and_reads_it_back_as_a_report(client):
+    merchant = await new_actor("merchant")
+    url = f"/api/v1/orgs/{merchant.org_id}/history"
+    headers = {**merchant.headers, "Content-Type": "application/x-ndjson"}
+    first = await client.post(url, headers=headers, content=HISTORY.encode())
+    assert first.status_code == 201, first.text
+    assert (first.json()["lines"], first.json()["added"]) == (4, 4)
+    again = await client.post(url, headers=headers, content=HISTORY.encode())
+    assert again.json()["added"] == 0
+    bad = HISTORY + '{"type": "buyer_message", "at": "yesterday", "conversation": "c2", "buyer": "b8"}\n'
+    refused = assert_problem(await client.post(url, headers=headers, content=bad.encode()), 422)
+    assert refused["errors"][0]["line"] == 5
+    assert_problem(await client.post(url, headers={**merchant.headers, "Content-Type": "text/plain"},
+                                     content=HISTORY.encode()), 422)
+    report = await client.get(f"{url}/report", headers=merchant.headers,
+                              params={"from": "2026-03-01T00:00:00+08:00", "to": "2026-04-01T00:00:00+08:00"})
+    assert report.status_code == 200, report.text
+    metrics = {m["metric"]: m for m in report.json()["windows"][0]["metrics"]}
+    assert metrics["first_response_time"]["value"] == 60 and metrics["inquiry_conversion_rate"]["value"] == 1
+    as_csv = await client.get(f"{url}/report", headers=merchant.headers,
+                              params={"from": "2026-03-01T00:00:00+08:00", "to": "2026-04-01T00:00:00+08:00",
+                                      "format": "csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.text.splitlines()
+    assert lines[0].startswith("window_start,window_end,metric") and any(",first_response_time,mean,60" in line
+                                                                          for line in lines)
+
+
+async def test_a_contract_report_compares_live_figures_with_their_targets(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    _, contract = await awarded_contract(client, merchant, provider)
+    cid = contract["id"]
+    response = await client.get(url(provider, cid, "/report"), headers=provider.headers,
+                                params={"from": contract["starts_at"], "to": contract["ends_at"], "window": "month"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["window_size"] == "month" and len(body["windows"]) >= 12
+    first = {m["metric"]: m for m in body["windows"][0]["metrics"]}
+    assert first["first_response_time"]["target"] == 18 and first["first_response_time"]["met"] is None
+    assert_problem(await client.get(url(provider, cid, "/report"), headers=provider.headers,
+                                    params={"from": contract["ends_at"], "to": contract["starts_at"]}), 422)
