@@ -564,22 +564,115 @@ async def evaluation_start(request: Request, tender_id: FromPath[uuid.UUID]) -> 
     return await _merchant_action(request, tender_id, action, "#round-1")
 
 
-@post("/tenders/{tender_id:uuid}/rounds/{number:int}/scores", include_in_schema=False)
-async def round_scores(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template | Redirect:
-    async def action(viewer: Viewer, member: Member, form) -> None:
-        scores = []
-        for key in form.keys():
-            if key.startswith("score_") and key[6:].isdigit():
-                value = _float(form.get(key, ""), N_("Enter each score as a number from 0 to 10."))
-                if value is not None:
-                    scores.append({"criterion": int(key[6:]), "value": value,
-                                   "comment": form.get(f"comment_{key[6:]}", "").strip()})
-        if not scores:
-            raise InvalidInput(BidError.ROUND, N_("Enter at least one score from 0 to 10."))
-        data = msgspec.convert({"bid_id": str(_uuid(form.get("bid_id"))), "scores": scores}, ScoreSubmit)
-        await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id, data.scores)
+# --- scoring a whole round on one page ------------------------------------------------
 
-    return await _merchant_action(request, tender_id, action, f"#round-{number}")
+
+def _score_field(bid_id: Any, criterion: int) -> str:
+    return f"score-{bid_id}-{criterion}"
+
+
+def _comment_field(bid_id: Any, criterion: int) -> str:
+    return f"comment-{bid_id}-{criterion}"
+
+
+async def _scoring_page(request: Request, viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int, *,
+                        values: dict | None = None, errors: dict | None = None, error: str | None = None,
+                        notice: str | None = None, status_code: int = 200) -> Template:
+    """Every bid of round `number` with its proposal, team, SLA commitment and files
+    beside the round's criteria, in one form. `values` are what was typed (kept when a
+    save fails); otherwise the evaluator's own saved scores fill the fields."""
+    tender = await evaluation.require_unsealed(member, tender_id)
+    evaluation_round = next((r for r in await evaluation.rounds(member, tender_id) if r["number"] == number), None)
+    if evaluation_round is None:
+        raise not_found("Round")
+    criteria = [(index, c) for index, c in enumerate(evaluation_round["criteria"]) if not c.get("price")]
+    saved = await evaluation.my_round_scores(viewer, evaluation_round["id"])
+    sheets = []
+    for entry in evaluation_round["entries"]:
+        bid = await evaluation.get_bid(member, tender_id, entry["bid_id"])
+        fields = []
+        for index, criterion in criteria:
+            score_name, comment_name = _score_field(bid["id"], index), _comment_field(bid["id"], index)
+            mine = saved.get((bid["id"], index))
+            if values is not None:
+                score, comment = values.get(score_name, ""), values.get(comment_name, "")
+            else:
+                score = _number(mine["value"]) if mine else ""
+                comment = mine["comment"] if mine else ""
+            fields.append({"criterion": criterion, "index": index, "score_name": score_name, "score": score,
+                           "comment_name": comment_name, "comment": comment,
+                           "error": (errors or {}).get(score_name)})
+        sheets.append({"bid": bid, "provider_name": entry["provider_name"], "fields": fields})
+    # The bids in the order they came in: ranks of earlier rounds are not to sway the scores.
+    sheets.sort(key=lambda sheet: sheet["bid"]["first_submitted_at"])
+    return await render(
+        request, "bids/scoring.html", status_code=status_code, tender=tender, round=evaluation_round,
+        criteria=[c for _, c in criteria], sheets=sheets, error=error, notice=notice,
+        is_open=evaluation_round["status"] == states.ROUND_OPEN and tender["status"] == tender_states.EVALUATING,
+        total_rounds=len(tender.get("rounds") or []), label=label, num=_number,
+    )
+
+
+@get("/tenders/{tender_id:uuid}/rounds/{number:int}/scoring", include_in_schema=False)
+async def scoring_page(request: Request, tender_id: FromPath[uuid.UUID], number: FromPath[int]) -> Template:
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    notice = i18n.gettext(N_("Your scores were saved.")) if request.query_params.get("saved") else None
+    return await _scoring_page(request, viewer, member, tender_id, number, notice=notice)
+
+
+def _score_sheets(form) -> tuple[list[dict], dict[str, str]]:
+    """The scores typed into the round's form, by bid, and a message per field that is
+    not a score from 0 to 10. A blank score is left as it was."""
+    by_bid: dict[str, list[dict]] = {}
+    errors: dict[str, str] = {}
+    for key in form.keys():
+        parts = key.split("-")
+        if len(parts) != 7 or parts[0] != "score" or not parts[6].isdigit():
+            continue
+        bid_text, criterion = "-".join(parts[1:6]), int(parts[6])
+        text = (form.get(key) or "").strip().replace(",", ".")
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 <= value <= 10:
+            errors[key] = i18n.gettext(N_("Enter a score from 0 to 10."))
+            continue
+        comment = (form.get(_comment_field(bid_text, criterion)) or "").strip()[:2000]
+        by_bid.setdefault(bid_text, []).append({"criterion": criterion, "value": value, "comment": comment})
+    sheets = [{"bid_id": str(_uuid(bid_text)), "scores": scores} for bid_text, scores in by_bid.items()]
+    return sheets, errors
+
+
+@post("/tenders/{tender_id:uuid}/rounds/{number:int}/scoring", include_in_schema=False)
+async def scoring_submit(request: Request, tender_id: FromPath[uuid.UUID],
+                         number: FromPath[int]) -> Template | Redirect:
+    """Saves every score typed on the round's page at once; nothing is saved when one
+    is wrong, and the page comes back with what was typed and the error beside it."""
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    form = await request.form()
+    typed = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str) and k != "_csrf_token"}
+    sheets, errors = _score_sheets(form)
+    if errors:
+        return await _scoring_page(request, viewer, member, tender_id, number, values=typed, errors=errors,
+                                   error=i18n.gettext(N_("Nothing was saved: correct the scores marked below.")),
+                                   status_code=422)
+    try:
+        if not sheets:
+            raise InvalidInput(BidError.ROUND, N_("Enter at least one score from 0 to 10."))
+        data = msgspec.convert(sheets, list[ScoreSubmit])
+        await evaluation.submit_round_scores(viewer, member, tender_id, number, data)
+    except (FuwuError, msgspec.ValidationError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status = exc.status_code if isinstance(exc, FuwuError) else 422
+        return await _scoring_page(request, viewer, member, tender_id, number, values=typed,
+                                   error=form_errors(exc), status_code=status)
+    return _see_other(f"/tenders/{tender_id}/rounds/{number}/scoring?saved=1")
 
 
 @post("/tenders/{tender_id:uuid}/rounds/{number:int}/close", include_in_schema=False)
@@ -684,7 +777,8 @@ async def comparison_page(request: Request, tender_id: FromPath[uuid.UUID]) -> T
 
 
 ROUTES = [
-    my_bids_page, bid_page, bid_submit, bid_revise, bid_confirm, bid_withdraw, bid_attach, attachment_download, slot_confirm,
-    evaluation_page, evaluation_start, round_scores, round_close, round_shortlist, round_slot, round_finding,
-    award_submit, unsuccessful_submit, comparison_page,
+    my_bids_page,
+    bid_page, bid_submit, bid_revise, bid_confirm, bid_withdraw, bid_attach, attachment_download, slot_confirm,
+    evaluation_page, evaluation_start, scoring_page, scoring_submit, round_close, round_shortlist, round_slot,
+    round_finding, award_submit, unsuccessful_submit, comparison_page,
 ]

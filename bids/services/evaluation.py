@@ -164,29 +164,56 @@ async def submit_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
     round is open; scoring again replaces their earlier score."""
     _require_merchant(member, EVALUATORS, N_("score bids"))
     async with atomic():
-        await _evaluating(member, tender_id)
-        evaluation_round = await _round(tender_id, number)
-        if evaluation_round["status"] != states.ROUND_OPEN:
-            raise Conflict(BidError.ROUND, "This round is closed; its scores are final.")
-        if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
-            raise not_found("Bid")
-        criteria = evaluation_round["criteria"]
-        for item in scores:
-            if item.criterion >= len(criteria):
-                raise InvalidInput(BidError.ROUND, "Round {number} has {count} criteria (0 to {last}).",
-                                   params={"number": number, "count": len(criteria), "last": len(criteria) - 1})
-            if criteria[item.criterion].get("price"):
-                raise InvalidInput(BidError.ROUND, "The price criterion is scored automatically.")
-        for item in scores:
-            key = f"{evaluation_round['id']}:{bid_id}:{item.criterion}:{viewer.user_id}"
-            await Score.delete().where(Score.key == key)
-            await Score.insert(Score(round=evaluation_round["id"], bid=bid_id, criterion=item.criterion,
-                                     evaluator=viewer.user_id, value=float(item.value), comment=item.comment, key=key))
-        await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
-                           object_id=tender_id, action="bid_scored",
-                           after={"round": number, "bid": str(bid_id),
-                                  "scores": {str(s.criterion): s.value for s in scores}})
+        evaluation_round = await _round_to_score(member, tender_id, number)
+        await _record_scores(viewer, member, tender_id, evaluation_round, bid_id, scores)
     return {"round": number, "bid_id": bid_id, "scored": len(scores)}
+
+
+async def submit_round_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int,
+                              sheets: list) -> dict:
+    """An evaluator scores many bids of an open round at once (`sheets`: each a bid_id
+    with its scores, as `submit_scores` takes them), in one transaction: every score is
+    checked as `submit_scores` checks it, and one refusal stores none. Each bid's
+    scores are audited as when scored alone."""
+    _require_merchant(member, EVALUATORS, N_("score bids"))
+    async with atomic():
+        evaluation_round = await _round_to_score(member, tender_id, number)
+        for sheet in sheets:
+            await _record_scores(viewer, member, tender_id, evaluation_round, sheet.bid_id, sheet.scores)
+    return {"round": number, "bids": len(sheets), "scored": sum(len(sheet.scores) for sheet in sheets)}
+
+
+async def _round_to_score(member: Member, tender_id: uuid.UUID, number: int) -> dict:
+    await _evaluating(member, tender_id)
+    evaluation_round = await _round(tender_id, number)
+    if evaluation_round["status"] != states.ROUND_OPEN:
+        raise Conflict(BidError.ROUND, "This round is closed; its scores are final.")
+    return evaluation_round
+
+
+async def _record_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, evaluation_round: dict,
+                         bid_id: uuid.UUID, scores: list) -> None:
+    """In the caller's transaction: checks and stores one evaluator's scores of one bid
+    of an open round, replacing their earlier ones; audited."""
+    number = evaluation_round["number"]
+    if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
+        raise not_found("Bid")
+    criteria = evaluation_round["criteria"]
+    for item in scores:
+        if item.criterion >= len(criteria):
+            raise InvalidInput(BidError.ROUND, "Round {number} has {count} criteria (0 to {last}).",
+                               params={"number": number, "count": len(criteria), "last": len(criteria) - 1})
+        if criteria[item.criterion].get("price"):
+            raise InvalidInput(BidError.ROUND, "The price criterion is scored automatically.")
+    for item in scores:
+        key = f"{evaluation_round['id']}:{bid_id}:{item.criterion}:{viewer.user_id}"
+        await Score.delete().where(Score.key == key)
+        await Score.insert(Score(round=evaluation_round["id"], bid=bid_id, criterion=item.criterion,
+                                 evaluator=viewer.user_id, value=float(item.value), comment=item.comment, key=key))
+    await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
+                       object_id=tender_id, action="bid_scored",
+                       after={"round": number, "bid": str(bid_id),
+                              "scores": {str(s.criterion): s.value for s in scores}})
 
 
 def compute_round_scores(criteria: list[dict], bids: list[dict], means: dict) -> dict:
@@ -441,6 +468,13 @@ async def comparison(member: Member, tender_id: uuid.UUID) -> dict:
                 by_bid[finding["bid"]]["findings"].append(finding)
     # My own scores so an evaluator sees what they gave.
     return {"tender": tender, "rounds": all_rounds, "bids": list(by_bid.values())}
+
+
+async def my_round_scores(viewer: Viewer, round_id: uuid.UUID) -> dict:
+    """The evaluator's own scores and comments in one round, by (bid id, criterion)."""
+    rows = await Score.select(Score.bid, Score.criterion, Score.value, Score.comment).where(
+        (Score.round == round_id) & (Score.evaluator == viewer.user_id))
+    return {(r["bid"], r["criterion"]): {"value": r["value"], "comment": r["comment"]} for r in rows}
 
 
 async def my_scores(viewer: Viewer, tender_id: uuid.UUID) -> dict:

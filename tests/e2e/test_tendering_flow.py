@@ -162,17 +162,25 @@ async def submit_bid(page: Page, *, price: str, proposal: str, lead: str, agents
     await expect(page.get_by_test_id("bid-status")).to_have_text("Submitted")
 
 
-async def save_scores(page: Page, number: int, provider: str, scores: dict[str, str]) -> None:
-    """Fill one bid's scores in round `number`'s scoring table and save them."""
-    row = page.get_by_test_id(f"scoring-table-{number}").locator("tbody tr").filter(has_text=provider)
-    for criterion, value in scores.items():
-        await row.get_by_label(f"{criterion} · {provider}", exact=True).fill(value)
-    async with page.expect_navigation():
-        await row.get_by_test_id("save-scores").click()
-    await expect(page.get_by_test_id("evaluation-error")).to_have_count(0)
-    row = page.get_by_test_id(f"scoring-table-{number}").locator("tbody tr").filter(has_text=provider)
-    for criterion, value in scores.items():  # the saved scores come back pre-filled
-        await expect(row.get_by_label(f"{criterion} · {provider}", exact=True)).to_have_value(value)
+async def save_scores(page: Page, number: int, scores: dict[str, dict[str, str]]) -> None:
+    """Score every bid of round `number` on the round's scoring page ({provider:
+    {criterion: value}}), save them all at once and come back to the evaluation."""
+    await page.get_by_test_id(f"score-round-{number}").click()
+    await expect(page.get_by_test_id("scoring-page")).to_be_visible()
+    for provider, values in scores.items():
+        for criterion, value in values.items():
+            await page.get_by_label(f"{criterion} · {provider}", exact=True).fill(value)
+    await page.get_by_test_id("save-all-scores").click()
+    await expect(page.get_by_test_id("scoring-notice")).to_have_text("Your scores were saved.")
+    for provider, values in scores.items():  # the saved scores come back pre-filled
+        for criterion, value in values.items():
+            await expect(page.get_by_label(f"{criterion} · {provider}", exact=True)).to_have_value(value)
+    await page.get_by_role("link", name="Back to the evaluation").click()
+    await expect(page).to_have_url(EVALUATION_URL)
+    for provider, values in scores.items():
+        row = page.get_by_test_id(f"scoring-table-{number}").locator("tbody tr").filter(has_text=provider)
+        for value in values.values():
+            await expect(row).to_contain_text(value)
 
 
 async def close_round(page: Page, number: int) -> None:
@@ -356,8 +364,7 @@ async def test_tender_from_the_form_to_the_award(new_page):
     await expect(scoring.locator("tbody tr").filter(has_text=beta_name)).to_contain_text("¥37,000.00")
 
     # --- Round 1: score both, close, shortlist both. ----------------------------------
-    await save_scores(boss, 1, alpha_name, {TEAM: "9"})
-    await save_scores(boss, 1, beta_name, {TEAM: "7"})
+    await save_scores(boss, 1, {alpha_name: {TEAM: "9"}, beta_name: {TEAM: "7"}})
     await close_round(boss, 1)
     # Price 40: beta's 37,000 is lowest -> 40.00; alpha 40 x 37/40 = 37.00.
     # Team 60: alpha 9 -> 54.00; beta 7 -> 42.00. Totals: alpha 91.00, beta 82.00.
@@ -409,8 +416,7 @@ async def test_tender_from_the_form_to_the_award(new_page):
     await expect(slot_row.get_by_test_id("slot-confirmed")).to_have_text("confirmed")
 
     # --- Round 2: score, close. ---------------------------------------------------------
-    await save_scores(boss, 2, alpha_name, {PITCH: "9"})
-    await save_scores(boss, 2, beta_name, {PITCH: "6"})
+    await save_scores(boss, 2, {alpha_name: {PITCH: "9"}, beta_name: {PITCH: "6"}})
     await close_round(boss, 2)
     # Presentation 70: alpha 9 -> 63.00, beta 6 -> 42.00. Price 30: beta 30.00, alpha 27.75.
     await expect(result_row(boss, 2, alpha_name)).to_contain_text("90.75")

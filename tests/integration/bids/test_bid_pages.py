@@ -214,28 +214,29 @@ async def test_merchant_evaluates_shortlists_schedules_and_awards_through_the_fo
     started = await post_form(boss, f"/tenders/{tid}/evaluation/start", page, {})
     assert started.status_code == 303 and started.headers["location"].startswith(evaluation)
     shown = (await boss.get(evaluation)).text
-    assert 'data-testid="scoring-table-1"' in shown and shown.count('name="score_1"') == 3
-    assert 'name="score_0"' not in shown, "price is scored automatically"
+    assert 'data-testid="scoring-table-1"' in shown and 'data-testid="score-round-1"' in shown
+    scoring = f"/tenders/{tid}/rounds/1/scoring"
+    sheet = (await boss.get(scoring)).text
+    assert sum(sheet.count(f'name="score-{bid_id}-1"') for bid_id in bid_of.values()) == 3
+    assert not any(f'name="score-{bid_id}-0"' in sheet for bid_id in bid_of.values()), "price is scored automatically"
 
-    # Scores through the form; an evaluator scores too; the boss's own scores come back prefilled.
+    # Scores through the round's form; an evaluator scores too; the boss's own scores come back prefilled.
     second = await make_client()
     await web_login(second, evaluator)
     for browser, base in ((boss, 8), (second, 6)):
-        for actor, bonus in ((alpha, 1), (beta, 0)):
-            saved = await post_form(browser, f"/tenders/{tid}/rounds/1/scores", evaluation,
-                                    {"bid_id": str(bid_of[actor.org_id]), "score_1": str(base + bonus)})
-            assert saved.status_code == 303, saved.text[:800]
+        typed = {f"score-{bid_of[actor.org_id]}-1": str(base + bonus) for actor, bonus in ((alpha, 1), (beta, 0))}
+        saved = await post_form(browser, scoring, scoring, typed)
+        assert saved.status_code == 303, saved.text[:800]
     shown = (await boss.get(evaluation)).text
-    assert re.search(r'name="score_1"[^>]*value="9"', shown) and re.search(r'name="score_1"[^>]*value="8"', shown)
-    out_of_range = await post_form(boss, f"/tenders/{tid}/rounds/1/scores", evaluation,
-                                   {"bid_id": str(bid_of[gamma.org_id]), "score_1": "11"})
-    assert out_of_range.status_code == 422 and 'data-testid="evaluation-error"' in out_of_range.text
+    mine = re.findall(r'data-testid="my-score-1-\d+-1">([^<]*)<', shown)
+    assert sorted(mine) == ["8", "9", "—"]
+    out_of_range = await post_form(boss, scoring, scoring, {f"score-{bid_of[gamma.org_id]}-1": "11"})
+    assert out_of_range.status_code == 422 and 'data-testid="field-error"' in out_of_range.text
 
     # Closing with gamma unscored is refused with the service's message; an evaluator may not close.
     early = await post_form(boss, f"/tenders/{tid}/rounds/1/close", evaluation, {})
     assert early.status_code == 409 and "Score every bid on every criterion" in early.text
-    await post_form(boss, f"/tenders/{tid}/rounds/1/scores", evaluation,
-                    {"bid_id": str(bid_of[gamma.org_id]), "score_1": "5"})
+    await post_form(boss, scoring, scoring, {f"score-{bid_of[gamma.org_id]}-1": "5"})
     assert 'data-testid="close-round"' not in (await second.get(evaluation)).text
     not_allowed = await post_form(second, f"/tenders/{tid}/rounds/1/close", evaluation, {})
     assert not_allowed.status_code == 403
@@ -274,9 +275,10 @@ async def test_merchant_evaluates_shortlists_schedules_and_awards_through_the_fo
     shown = (await boss.get(evaluation)).text
     assert re.search(r'data-testid="slot-confirmed"><span class="tag bids-ok">confirmed', shown)
 
-    for actor, value in ((alpha, "9"), (beta, "7")):
-        await post_form(boss, f"/tenders/{tid}/rounds/2/scores", evaluation,
-                        {"bid_id": str(bid_of[actor.org_id]), "score_0": value})
+    round_two = f"/tenders/{tid}/rounds/2/scoring"
+    saved = await post_form(boss, round_two, round_two, {f"score-{bid_of[alpha.org_id]}-0": "9",
+                                                         f"score-{bid_of[beta.org_id]}-0": "7"})
+    assert saved.status_code == 303, saved.text[:800]
     assert (await post_form(boss, f"/tenders/{tid}/rounds/2/close", evaluation, {})).status_code == 303
     shown = (await boss.get(evaluation)).text
     assert 'data-testid="award-form"' in shown and 'data-testid="shortlist-top"' not in shown
