@@ -2,10 +2,13 @@
 // inline script or event handler (the Content-Security-Policy refuses them): they mark
 // elements with data- attributes and this file wires them up. Every page also works
 // without JavaScript; this only saves a click or asks before something final.
-(function () {
+//
+// Loaded in <head> without defer, so that the "js" class is set before the first paint
+// (no flash of the open menu on a phone); the rest waits for the document.
+document.documentElement.classList.add("js");
+document.addEventListener("DOMContentLoaded", function () {
   // The main menu collapses behind a button on narrow screens. Without JavaScript the
   // button stays hidden and the menu shows in full (the "js" class is never set).
-  document.documentElement.classList.add("js");
   document.querySelectorAll("[data-menu-toggle]").forEach(function (button) {
     var header = button.closest("header");
     button.addEventListener("click", function () {
@@ -63,4 +66,4 @@
     form.addEventListener("change", sync);
     sync();
   });
-})();
+});
