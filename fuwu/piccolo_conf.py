@@ -28,7 +28,9 @@ def postgres_config(url: str) -> dict:
 def build_engine():
     settings = get_settings()
     if settings.uses_postgres:
-        return PostgresEngine(config=postgres_config(settings.database_url), log_queries=False)
+        from fuwu.postgres_engine import FuwuPostgresEngine
+
+        return FuwuPostgresEngine(config=postgres_config(settings.database_url), log_queries=False)
     if settings.database_url and not settings.database_url.startswith("sqlite"):
         raise RuntimeError("DATABASE_URL must be postgresql://… or sqlite:///path")
     path = settings.sqlite_path
