@@ -99,7 +99,7 @@ class BidController(Controller):
         """Every version of your bid, first version first."""
         return page_of(BidRevisionRead, await submission.my_bid_history_page(member, tender_id, cursor, limit))
 
-    @post("/bid/attachments", guards=[requires_member])
+    @post("/bid/attachments", guards=[requires_member], operation_class=api_contract.FileUpload)
     async def upload_attachment(
         self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],

@@ -313,4 +313,4 @@ ROUTES = api_contract.document([
     NotificationController,
     ProviderDirectoryController,
     AdminController,
-], extra={"sign_up": (409, 429)})
+], extra={"sign_up": (409, 429), "accept_invitation": (404, 409)})

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +21,10 @@ import msgspec
 from litestar import Controller
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin
+from litestar.openapi.spec import Components, Operation, RequestBody, Schema, SecurityScheme
+from litestar.types import Message, Scope
+from litestar.typing import FieldDefinition
 
 from fuwu.auth import requires_admin, requires_user
 
@@ -81,6 +86,78 @@ STATUS_TEXT = {
 }
 
 
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """Request Structs that refuse unknown fields (forbid_unknown_fields=True) say so:
+    `additionalProperties: false`, as the server answers 400 for an unknown field."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return super().is_plugin_supported_field(field_definition) and bool(
+            getattr(msgspec.inspect.type_info(field_definition.type_), "forbid_unknown_fields", False))
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        hints = typing.get_type_hints(field_definition.type_, include_extras=True)
+        for field in msgspec.structs.fields(field_definition.type_):
+            prop = (schema.properties or {}).get(field.encode_name)
+            if isinstance(prop, Schema):
+                _constrain_list_items(hints[field.name], prop)
+        return schema
+
+
+def _constrain_list_items(annotation: Any, schema: Schema) -> None:
+    """Litestar 2.25 drops the constraints of a list's items (`list[Annotated[str,
+    Meta(min_length=1)]]` documented as any string): copy them onto `items`."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is not list or not isinstance(schema.items, Schema):
+        return
+    (item,) = typing.get_args(annotation)
+    if typing.get_origin(item) is not typing.Annotated:
+        return
+    for meta in typing.get_args(item)[1:]:
+        if isinstance(meta, msgspec.Meta):
+            for name in ("min_length", "max_length", "pattern", "ge", "le"):
+                value = getattr(meta, name)
+                if value is not None:
+                    setattr(schema.items, {"ge": "minimum", "le": "maximum"}.get(name, name), value)
+
+
+PLUGINS = [ClosedStructSchemaPlugin()]
+
+
+@dataclass
+class FileUpload(Operation):
+    """An upload's operation: its multipart body must carry the file (Litestar
+    documents the part as optional, and the server answers 400 without it)."""
+
+    def __post_init__(self) -> None:
+        content = self.request_body.content if isinstance(self.request_body, RequestBody) else {}
+        for media in content.values():
+            if isinstance(media.schema, Schema) and media.schema.properties:
+                media.schema.required = sorted(media.schema.properties)
+
+
+async def allow_every_method(message: Message, scope: Scope) -> None:
+    """`before_send` hook: an OPTIONS answer's `Allow` lists every method of the path.
+    Litestar 2.25 builds the OPTIONS handler with the first handler of a path and
+    keeps that handler's methods only (GET /api/v1/me answered `Allow: GET, OPTIONS`,
+    without PATCH)."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    handler = scope.get("route_handler")
+    app = scope.get("app")
+    if handler is None or app is None:
+        return
+    methods = {"OPTIONS"}
+    route_map = app.route_handler_method_map
+    for path in handler.paths:
+        methods.update(m for m in route_map.get(path, {}) if m not in ("websocket", "asgi"))
+    headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"allow"]
+    headers.append((b"allow", ", ".join(sorted(methods)).encode()))
+    message["headers"] = headers
+
+
 def problem(status: int) -> ResponseSpec:
     return ResponseSpec(data_container=Problem, generate_examples=False, description=STATUS_TEXT[status],
                         media_type=PROBLEM_MEDIA_TYPE)
@@ -97,7 +174,7 @@ def _statuses(handler: HTTPRouteHandler, path: str, controller: type[Controller]
     parameters = inspect.signature(handler.fn).parameters
     methods = set(handler.http_methods)
     codes = {400, 503}
-    if set(parameters) - {"self", "viewer", "member", "request"}:
+    if set(parameters) - {"self", "viewer", "member", "request"} or methods & UNSAFE:
         codes.add(422)  # a value that breaks a rule: a budget range, a cursor, a deadline order
     if signed_in:
         codes.add(401)

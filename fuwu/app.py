@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from contextlib import asynccontextmanager
 
 import msgspec
@@ -29,8 +30,7 @@ import sla.domain
 import tenders.domain
 from fuwu import api_contract, api_docs, db, i18n
 from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
-from fuwu.connection_loss import RETRY_AFTER_SECONDS, connection_lost, is_connection_lost, retry_reads_middleware
-from fuwu.errors import FuwuError
+from fuwu.errors import FuwuError, InvalidInput
 from fuwu.i18n import N_
 from fuwu.received import received_at_middleware
 from fuwu.scheduler import build_scheduler
@@ -194,21 +194,52 @@ async def check_request(request: Request) -> None:
     if field is None or getattr(field.kwarg_definition, "media_type", None) != RequestEncodingType.JSON:
         return
     try:
-        msgspec.json.decode(body, type=field.annotation, strict=True)
+        # JSON has one number type: 3.0 is the integer 3 (as JSON Schema says), and
+        # Litestar reads it so; only a string or a fraction for a number is refused.
+        msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(body)), field.annotation, strict=True)
     except msgspec.ValidationError as exc:
-        # msgspec's own text (what was expected, and where) stays as it is.
-        raise FuwuError("invalid_input", "Check the request body: {problem}", params={"problem": str(exc)}) from None
+        raise body_problem(exc) from None
     except msgspec.DecodeError:
         raise FuwuError("invalid_input", "The request body is not valid JSON.") from None
 
 
+MISSING_FIELD = re.compile(r"Object missing required field `([^`]*)`")
+
+
+def body_problem(exc: msgspec.ValidationError, source: str = "body") -> FuwuError:
+    """The problem for a body msgspec refused. The detail is a whole sentence in the
+    reader's language; msgspec's own English text (what was expected, and where) goes
+    into `errors`, never into the detail. A rule a Struct checks itself (its
+    __post_init__ raising an error with a message id, such as an SLA target outside
+    its metric's bounds) is a 422 with that rule, translated."""
+    message, _, where = str(exc).rpartition(" - at ")
+    if not message:
+        message, where = str(exc), "$"
+    where = where.strip("`")
+    missing = MISSING_FIELD.match(message)
+    if missing:
+        where = f"{where}.{missing.group(1)}"
+    errors = [{"message": message, "key": where, "source": source}]
+    rule = exc.__cause__
+    if rule is not None and hasattr(rule, "detail") and hasattr(rule, "params"):
+        return InvalidInput("invalid_value", "Check {field}: {rule}", errors=errors,
+                            params={"field": where, "rule": i18n.Phrase(rule.detail, **rule.params)})
+    return FuwuError("invalid_input",
+                     "The field {field} is missing or wrong: see 'errors', then send the request again.",
+                     params={"field": where}, errors=errors)
+
+
+def _integral_floats_as_ints(value):
+    if type(value) is float:
+        return int(value) if value.is_integer() else value
+    if type(value) is list:
+        return [_integral_floats_as_ints(item) for item in value]
+    if type(value) is dict:
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    return value
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
-    if is_connection_lost(exc):
-        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
-        connection_lost(request.scope)
-        return _fixed_problem(request, 503, N_("Database unavailable"),
-                              N_("The database is restarting. Try again in a few seconds."), "database_unavailable",
-                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _fixed_problem(request, 500, "Server error", "Something went wrong on our side. Try again later.",
                           "server_error")
@@ -283,8 +314,8 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
     return Litestar(
         route_handlers=wiring.route_handlers,
         # First: the time a request was received is stamped before anything that waits.
-        middleware=[retry_reads_middleware, received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
-        plugins=[ProblemDetailsPlugin(ProblemDetailsConfig())],
+        middleware=[received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
+        plugins=[ProblemDetailsPlugin(ProblemDetailsConfig()), *api_contract.PLUGINS],
         exception_handlers={
             FuwuError: handle_fuwu_error,
             HTTPException: handle_http_error,
@@ -298,7 +329,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
                                      render_plugins=api_docs.RENDER_PLUGINS),
         lifespan=[lifespan],
         before_request=check_request,
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, api_contract.allow_every_method],
         # Room for the largest attachment plus its multipart envelope.
         request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
         debug=settings.debug,

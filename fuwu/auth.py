@@ -56,9 +56,22 @@ class AuthMiddleware(ASGIMiddleware):
                 viewer = await accounts.viewer_from_session(cookie)
         scope["user"] = viewer
         locale = viewer.locale if viewer is not None else browser_locale(connection)
+        if scope["path"].startswith("/api/"):
+            # An API client says per request which language it wants; the account's
+            # language is the default (pages keep the language chosen on the site).
+            locale = accepted_language(connection) or locale
         i18n.current_locale.set(locale if locale in i18n.SUPPORTED else "en")
         i18n.current_timezone.set(viewer.timezone if viewer is not None else None)
         await next_app(scope, receive, send)
+
+
+def accepted_language(connection: ASGIConnection) -> str | None:
+    """The first supported language of the Accept-Language header, or None."""
+    for part in (connection.headers.get("accept-language") or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith(("zh", "en")):
+            return i18n.negotiate(tag)
+    return None
 
 
 def browser_locale(connection: ASGIConnection) -> str:

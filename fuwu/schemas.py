@@ -11,7 +11,11 @@ from msgspec import Meta
 
 from fuwu import roles, values
 
-Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# Patterns use explicit classes, not \s or \d: Python's match Unicode spaces and digits
+# that a JSON Schema (ECMA-262) validator does not, and the document must mean what
+# the server does.
+Email = Annotated[str, Meta(min_length=3, max_length=254,
+                            pattern=r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$")]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 OrgName = Annotated[str, Meta(min_length=1, max_length=120)]

@@ -148,8 +148,11 @@ async def browse_open_tenders(
     limit: Limit = DEFAULT_LIMIT,
     category: Annotated[str | None, QueryParameter(max_length=20)] = None,
     q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-    budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY)] = None,
-    budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY)] = None,
+    # schema_extra: Litestar 2.25 leaves a bound of 0 out of the document.
+    budget_at_least: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY,
+                                                          schema_extra={"minimum": 0})] = None,
+    budget_at_most: Annotated[int | None, QueryParameter(ge=0, le=10**13, description=MONEY,
+                                                         schema_extra={"minimum": 0})] = None,
     deadline_before: FromQuery[datetime.datetime | None] = None,
     region: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> Page[TenderSummary]:

@@ -23,6 +23,7 @@ from fuwu.pagination import Page, paginate
 from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from fuwu.settings import get_settings
+from fuwu.values import CATEGORIES
 from fuwu.tables import Organisation
 from tenders import sql, states
 from tenders.errors import TenderError
@@ -70,9 +71,17 @@ def _check_content(values: dict[str, Any]) -> dict[str, Any]:
     try:
         requirements = msgspec.convert(values.get("requirements") or {}, REQUIREMENTS_BY_CATEGORY[category])
     except msgspec.ValidationError as exc:
-        # msgspec's own text (what was expected, and where) stays as it is.
-        raise InvalidInput(TenderError.REQUIREMENTS, "The requirements do not fit the category: {problem}",
-                           params={"problem": str(exc)}) from None
+        # The detail is a whole sentence in the reader's language; msgspec's English
+        # text (what was expected, and where) goes into `errors`.
+        message, _, where = str(exc).rpartition(" - at ")
+        if not message:
+            message, where = str(exc), "$"
+        raise InvalidInput(
+            TenderError.REQUIREMENTS,
+            "The requirements do not fit the category {category}. Check the fields listed in 'errors'.",
+            params={"category": Term(CATEGORIES.labels.get(category, category))},
+            errors=[{"message": message, "key": where.strip("`").replace("$", "$.requirements", 1), "source": "body"}],
+        ) from None
     zone = getattr(requirements, "time_zone", None)
     if zone is not None and not valid_timezone(zone):
         raise InvalidInput(TenderError.REQUIREMENTS, "Unknown time zone in requirements. Use e.g. Asia/Shanghai.")

@@ -88,19 +88,32 @@ async def test_a_late_bid_is_refused_in_chinese_naming_the_deadline(client):
 
 async def test_an_english_reader_keeps_the_english_details(client):
     merchant = await new_actor("merchant")
-    provider = await new_actor("provider")  # chose English at sign-up: that wins over a Chinese browser
+    provider = await new_actor("provider")  # chose English at sign-up: the default when a request names no language
     tid = (await published_tender(client, merchant, currency="HKD"))["id"]
 
-    missing = assert_problem(await client.get(tender_url(provider, uuid.uuid4()), headers={**provider.headers, **ZH}),
+    missing = assert_problem(await client.get(tender_url(provider, uuid.uuid4()), headers=provider.headers),
                              404, "tender_not_found")
     assert missing["detail"] == "Tender not found. Check the link or id."
-    model = assert_problem(await _bid(client, provider, tid, ZH, currency="HKD", pricing_model="per_order"), 422)
+    model = assert_problem(await _bid(client, provider, tid, {}, currency="HKD", pricing_model="per_order"), 422)
     assert model["detail"] == "This tender accepts these pricing models: periodic_fee, metered."
-    currency = assert_problem(await _bid(client, provider, tid, ZH, currency="CNY"), 422)
+    currency = assert_problem(await _bid(client, provider, tid, EN, currency="CNY"), 422)
     assert currency["detail"] == "Prices in this tender are in HKD."
     await pass_bid_deadline(tid)
-    late = assert_problem(await _bid(client, provider, tid, ZH, currency="HKD"), 409, "bid_deadline_passed")
+    late = assert_problem(await _bid(client, provider, tid, {}, currency="HKD"), 409, "bid_deadline_passed")
     assert late["detail"] == f"Bidding closed at the deadline {late['deadline']}; bids are no longer accepted."
+
+
+async def test_for_the_api_accept_language_comes_before_the_accounts_language(client):
+    english, chinese = await new_actor("merchant"), await chinese_reader("merchant")
+    for reader, headers, language in ((english, ZH, "zh"), (english, EN, "en"), (english, {}, "en"),
+                                      (chinese, EN, "en"), (chinese, ZH, "zh"), (chinese, {}, "zh"),
+                                      (chinese, {"Accept-Language": "fr-FR"}, "zh")):
+        response = await client.get(tender_url(reader, uuid.uuid4()), headers={**reader.headers, **headers})
+        problem = assert_problem(response, 404, "tender_not_found")
+        if language == "zh":
+            assert_chinese(problem["detail"])
+        else:
+            assert problem["detail"] == "Tender not found. Check the link or id.", (headers, problem)
 
 
 async def test_a_refused_role_names_the_role_and_the_action_in_chinese(client):
@@ -170,17 +183,21 @@ async def test_a_body_with_missing_fields_is_refused_with_a_chinese_sentence_nam
     problem = assert_problem(await client.post(tender_url(reader), json={"title": "x"}, headers=reader.headers), 400,
                              "invalid_input")
     assert_chinese(problem["title"])
-    # The sentence is Chinese; what is missing, and where, is the decoder's own text.
-    assert CJK.search(problem["detail"]) and "category" in problem["detail"], problem["detail"]
+    # The sentence is Chinese and names the field; the decoder's own English text is
+    # in `errors`, never inside the Chinese sentence.
+    assert CJK.search(problem["detail"]) and "$.category" in problem["detail"], problem["detail"]
+    assert not re.search(r"[A-Za-z]{4,}", problem["detail"].replace("$.category", "").replace("errors", "")), problem
+    assert problem["errors"] == [{"message": "Object missing required field `category`", "key": "$.category",
+                                  "source": "body"}]
 
 
 async def test_a_changed_language_applies_to_the_next_token_request(client):
     """API tokens are cached for a moment; changing one's language forgets them at once."""
     reader = await new_actor("merchant")
     missing = tender_url(reader, uuid.uuid4())
-    english = assert_problem(await client.get(missing, headers={**reader.headers, **ZH}), 404, "tender_not_found")
+    english = assert_problem(await client.get(missing, headers=reader.headers), 404, "tender_not_found")
     assert english["detail"] == "Tender not found. Check the link or id."
     response = await client.patch("/api/v1/me", json={"locale": "zh_Hans"}, headers=reader.headers)
     assert response.status_code == 200, response.text
-    chinese = assert_problem(await client.get(missing, headers={**reader.headers, **EN}), 404, "tender_not_found")
+    chinese = assert_problem(await client.get(missing, headers=reader.headers), 404, "tender_not_found")
     assert "招标" in chinese["detail"]

@@ -115,3 +115,70 @@ async def test_every_operation_that_needs_a_token_answers_401_without_one(docume
         assert response.headers["content-type"].startswith("application/problem+json"), (method, path)
         body = response.json()
         assert {"type", "title", "status", "detail", "code"} <= set(body), (method, path)
+
+
+# --- what the schema fuzzer found: the document and the server disagreed ------------
+
+
+async def test_request_bodies_that_refuse_unknown_fields_say_so(document):
+    schemas = document["components"]["schemas"]
+    for name in ("TenderCreate", "BidSubmit", "SignUp", "OrganisationCreate", "SLATarget", "Team"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert "additionalProperties" not in schemas["TenderRead"]
+
+
+async def test_constraints_litestar_drops_are_in_the_document(document):
+    schemas = document["components"]["schemas"]
+    # The items of a list keep their own bounds (an agent's name is 1 to 100 characters).
+    assert schemas["Team"]["properties"]["agents"]["items"] == {"type": "string", "minLength": 1, "maxLength": 100}
+    # A bound of 0 on a query parameter is not dropped.
+    operation = document["paths"]["/api/v1/orgs/{org_id}/open-tenders"]["get"]
+    budgets = [p["schema"] for p in operation["parameters"] if p["name"].startswith("budget_")]
+    assert len(budgets) == 2 and all(schema["minimum"] == 0 for schema in budgets)
+    # An attachment upload must carry its file.
+    upload = document["paths"]["/api/v1/orgs/{org_id}/tenders/{tender_id}/bid/attachments"]["post"]
+    assert upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+async def test_options_lists_every_method_of_the_path(client):
+    from tests.conftest import new_actor
+
+    merchant = await new_actor("merchant")
+    client.headers.update(merchant.headers)
+    org = merchant.org_id
+    for path, methods in (("/api/v1/me", {"GET", "PATCH"}), ("/api/v1/orgs", {"GET", "POST"}),
+                          (f"/api/v1/orgs/{org}/members/{uuid.uuid4()}", {"PATCH", "DELETE"})):
+        response = await client.options(path)
+        assert response.status_code == 204
+        assert set(response.headers["allow"].split(", ")) == methods | {"OPTIONS"}, (path, response.headers)
+
+
+async def test_a_whole_number_written_with_a_decimal_point_is_a_number(client):
+    from tests.conftest import new_actor
+    from tests.tendering import tender_body, tender_url
+
+    merchant = await new_actor("merchant")
+    # JSON Schema counts 3000000.0 as an integer; the server reads it as one. A
+    # fraction, or a number in a string, is still refused.
+    created = await client.post(tender_url(merchant), json=tender_body(budget_min=3000000.0, budget_max=5000000.0),
+                                headers=merchant.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["budget_min"] == 3_000_000
+    for wrong in (3000000.5, "3000000"):
+        refused = await client.post(tender_url(merchant), json=tender_body(budget_min=wrong), headers=merchant.headers)
+        assert refused.status_code == 400 and refused.json()["errors"][0]["key"] == "$.budget_min", refused.text
+
+
+async def test_an_sla_target_outside_its_metric_is_a_422_in_the_readers_language(client):
+    from tests.conftest import new_actor
+    from tests.tendering import tender_body, tender_url
+
+    merchant = await new_actor("merchant")
+    target = {"metric": "inquiry_conversion_rate", "statistic": "rate", "comparator": ">=", "target": 30}
+    response = await client.post(tender_url(merchant), json=tender_body(sla_targets=[target]),
+                                 headers={**merchant.headers, "Accept-Language": "zh-CN"})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "invalid_value" and "$.sla_targets[0]" in problem["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", problem["detail"]) and "send a fraction" not in problem["detail"], problem
+    assert "fraction from 0 to 1" in problem["errors"][0]["message"]
