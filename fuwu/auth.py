@@ -9,6 +9,7 @@ cookie requests that change state must carry the CSRF token.
 from __future__ import annotations
 
 import uuid
+from hmac import compare_digest
 from typing import TypeAlias
 
 from litestar import Request
@@ -16,12 +17,17 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from fuwu import i18n, roles
 from fuwu.errors import NotAuthenticated
+from fuwu.security import session_csrf_token
 from fuwu.services import accounts
 from fuwu.services.accounts import Member, Viewer
 
@@ -80,25 +86,53 @@ def browser_locale(connection: ASGIConnection) -> str:
     return locale if locale in i18n.SUPPORTED else "en"
 
 
-def _has_session_cookie(scope: Scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie" and SESSION_COOKIE.encode() in value:
-            return True
-    return False
-
-
 class FuwuCSRFMiddleware(CSRFMiddleware):
-    """Litestar's double-submit CSRF check, skipped where no browser credential rides
-    along: bearer-token requests, and API requests without a session cookie (those
-    are refused as unauthenticated, 401, rather than as a forged form)."""
+    """CSRF tokens bound to the session.
+
+    With a session cookie, the only token accepted is the one derived from that
+    session (`security.session_csrf_token`): a CSRF cookie and token that an attacker
+    obtained for their own browser or session do not ride on a victim's session
+    cookie. Without one (the log-in and sign-up forms), Litestar's double-submit
+    cookie check applies. Skipped where no browser credential rides along:
+    bearer-token requests, and API requests without a session cookie (refused as
+    unauthenticated, 401, rather than as a forged form)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            bearer_token(scope) or (scope["path"].startswith("/api/") and not _has_session_cookie(scope))
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        session = session_cookie(scope)
+        if bearer_token(scope) or (scope["path"].startswith("/api/") and not session):
+            await self.app(scope, receive, send)
+            return
+        if not session or should_bypass_middleware(
+            scope=scope, scopes=self.scopes, exclude_opt_key=self.config.exclude_from_csrf_key,
+            exclude_path_pattern=self.exclude,
+        ):
+            await super().__call__(scope, receive, send)
+            return
+        expected = session_csrf_token(self.config.secret, session)
+        state = ScopeState.from_scope(scope)
+        if scope["method"] in self.config.safe_methods:
+            state.csrf_token = expected  # what the page's forms carry
+            await self.app(scope, receive, send)
+            return
+        request: Request = scope["litestar_app"].request_class(scope=scope, receive=receive)
+        sent = request.headers.get(self.config.header_name)
+        if not sent and request.content_type[0] in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
+            sent = (await request.form()).get("_csrf_token")
+        if not isinstance(sent, str) or not compare_digest(sent.encode(), expected.encode()):
+            raise PermissionDeniedException("CSRF token verification failed")
+        state.csrf_token = expected
+        await self.app(scope, receive, send)
+
+
+def session_cookie(scope: Scope) -> str | None:
+    """The web session cookie's value, if the request carries one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie" and SESSION_COOKIE.encode() in value:
+            return ASGIConnection(scope).cookies.get(SESSION_COOKIE) or None
+    return None
 
 
 async def requires_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:

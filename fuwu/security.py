@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -33,3 +35,11 @@ def new_token(prefix: str) -> tuple[str, str]:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_csrf_token(secret: str, session_token: str) -> str:
+    """The CSRF token of a web session: an HMAC of the session cookie under the app's
+    secret, so that only pages served to that session carry it and no token made for
+    another browser or session passes for it."""
+    digest = hmac.new(secret.encode(), b"fuwu-csrf\x00" + session_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
