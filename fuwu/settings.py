@@ -64,6 +64,9 @@ class Settings:
     # The least bidding time a published tender keeps after an amendment (and needs
     # at publication): DESIGN.md says 3 days.
     min_bidding_seconds: int = 3 * 86400
+    # How long a tender stays sealed after its bid deadline so that bids received
+    # before the deadline can commit (tenders.services.lifecycle.sealed_until).
+    bid_grace_seconds: int = 30
     upload_max_bytes: int = 20 * 1024 * 1024
     default_locale: str = "en"
     default_currency: str = "CNY"
@@ -94,5 +97,6 @@ def get_settings() -> Settings:
         session_days=_int("FUWU_SESSION_DAYS", 14),
         login_attempts_per_minute=_int("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
         min_bidding_seconds=_int("FUWU_MIN_BIDDING_SECONDS", 3 * 86400),
+        bid_grace_seconds=_int("FUWU_BID_GRACE_SECONDS", 30),
         upload_max_bytes=_int("FUWU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from fuwu.clock import now
+from tenders.services.lifecycle import bid_grace
 from tenders.tables import Tender
 from tests.conftest import Actor
 
@@ -78,7 +79,17 @@ async def pass_questions_deadline(tender_id) -> None:
 
 
 async def pass_bid_deadline(tender_id) -> None:
-    """As if time moved past the bid deadline (the questions deadline too)."""
-    moment = now()
+    """As if time moved past the bid deadline and the grace after it in which bids
+    received in time still commit (the questions deadline too): bidding is due to close."""
+    moment = now() - bid_grace()
     await Tender.update({Tender.questions_deadline: moment - datetime.timedelta(seconds=2),
                          Tender.bid_deadline: moment - datetime.timedelta(seconds=1)}).where(Tender.id == tender_id)
+
+
+async def enter_bid_grace(tender_id, seconds_ago: float = 1.0) -> None:
+    """As if the bid deadline passed `seconds_ago` seconds ago, within the grace: the
+    tender is still sealed and takes only bids received before the deadline."""
+    moment = now()
+    await Tender.update({Tender.questions_deadline: moment - datetime.timedelta(seconds=seconds_ago + 1),
+                         Tender.bid_deadline: moment - datetime.timedelta(seconds=seconds_ago)}).where(
+        Tender.id == tender_id)

@@ -2,11 +2,15 @@
 
 Sealed: before the deadline nothing about a bid reaches anyone but its own
 provider — not through lists, counts, notifications, audit timelines of the tender
-or error messages. Exact deadline: the time of a bid is taken inside its
-transaction, once the tender is held (shared on PostgreSQL; SQLite's
-IMMEDIATE transaction holds the write lock), and the bid is accepted only if that
-time is before the deadline. Closing bidding holds the tender exclusively, so it waits
-for bids in flight and counts exactly the accepted ones.
+or error messages. Exact deadline: a bid counts if Fuwu received its request before
+the deadline (`fuwu.received`: stamped when the body had arrived, before any queue
+in the server), whatever Fuwu's load. Inside its transaction, once the tender is
+held (shared on PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock),
+the bid is accepted if it was received before the deadline and the server time is
+still within the grace after it (`lifecycle.sealed_until`); its time is the server
+time then, or the time it was received if that is past the deadline. Closing
+bidding comes only after the grace and holds the tender exclusively, so it waits for
+bids in flight and counts exactly the accepted ones.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.pagination import Page, paginate
 from fuwu.i18n import Term, Terms
 from fuwu.jsonable import jsonable
+from fuwu.received import received_at
 from fuwu.services import audit
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
@@ -34,7 +39,7 @@ from bids.services import file_types
 from bids.schemas import BidSubmit
 from bids.tables import Bid, BidAttachment, BidRevision
 from tenders import states as tender_states
-from tenders.services.lifecycle import get_tender, lock_tender_for_provider, request_close
+from tenders.services.lifecycle import get_tender, lock_tender_for_provider, request_close, sealed_until
 
 PROVIDER_BIDDERS = (roles.OWNER, roles.MANAGER)
 
@@ -55,29 +60,43 @@ def _require_bidder(member: Member) -> None:
         raise Forbidden("role_not_allowed", "Only the provider's owner or a manager can bid.")
 
 
-def _closed(row: dict, moment: datetime.datetime) -> Conflict:
+def _closed(row: dict, moment: datetime.datetime, received: datetime.datetime) -> Conflict:
     deadline = row["bid_deadline"].isoformat() if row["bid_deadline"] else "-"
+    times = {"deadline": deadline, "server_time": moment.isoformat(), "received_at": received.isoformat()}
     if row["status"] == tender_states.PUBLISHED or row["status"] in tender_states.UNSEALED:
         return Conflict(BidError.DEADLINE_PASSED,
                         "Bidding closed at the deadline {deadline}; bids are no longer accepted.",
-                        params={"deadline": deadline}, deadline=deadline, server_time=moment.isoformat())
+                        params={"deadline": deadline}, **times)
     return Conflict(BidError.NOT_OPEN, "The tender is {status}; it does not take bids.",
-                    params={"status": Term(row["status"])}, deadline=deadline, server_time=moment.isoformat())
+                    params={"status": Term(row["status"])}, **times)
 
 
 async def _open_tender_locked(member: Member, tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
-    """Locks the tender row, checks that this provider may see the tender (404 as for a
-    tender that does not exist) and reads the server time once the lock is held."""
+    """Locks the tender, checks that this provider may see the tender (404 as for a
+    tender that does not exist) and decides by the time the request was received:
+    before the deadline, and the server time, read once the lock is held, still
+    within the grace. Returns the tender and the bid's time: the server time read
+    under the lock while bidding is open (so it orders the bid against amendments,
+    as before), or, for a bid that waited past the deadline, the time it was
+    received."""
     _require_bidder(member)
+    received = received_at() or now()
     row = await lock_tender_for_provider(member.organisation_id, tender_id)
     moment = now()
     if row is None:
         raise not_found("Tender")
-    if row["status"] != tender_states.PUBLISHED or moment >= row["bid_deadline"]:
+    if row["status"] != tender_states.PUBLISHED or received >= row["bid_deadline"] or moment >= sealed_until(row):
         if row["status"] == tender_states.PUBLISHED:
-            request_close(tender_id)
-        raise _closed(row, moment)
-    return row, moment
+            # Bidding closes at the end of the grace, not before: bids received in time may still be on their way.
+            request_close(tender_id, at=max(moment, sealed_until(row)))
+        raise _closed(row, moment, received)
+    return row, (moment if moment < row["bid_deadline"] else received)
+
+
+def _after(moment: datetime.datetime, earlier: datetime.datetime | None) -> datetime.datetime:
+    """A change's time: when it was received, but never before the change it follows
+    (two requests of one provider may commit in another order than received)."""
+    return max(moment, earlier) if earlier is not None else moment
 
 
 def _check_terms(row: dict, data: BidSubmit) -> dict:
@@ -120,8 +139,8 @@ async def _record_revision(bid_id: uuid.UUID, version: int, action: str, moment:
 
 async def submit_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data: BidSubmit) -> dict:
     """Submits the provider's bid. One live bid per provider and tender; accepted only
-    if the transaction reads a server time before the deadline (409 naming the
-    deadline otherwise). Audited on the provider's own timeline only."""
+    if Fuwu received it before the deadline and it commits within the grace after it
+    (409 naming the deadline otherwise). Audited on the provider's own timeline only."""
     async with atomic():
         row, moment = await _open_tender_locked(member, tender_id)
         values = _check_terms(row, data)
@@ -159,6 +178,7 @@ async def revise_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID, data:
     async with atomic():
         row, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
+        moment = _after(moment, bid["submitted_at"])
         values = _check_terms(row, data)
         version = bid["version"] + 1
         await Bid.update({**{getattr(Bid, k): v for k, v in values.items()}, Bid.version: version,
@@ -175,6 +195,7 @@ async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> d
     async with atomic():
         row, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
+        moment = _after(moment, bid["submitted_at"])
         if bid["status"] == states.SUBMITTED:
             return await read_bid(bid["id"])
         # The amendment may have changed what the tender accepts: the stored terms
@@ -195,6 +216,7 @@ async def withdraw_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> 
     async with atomic():
         _, moment = await _open_tender_locked(member, tender_id)
         bid = await _own_live_bid(member, tender_id)
+        moment = _after(moment, bid["submitted_at"])
         await Bid.update({Bid.status: states.WITHDRAWN, Bid.live_key: None, Bid.withdrawn_at: moment}).where(
             Bid.id == bid["id"])
         await _record_revision(bid["id"], bid["version"], "withdrawn", moment, viewer.user_id, {})

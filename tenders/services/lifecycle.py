@@ -2,7 +2,9 @@
 
 Server time is the only clock. The bid deadline is enforced on every read and write
 (`ensure_current`) as well as by the scheduled job, so that nothing depends on the
-job running on time.
+job running on time. A bid counts if Fuwu received it before the deadline; the tender
+stays published and sealed for a grace after the deadline (`sealed_until`) so that
+such bids can commit, and bidding closes (and bids unseal) only once it has passed.
 """
 
 from __future__ import annotations
@@ -180,9 +182,33 @@ async def read_tender(tender_id: uuid.UUID) -> dict:
     return row
 
 
+def bid_grace() -> datetime.timedelta:
+    """How long after the bid deadline a bid received before it may still commit."""
+    return datetime.timedelta(seconds=get_settings().bid_grace_seconds)
+
+
+def sealed_until(row: dict) -> datetime.datetime:
+    """When bidding closes and the bids unseal: the bid deadline plus the grace."""
+    return row["bid_deadline"] + bid_grace()
+
+
+def closing_due(row: dict, moment: datetime.datetime | None = None) -> bool:
+    """A published tender whose deadline and grace have both passed."""
+    return (row["status"] == states.PUBLISHED and row["bid_deadline"] is not None
+            and sealed_until(row) <= (moment or now()))
+
+
+def in_grace(row: dict, moment: datetime.datetime | None = None) -> bool:
+    """A published tender past its bid deadline, still sealed while bids received in
+    time commit: it takes no new bid and no amendment."""
+    return (row["status"] == states.PUBLISHED and row["bid_deadline"] is not None
+            and row["bid_deadline"] <= (moment or now()) < sealed_until(row))
+
+
 async def ensure_current(row: dict) -> dict:
-    """Closes bidding if the deadline has passed and the job has not done it yet."""
-    if row["status"] == states.PUBLISHED and row["bid_deadline"] is not None and row["bid_deadline"] <= now():
+    """Closes bidding if the deadline and its grace have passed and the job has not
+    done it yet."""
+    if closing_due(row):
         tender_id = row["id"]
         await close_bidding(tender_id)
         if in_transaction():
@@ -210,10 +236,11 @@ async def provider_can_see(row: dict, provider_id: uuid.UUID) -> bool:
     return hooks().provider_has_bid is not None and await hooks().provider_has_bid(row["id"], provider_id)
 
 
-# The bid deadline is exact: a bid reads the server time once it holds the tender
-# shared, and closing bidding (like every other change of the tender) holds it
-# exclusively, so closing waits for the bids in flight and counts exactly the
-# accepted ones. On PostgreSQL the tender is held with a transaction-level advisory
+# The bid deadline is exact: a bid counts if its request was received before the
+# deadline (fuwu.received) and it reads the server time before the end of the grace
+# once it holds the tender shared; closing bidding (like every other change of the
+# tender) holds it exclusively and only after the grace, so closing waits for the
+# bids in flight and counts exactly the accepted ones. On PostgreSQL the tender is held with a transaction-level advisory
 # lock, not a row lock: a thousand concurrent FOR SHARE locks on one row each wrote
 # the row and a new multixact of every other holder, work that grew with the number
 # of bids in flight (bench/bid_burst.py). On SQLite the IMMEDIATE transaction holds
@@ -381,6 +408,10 @@ async def update_tender(viewer: Viewer, member: Member, tender_id: uuid.UUID, da
             raise Conflict(TenderError.BAD_TRANSITION,
                            "A {status} tender cannot be changed; only drafts and published tenders can.",
                            params={"status": Term(row["status"])})
+        if in_grace(row):
+            raise Conflict(TenderError.BAD_TRANSITION,
+                           "Bidding closed at the deadline; bids received in time are being stored, so the "
+                           "tender can no longer be amended.")
         if row["status"] == states.PUBLISHED and not data.reason.strip():
             raise InvalidInput(TenderError.REASON_REQUIRED,
                                "An amendment of a published tender needs a reason that providers will read.")
@@ -453,7 +484,7 @@ async def _locked_own_tender(member: Member, tender_id: uuid.UUID) -> dict:
     row = await lock_tender(tender_id)
     if row is None or row["merchant_id"] != member.organisation_id:
         raise not_found("Tender")
-    if row["status"] == states.PUBLISHED and row["bid_deadline"] <= now():
+    if closing_due(row):
         await close_bidding(tender_id)
         row = await _row(tender_id)
     return row
@@ -524,13 +555,14 @@ async def transition(tender_id: uuid.UUID, target: str, actor: uuid.UUID | None,
 
 
 async def close_bidding(tender_id: uuid.UUID) -> str | None:
-    """Closes bidding once the deadline has passed; with fewer valid bids than the
-    minimum the tender becomes unsuccessful. Safe to run twice and concurrently with
-    bids: it waits for bid transactions holding the tender row and closes after them.
+    """Closes bidding once the deadline and its grace have passed; with fewer valid
+    bids than the minimum the tender becomes unsuccessful. Safe to run twice and
+    concurrently with bids: it waits for bid transactions holding the tender and
+    closes after them.
     Returns the new status, or None when nothing was due."""
     async with atomic():
         row = await lock_tender(tender_id)
-        if row is None or row["status"] != states.PUBLISHED or row["bid_deadline"] > now():
+        if row is None or not closing_due(row):
             return None
         await _transition(row, states.BIDDING_CLOSED, None, extra={})
         count = await hooks().count_valid_bids(tender_id)
@@ -558,12 +590,13 @@ async def close_bidding(tender_id: uuid.UUID) -> str | None:
 _closing: set = set()
 
 
-def request_close(tender_id: uuid.UUID) -> None:
-    """Asks for bidding to be closed soon, without waiting: for a late bid, whose own
-    request must answer 409 at once rather than queue on the tender row behind every
-    other late bid. One close per tender at a time in this process, run outside any
-    transaction (a fresh context) after the caller's request; idempotent, and the job
-    and every read close too, so nothing depends on it."""
+def request_close(tender_id: uuid.UUID, at: datetime.datetime | None = None) -> None:
+    """Asks for bidding to be closed soon (or at `at`, the end of the grace), without
+    waiting: for a late bid, whose own request must answer 409 at once rather than
+    queue on the tender row behind every other late bid. One close per tender at a
+    time in this process, run outside any transaction (a fresh context) after the
+    caller's request; idempotent, and the job and every read close too, so nothing
+    depends on it."""
     import asyncio
     import contextvars
     import logging
@@ -574,6 +607,8 @@ def request_close(tender_id: uuid.UUID) -> None:
 
     async def close() -> None:
         try:
+            if at is not None:
+                await asyncio.sleep(max(0.0, (at - now()).total_seconds()) + 0.01)
             await close_bidding(tender_id)
         except Exception:
             logging.getLogger("fuwu.tenders").exception("closing bidding of %s failed; the job will retry", tender_id)
@@ -584,9 +619,9 @@ def request_close(tender_id: uuid.UUID) -> None:
 
 
 async def close_due_tenders() -> dict:
-    """Scheduled: closes every published tender whose bid deadline has passed."""
+    """Scheduled: closes every published tender whose bid deadline and grace have passed."""
     due = await Tender.select(Tender.id).where(
-        (Tender.status == states.PUBLISHED) & (Tender.bid_deadline <= now())
+        (Tender.status == states.PUBLISHED) & (Tender.bid_deadline <= now() - bid_grace())
     ).limit(500)
     closed = 0
     for row in due:
