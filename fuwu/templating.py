@@ -30,6 +30,7 @@ def install_template_globals(environment: Environment) -> None:
         label=values.label,
         choices=values.LISTS,  # the shared lists of values, by kind: choices.category
         sla_target=values.format_target,  # an SLA target with its unit: "30 %", "5 min"
+        sla_value=values.format_measured,  # a measured figure, rounded: "24.8 s", "54.4 %"
     )
     environment.filters["money"] = lambda amount, currency="CNY": format_money(int(amount or 0), currency)
     environment.filters["localtime"] = localtime

@@ -223,6 +223,25 @@ def format_target(metric: str, target: float | None) -> str:
     return number
 
 
+def format_measured(metric: str, value: float | None) -> str:
+    """A measured figure as a page shows it, rounded as a person reads it: '24.8 s',
+    '54.4 %', '4.72 of 5'; a long duration in minutes or hours."""
+    if value is None:
+        return ""
+    unit = METRIC_UNITS.get(metric)
+    if unit == RATE:
+        return i18n.translate_format(N_("{number} %"), {"number": f"{value * 100:.1f}"})
+    if unit == RATING:
+        return i18n.translate_format(N_("{number} of {max}"), {"number": f"{value:.2f}", "max": RATING_MAX})
+    if unit == DURATION:
+        if value >= 3600:
+            return i18n.translate_format(N_("{number} h"), {"number": f"{value / 3600:.1f}"})
+        if value >= 600:
+            return i18n.translate_format(N_("{number} min"), {"number": f"{value / 60:.1f}"})
+        return i18n.translate_format(N_("{number} s"), {"number": f"{value:.1f}"})
+    return f"{value:.2f}"
+
+
 # --- the audit log -------------------------------------------------------------------
 
 # What the shell's audit events record; domains list theirs in their states.py.
@@ -236,6 +255,10 @@ AUDIT_ACTIONS = Values(
     ("joined", N_("joined")),
     ("admin_created", N_("admin created")),
     ("profile_updated", N_("profile updated")),
+    ("suspended", N_("suspended")),
+    ("reinstated", N_("reinstated")),
+    ("verified", N_("verified")),
+    ("unverified", N_("verification withdrawn")),
 )
 AUDIT_OBJECTS = Values(
     ("user", N_("user")),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bids.hooks import BidHooks
 from fuwu.wiring import Domain, NavItem, Panel
-from sla import api, jobs, pages
+from sla import api, demo, jobs, pages
 from sla.services import contracts
 
 DOMAIN = Domain(
@@ -17,5 +17,6 @@ DOMAIN = Domain(
     panels=[Panel("dashboard", pages.dashboard_panel, order=60), Panel("tender", pages.tender_panel, order=10)],
     # An award opens the contract in the award's own transaction.
     hooks=[BidHooks(on_award=[contracts.open_from_award])],
+    demo=demo.load,
     templates=Path(__file__).parent / "templates",
 )

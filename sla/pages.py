@@ -13,21 +13,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Request, get, post
 from litestar.params import FromPath
+from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
 from fuwu import i18n, roles
 from fuwu import values as value_lists
-from fuwu.errors import FuwuError, InvalidInput
+from fuwu.errors import Forbidden, FuwuError, InvalidInput
 from fuwu.i18n import N_, Term
 from fuwu.money import AmountError, parse_amount
 from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Member, Viewer
 from sla import states
 from sla.errors import SlaError
-from sla.services import contracts, milestones, statements
+from sla.services import contracts, events, milestones, statements
 from sla.tables import Breach
 
 PAGE_SIZE = 20
+HISTORY_MAX_BYTES = 2 * 1024**3  # read in chunks from the spooled upload
 NOTICES = {
     "signed": N_("You signed the contract."),
     "terminated": N_("The contract was ended."),
@@ -62,6 +64,11 @@ async def _open_breaches(contract_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
 
 @get("/contracts", include_in_schema=False)
 async def contract_list(request: Request) -> Template:
+    return await _contract_list(request)
+
+
+async def _contract_list(request: Request, imported: dict | None = None, import_error: str | None = None,
+                         status_code: int = 200) -> Template:
     viewer = page_viewer(request)
     member = await require_member(viewer)
     status = request.query_params.get("status") or None
@@ -71,9 +78,38 @@ async def contract_list(request: Request) -> Template:
     breaches = await _open_breaches([row["id"] for row in listing.items])
     more = f"/contracts?{urlencode({'status': status or '', 'cursor': listing.next_cursor})}" \
         if listing.next_cursor else None
-    return await render(request, "sla/list.html", listing=listing, status=status, statuses=states.CONTRACT_STATUSES,
-                        breaches=breaches, more=more, timezone=_zone(viewer).key,
-                        side="merchant" if member.kind == roles.MERCHANT else "provider")
+    return await render(request, "sla/list.html", status_code=status_code, listing=listing, status=status,
+                        statuses=states.CONTRACT_STATUSES, breaches=breaches, more=more, timezone=_zone(viewer).key,
+                        side="merchant" if member.kind == roles.MERCHANT else "provider",
+                        can_import=member.kind == roles.MERCHANT and member.role in contracts.MERCHANT_SIGNERS,
+                        imported=imported, import_error=import_error)
+
+
+@post("/contracts/history", include_in_schema=False, request_max_body_size=HISTORY_MAX_BYTES)
+async def history_import(request: Request) -> Template:
+    """The shop's history file (JSON Lines) uploaded from the contracts page: read in
+    chunks from the uploaded file, never whole."""
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    if member.kind != roles.MERCHANT or member.role not in contracts.MERCHANT_SIGNERS:
+        raise Forbidden("role_not_allowed", N_("Only the shop's owner or operator sends its orders and history."))
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await _contract_list(request, import_error=i18n.gettext("Choose a JSON Lines file to import."),
+                                   status_code=400)
+
+    async def chunks():
+        while chunk := await upload.read(64 * 1024):
+            yield chunk
+
+    try:
+        result = await events.import_history(member.organisation_id, chunks())
+    except FuwuError as exc:
+        lines = "; ".join(e["detail"] for e in exc.extra.get("errors", [])[:5]) or exc.localised()
+        return await _contract_list(request, import_error=lines, status_code=exc.status_code)
+    await events.record_import(viewer.user_id, member.organisation_id, result)
+    return await _contract_list(request, imported=result)
 
 
 def _chart_data(series: list[dict], zone: str) -> str:
@@ -256,5 +292,5 @@ async def tender_panel(request: Request, viewer: Viewer, member: Member | None, 
             "status_label": states.CONTRACT_STATUSES.label(found["status"])}
 
 
-ROUTES: list = [contract_list, contract_page, contract_sign, contract_terminate, contract_terms, milestone_add,
+ROUTES: list = [contract_list, history_import, contract_page, contract_sign, contract_terminate, contract_terms, milestone_add,
                 milestone_submit, milestone_accept, milestone_reject]

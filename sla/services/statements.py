@@ -61,12 +61,13 @@ async def trend(contract: dict, targets: list[dict], windows: int = 6,
     """Each target's value over its last `windows` windows (the running one last),
     from the live log as the engine computes it, for the charts."""
     moment = moment or now()
-    series = []
+    series: list[dict] = []
+    if contract["starts_at"] >= moment:
+        return series  # nothing measured before the contract starts
     for size in sorted({t["window"] for t in targets}):
-        current_start, _ = period_of(contract["time_zone"], size, to_us(moment))
-        start_us = max(to_us(contract["starts_at"]), current_start)
-        spans = periods(contract["time_zone"], size, start_us, to_us(moment) + 1)
-        first = spans[max(0, len(spans) - windows)][0] if spans else current_start
+        # The last `windows` periods since the contract started, the running one last.
+        spans = periods(contract["time_zone"], size, to_us(contract["starts_at"]), to_us(moment) + 1)
+        first = spans[max(0, len(spans) - windows)][0] if spans else to_us(moment)
         report = await evaluation.report(contract_id=contract["id"], start=from_us(first), end=moment,
                                          window_size=size, present=moment)
         for target in (t for t in targets if t["window"] == size):
