@@ -224,6 +224,7 @@ MATRIX = [
     # health
     Entry("GET", "/healthz", PUBLIC),
     Entry("GET", "/readyz", PUBLIC),
+    Entry("GET", "/favicon.ico", PUBLIC),
     # the signed-in person
     Entry("GET", "/api/v1/me", USER, outsider=None),
     Entry("PATCH", "/api/v1/me", USER, outsider=None,
@@ -274,7 +275,8 @@ MATRIX = [
     Entry("POST", "/invitations/{token:str}", USER, setup=_invitation_accept_page, outsider=403),
     Entry("GET", "/account", USER, outsider=None),
     Entry("POST", "/account", USER, outsider=None, setup=_account_update),
-    Entry("POST", "/account/tokens", USER, outsider=None, setup=_token_create_page, ok=(200,)),
+    Entry("POST", "/account/tokens", USER, outsider=None, setup=_token_create_page, ok=(303,)),
+    Entry("GET", "/account/tokens", USER, outsider=None, ok=(302,)),  # to /account
     Entry("POST", "/account/tokens/{token_id:uuid}/revoke", USER, setup=_token_revoke_page),
     Entry("GET", "/notifications", USER, outsider=None),
     Entry("POST", "/notifications/{notification_id:uuid}/read", USER, setup=_notification_open),
