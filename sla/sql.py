@@ -74,12 +74,12 @@ sample_values AS (
 )"""
 
 _STATISTICS = """,
-ranked AS (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n FROM sample_values)
+ordered_values AS (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n FROM sample_values)
 SELECT COUNT(*) AS n, SUM(v) AS total,
   MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
   MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
   NULL AS hits
-FROM ranked"""
+FROM ordered_values"""
 
 # First and next response: the conversation's buyer messages, agent replies and
 # closes up to T, in log order (at_us, id), for conversations with a buyer message in
@@ -110,7 +110,8 @@ _FIRST_RESPONSE_STARTS = "buyer_count = 1"
 _NEXT_RESPONSE_STARTS = "buyer_count > 1 AND previous_kind IN ('agent_reply', 'conversation_closed')"
 
 # Resolution: per conversation whose last close up to T is in the window, its first
-# buyer message (if it precedes that close) to that close.
+# buyer message (if it precedes that close) to that close. One pass: each event is
+# ranked within its conversation and kind, then each conversation folds into a row.
 _RESOLUTION_SAMPLES = """WITH events AS (
   SELECT id, kind, at_us, conversation FROM {table}
   WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'conversation_closed')
@@ -118,22 +119,37 @@ _RESOLUTION_SAMPLES = """WITH events AS (
       SELECT conversation FROM {table}
       WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
 ),
-ordered AS (
+ranked AS (
   SELECT id, kind, at_us, conversation,
     ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us, id) AS first_rank,
     ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
   FROM events
 ),
+conversations AS (
+  SELECT conversation,
+    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN at_us END) AS buyer_at,
+    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN id END) AS buyer_id,
+    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
+    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN id END) AS close_id
+  FROM ranked GROUP BY conversation
+),
 samples AS (
-  SELECT closes.id AS sample, firsts.at_us AS t1, closes.at_us AS t2
-  FROM ordered closes JOIN ordered firsts
-    ON firsts.conversation = closes.conversation AND firsts.kind = 'buyer_message' AND firsts.first_rank = 1
-  WHERE closes.kind = 'conversation_closed' AND closes.last_rank = 1 AND closes.at_us >= $2 AND closes.at_us < $3
-    AND (firsts.at_us < closes.at_us OR (firsts.at_us = closes.at_us AND firsts.id < closes.id))
+  SELECT close_id AS sample, buyer_at AS t1, close_at AS t2 FROM conversations
+  WHERE close_at >= $2 AND close_at < $3 AND buyer_at IS NOT NULL
+    AND (buyer_at < close_at OR (buyer_at = close_at AND buyer_id < close_id))
 )"""
 
+# How far back the business intervals of resolution must reach: the earliest buyer
+# message of a conversation closed in the window (a bound at or before every
+# sample's start, found by one indexed aggregate). Placeholders $1-$4 only.
+_RESOLUTION_EARLIEST = """SELECT MIN(at_us) AS earliest FROM {table}
+WHERE {scope} AND kind = 'buyer_message' AND at_us <= $4
+  AND conversation IN (
+    SELECT conversation FROM {table}
+    WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)"""
+
 # Service attitude: each conversation whose last close up to T is in the window, with
-# its latest rating up to T.
+# its latest rating up to T (folded per conversation as above).
 _ATTITUDE = """WITH events AS (
   SELECT id, kind, at_us, conversation, rating FROM {table}
   WHERE {scope} AND at_us <= $4 AND (kind = 'conversation_closed' OR (kind = 'chat_rated' AND rating IS NOT NULL))
@@ -141,16 +157,20 @@ _ATTITUDE = """WITH events AS (
       SELECT conversation FROM {table}
       WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
 ),
-ordered AS (
+ranked AS (
   SELECT kind, at_us, conversation, rating,
     ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
   FROM events
 ),
+conversations AS (
+  SELECT conversation,
+    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
+    MAX(CASE WHEN kind = 'chat_rated' AND last_rank = 1 THEN rating END) AS rating
+  FROM ranked GROUP BY conversation
+),
 sample_values AS (
-  SELECT closes.conversation AS sample, ratings.rating AS v
-  FROM ordered closes JOIN ordered ratings
-    ON ratings.conversation = closes.conversation AND ratings.kind = 'chat_rated' AND ratings.last_rank = 1
-  WHERE closes.kind = 'conversation_closed' AND closes.last_rank = 1 AND closes.at_us >= $2 AND closes.at_us < $3
+  SELECT conversation AS sample, rating AS v FROM conversations
+  WHERE close_at >= $2 AND close_at < $3 AND rating IS NOT NULL
 )"""
 
 # Inquiry conversion: $5 the shop, $6 the attribution window (microseconds). Buyers
@@ -224,10 +244,7 @@ def _build() -> dict[tuple[str, str, str], str]:
             built[(states.NEXT_RESPONSE_TIME, source, engine)] = (
                 response.format(starts=_NEXT_RESPONSE_STARTS) + durations + _STATISTICS)
             built[(states.RESOLUTION_TIME, source, engine)] = text(_RESOLUTION_SAMPLES) + durations + _STATISTICS
-            # The earliest clock start among resolution samples: the business
-            # intervals must reach back to it. Placeholders $1-$4 only.
-            built[("resolution_earliest", source, engine)] = (
-                text(_RESOLUTION_SAMPLES) + "\nSELECT MIN(t1) AS earliest FROM samples")
+            built[("resolution_earliest", source, engine)] = text(_RESOLUTION_EARLIEST)
             built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE) + _STATISTICS
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
