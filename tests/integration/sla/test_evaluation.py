@@ -142,3 +142,25 @@ async def test_bad_report_requests_are_refused(parties, arguments, words):
         await report(**{"contract_id": contract.id, "start": DAY[0], "end": DAY[1], "window_size": "day",
                         **arguments})
     assert words in caught.value.detail
+
+
+async def test_a_shop_without_a_contract_gets_its_history_baseline_around_the_clock():
+    from tests.conftest import new_actor
+
+    shop = (await new_actor("merchant")).org_id
+    history = "\n".join([
+        '{"type": "buyer_message", "at": "2026-02-02T23:00:00+08:00", "conversation": "h1", "buyer": "x"}',
+        '{"type": "agent_reply", "at": "2026-02-03T01:00:00+08:00", "conversation": "h1", "agent": "night"}',
+        '{"type": "order_placed", "at": "2026-02-03T02:00:00+08:00", "buyer": "x", "order": "o1", "amount": 5, '
+        '"currency": "CNY"}',
+    ])
+    await import_history(shop, [history])
+    figures = await report(shop_id=shop, source="history", start=local("2026-02-01T00:00"),
+                           end=local("2026-03-01T00:00"), window_size="week", present=local("2026-03-10T00:00"))
+    assert len(figures["windows"]) == 5  # the ISO weeks meeting February, cut to it
+    week = next(w for w in figures["windows"] if w["start"] == local("2026-02-02T00:00"))
+    rows = {r["metric"]: r for r in week["metrics"]}
+    assert rows["first_response_time"]["value"] == 7200.0
+    assert (rows["inquiry_conversion_rate"]["value"], rows["inquiry_conversion_rate"]["met"]) == (1.0, None)
+    with pytest.raises(InvalidInput):
+        await report(shop_id=shop, source="live", start=DAY[0], end=DAY[1], window_size="day")
