@@ -14,7 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath
 from litestar.response import File, Redirect, Template
 
-from fuwu import i18n, roles
+from fuwu import i18n, roles, security
 from fuwu import values as value_lists
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from fuwu.errors import FuwuError, NotAuthenticated, not_found
@@ -112,7 +112,16 @@ def form_errors(exc: Exception) -> str:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address (X-Forwarded-For only from FUWU_TRUSTED_PROXIES)."""
+    return security.client_address(request.client.host if request.client else None,
+                                   request.headers.getall("x-forwarded-for", []))
+
+
+def with_retry_after(response: Template, exc: FuwuError) -> Template:
+    """A page answering 429 says, like the API, when to try again."""
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 # --- public --------------------------------------------------------------------------
@@ -182,8 +191,8 @@ async def login(request: Request) -> Template | Redirect:
     try:
         user = await accounts.authenticate(email, password, client_ip(request))
     except FuwuError as exc:
-        return await render(request, "login.html", status_code=exc.status_code, next=target, error=form_errors(exc),
-                            email=email)
+        return with_retry_after(await render(request, "login.html", status_code=exc.status_code, next=target,
+                                             error=form_errors(exc), email=email), exc)
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in i18n.SUPPORTED and chosen != user.get("locale"):
         # A language picked on the site just before logging in is the person's

@@ -60,7 +60,20 @@ class Settings:
     debug: bool
     secure_cookies: bool
     session_days: int
+    # Failed log-ins a minute from one address for one account, and from one address
+    # for all accounts, before 429 (fuwu.services.accounts.sessions).
     login_attempts_per_minute: int
+    login_attempts_per_address_per_minute: int = 30
+    # An account that many addresses fail on is slowed down, not locked: each log-in
+    # waits longer, up to this many seconds.
+    login_slowdown_max_seconds: float = 8.0
+    # Sign-ups a hour from one address before 429.
+    signups_per_address_per_hour: int = 20
+    # Password hashes computed at once, each in a worker thread (argon2 itself uses
+    # 4 threads a hash: 1 keeps the event loop a core of its own on 2 cores).
+    password_hashing_threads: int = 1
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
     # The least bidding time a published tender keeps after an amendment (and needs
     # at publication): DESIGN.md says 3 days.
     min_bidding_seconds: int = 3 * 86400
@@ -96,6 +109,11 @@ def get_settings() -> Settings:
         secure_cookies=_bool("FUWU_SECURE_COOKIES", False),
         session_days=_int("FUWU_SESSION_DAYS", 14),
         login_attempts_per_minute=_int("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        login_attempts_per_address_per_minute=_int("FUWU_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),
+        login_slowdown_max_seconds=float(os.environ.get("FUWU_LOGIN_SLOWDOWN_MAX_SECONDS") or 8),
+        signups_per_address_per_hour=_int("FUWU_SIGNUPS_PER_ADDRESS_PER_HOUR", 20),
+        password_hashing_threads=_int("FUWU_PASSWORD_HASHING_THREADS", 1),
+        trusted_proxies=tuple(p.strip() for p in os.environ.get("FUWU_TRUSTED_PROXIES", "").split(",") if p.strip()),
         min_bidding_seconds=_int("FUWU_MIN_BIDDING_SECONDS", 3 * 86400),
         bid_grace_seconds=_int("FUWU_BID_GRACE_SECONDS", 30),
         upload_max_bytes=_int("FUWU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),

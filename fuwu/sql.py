@@ -98,3 +98,11 @@ RANKED_PROVIDER_CANDIDATES = (
     "ORDER BY (CASE WHEN c.capacity >= $3 THEN 1.0 ELSE c.capacity * 1.0 / $3 END) * $4 "
     "+ (CASE WHEN c.province = $5 AND c.province <> '' THEN $6 ELSE 0 END) DESC, c.name LIMIT $7"
 )
+
+
+# --- attempts at the doors (log-in, sign-up) ------------------------------------------------
+
+# Holds one address while its recent attempts are counted and the new one written
+# (fuwu.services.accounts.sessions.ADDRESS_LOCK_SPACE). PostgreSQL only: SQLite's
+# IMMEDIATE transaction already holds the database.
+HOLD_ADDRESS = "SELECT pg_advisory_xact_lock($1, $2)"

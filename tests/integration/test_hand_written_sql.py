@@ -28,7 +28,7 @@ from tests.conftest import add_member, new_actor
 from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql)
-POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE"}
+POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS"}
 CASES: dict[str, object] = {}
 
 
@@ -161,6 +161,17 @@ async def open_tenders_equal_the_query_builder(client):
     ids = {row["id"] for row in await fetch(tenders.sql.OPEN_FOR_BIDS_TENDER_IDS)}
     reference = {row["id"] for row in await Tender.select(Tender.id).where(Tender.status == "published")}
     assert ids == reference and ids
+
+
+@case("fuwu.sql.HOLD_ADDRESS")
+async def address_lock_is_taken_and_released_with_the_transaction(client):
+    from fuwu.services.accounts.sessions import address_lock_key
+
+    for _ in range(2):
+        with pytest.raises(Rollback):
+            async with db.atomic():
+                await fetch(fuwu.sql.HOLD_ADDRESS, *address_lock_key("203.0.113.9"))
+                raise Rollback
 
 
 @case("tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE")

@@ -27,7 +27,7 @@ async def sign_up(email: str, password: str, display_name: str, locale: str, org
     """
     email = _normalise_email(email)
     _check_organisation(organisation.kind, organisation.size, organisation.timezone, organisation.categories)
-    password_hash = security.hash_password(password)
+    password_hash = await security.hash_password_off_loop(password)
     try:
         async with atomic():
             if await User.exists().where(User.email == email):
