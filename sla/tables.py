@@ -35,6 +35,9 @@ class Contract(Table, tablename="sla_contract"):
     provider_signed_at = Timestamptz(null=True, default=None)
     status_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # When the evaluation job last went through the contract's windows; each run
+    # takes the contracts that waited longest (never evaluated first).
+    evaluated_at = Timestamptz(null=True, default=None)
 
 
 class SlaTarget(Table, tablename="sla_target"):
@@ -145,3 +148,21 @@ class MilestoneSubmission(Table, tablename="sla_milestone_submission"):
     reason = Text(default="")
     decided_by = ForeignKey(references=User, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
+
+
+class SlaWarning(Table, tablename="sla_warning"):
+    """An early warning sent to both parties: a target at risk in its running window
+    (sla.services.risk). One per target and window, whatever runs the job."""
+
+    id = UUID(primary_key=True)
+    contract = ForeignKey(references=Contract, index=True)
+    target = ForeignKey(references=SlaTarget)
+    window_start = Timestamptz()
+    window_end = Timestamptz()
+    # "<target>:<window start us>": the unique key that makes the warning once only.
+    key = Varchar(length=120, unique=True)
+    reason = Varchar(length=20)  # behind, out_of_reach
+    value = Float(null=True, default=None)
+    sample_size = Integer(default=0)
+    target_value = Float()
+    sent_at = Timestamptz(default=TimestamptzNow())

@@ -8,11 +8,14 @@ import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
+from fuwu import roles, values
 from fuwu.clock import now
 from fuwu.db import atomic, fetch, is_postgres, is_unique_violation, load_json
 from fuwu.errors import InvalidInput, not_found
 from fuwu.i18n import N_
 from fuwu.piccolo_conf import DB
+from fuwu.services import notifications
+from fuwu.services.accounts import member_user_ids
 from sla import states
 from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
 from sla.errors import SlaError
@@ -109,12 +112,17 @@ async def _store(contract: dict, target: dict, start: datetime, end: datetime, a
                       sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
                       computed_at=now())
     await row.save()
-    await _breach(contract, target, row)
+    transition = await _breach(contract, target, row)
+    if transition is not None:
+        await _tell_breach(contract, target, row, transition)
     stored = await Measurement.select().where(Measurement.id == row.id).first()
-    return {**stored, "changed": True}
+    return {**stored, "changed": True, "breach": transition}
 
 
-async def _breach(contract: dict, target: dict, measurement: Measurement) -> None:
+async def _breach(contract: dict, target: dict, measurement: Measurement) -> str | None:
+    """Raises, updates or clears the window's breach; returns "raised" when the window
+    became breached (new, or again after being cleared), "cleared" when it stopped
+    being breached, None otherwise."""
     key = _key(target["id"], measurement.window_start)
     existing = await Breach.select(Breach.id, Breach.cleared_at).where(Breach.key == key).first()
     if measurement.outcome == states.BREACHED:
@@ -126,11 +134,60 @@ async def _breach(contract: dict, target: dict, measurement: Measurement) -> Non
             await Breach(contract=contract["id"], target=target["id"], key=key, window_start=measurement.window_start,
                          window_end=measurement.window_end, raised_at=now(),
                          **{column._meta.name: value for column, value in values.items()}).save()
-        else:
-            await Breach.update(values).where(Breach.id == existing["id"])
-    elif existing is not None and existing["cleared_at"] is None:
+            return "raised"
+        await Breach.update(values).where(Breach.id == existing["id"])
+        return "raised" if existing["cleared_at"] is not None else None
+    if existing is not None and existing["cleared_at"] is None:
         await Breach.update({Breach.cleared_at: now(), Breach.measurement: measurement.id}).where(
             Breach.id == existing["id"])
+        return "cleared"
+    return None
+
+
+async def _tell_breach(contract: dict, target: dict, measurement: Measurement, transition: str) -> None:
+    """Both parties hear of a breach raised or cleared, in the transaction that stored
+    the measurement: once per change of the window's breach, whoever evaluates."""
+    raised = transition == "raised"
+    await tell_parties(
+        contract["id"], contract["merchant"], contract["provider"],
+        kind="sla_breach" if raised else "sla_breach_cleared",
+        title=N_("SLA target breached: {title}") if raised else N_("SLA breach cleared: {title}"),
+        body=N_("{metric} ({statistic}) was {value} against the target {comparator} {target} in the window "
+                "from {window_at}.") if raised else
+        N_("{metric} ({statistic}) is {value} against the target {comparator} {target} in the window from "
+           "{window_at}, after late data; the service credit no longer applies."),
+        params=figure_params(target, measurement.value, measurement.window_start))
+
+
+async def tell_parties(contract_id: uuid.UUID, merchant_id: uuid.UUID, provider_id: uuid.UUID, *, kind: str,
+                       title: str, body: str, params: dict) -> None:
+    """One notification to each party's owners, operators and managers, linking to the
+    contract, with the contract's title as {title}; inside the caller's transaction."""
+    row = await Contract.select(Contract.tender.title.as_alias("title")).where(Contract.id == contract_id).first()
+    params = {"title": (row or {}).get("title") or "", **params}
+    for org_id in (merchant_id, provider_id):
+        people = await member_user_ids(org_id, roles.OWNER, roles.OPERATOR, roles.MANAGER)
+        await notifications.notify(people, kind=kind, title=title, body=body, params=params,
+                                   link=f"/contracts/{contract_id}", organisation=org_id)
+
+
+def figure_params(target: dict, value: float | None, window_start: datetime) -> dict:
+    """A target's figure as notification parameters, rounded for reading: seconds for
+    durations, percent for rates, ratings as they are."""
+    unit = values.METRIC_UNITS.get(target["metric"])
+
+    def shown(number: float | None) -> str:
+        if number is None:
+            return "-"
+        if unit == values.RATE:
+            return f"{number * 100:.1f} %"
+        if unit == values.DURATION:
+            return f"{number:.1f} s"
+        return f"{number:.2f}"
+
+    return {"metric": states.SLA_METRICS.label(target["metric"]), "statistic": target["statistic"],
+            "value": shown(value), "comparator": target["comparator"], "target": shown(target["target"]),
+            "window_at": window_start.isoformat()}
 
 
 async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | None = None, start: datetime,

@@ -36,24 +36,11 @@ def beats(comparator: str, value: float | None, target: float, margin: float = 0
 
 async def running_windows(contract: dict, targets: list[dict], moment: datetime.datetime | None = None) -> list[dict]:
     """Each target over the window running now (as of now), with the share of the
-    window gone and whether the target is at risk: the figure so far misses it with
-    half or more of the window gone."""
-    moment = moment or now()
-    scope = Scope.live(contract["id"], contract["merchant_id"])
-    calendar = _calendar(contract)
-    rows = []
-    async with evaluation.reading():
-        for target in targets:
-            start_us, end_us = period_of(contract["time_zone"], target["window"], to_us(moment))
-            result = await measure(target["metric"], scope, calendar, start_us, end_us, to_us(moment),
-                                   contract["attribution_window_seconds"])
-            value = result.value(target["statistic"])
-            met = beats(target["comparator"], value, target["target"])
-            gone = (to_us(moment) - start_us) / max(1, end_us - start_us)
-            rows.append({**target, "value": value, "sample_size": result.sample_size, "met": met,
-                         "window_start": from_us(start_us), "window_end": from_us(end_us), "gone": gone,
-                         "at_risk": met is False and gone >= 0.5})
-    return rows
+    window gone and whether the target is at risk, by the rule the early warnings
+    follow (sla.services.risk.at_risk)."""
+    from sla.services import risk
+
+    return await risk.running_windows(contract, targets, moment)
 
 
 async def trend(contract: dict, targets: list[dict], windows: int = 6,
