@@ -26,9 +26,11 @@ from bids.schemas import (
     BidRevisionRead,
     BidSubmit,
     FindingCreate,
+    FindingRead,
     MyBidRead,
     RoundRead,
     ScoreSubmit,
+    ScoresRecorded,
     ShortlistRequest,
     SlotCreate,
 )
@@ -161,10 +163,13 @@ class EvaluationController(Controller):
 
     @post("/rounds/{number:int}/scores", status_code=200)
     async def submit_scores(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
-                            data: JSONBody[ScoreSubmit]) -> dict:
-        """Your 0–10 scores for one bid on the round's non-price criteria."""
-        result = await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id, data.scores)
-        return {"round": result["round"], "bid_id": str(result["bid_id"]), "scored": result["scored"]}
+                            data: JSONBody[ScoreSubmit]) -> ScoresRecorded:
+        """Your 0–10 scores for one bid on the round's non-price criteria.
+
+        Each score names its criterion by criterion_id; scoring again replaces your earlier
+        scores. The round's criteria and their ids are in GET …/rounds."""
+        return to(ScoresRecorded, await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id,
+                                                                 data.scores))
 
     @post("/rounds/{number:int}/close", status_code=200)
     async def close_round(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
@@ -189,11 +194,11 @@ class EvaluationController(Controller):
 
     @post("/rounds/{number:int}/findings")
     async def record_finding(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
-                             data: JSONBody[FindingCreate]) -> dict:
+                             data: JSONBody[FindingCreate]) -> FindingRead:
         """Records what a site visit found for a bid."""
         row = await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at,
                                               data.finding)
-        return {"id": str(row["id"]), "bid_id": str(row["bid_id"]), "finding": row["finding"]}
+        return to(FindingRead, row)
 
     @post("/award")
     async def award(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from fuwu import values
-from tenders.schemas import MONEY, MinorOut, SLATarget
+from tenders.schemas import MONEY, CriterionId, MinorOut, SLATarget
 
 PricingModel = values.PRICING_MODELS.literal()
 
@@ -72,9 +72,33 @@ class AttachmentRead(msgspec.Struct):
 
 
 class CriterionScore(msgspec.Struct, forbid_unknown_fields=True):
-    criterion: Annotated[int, Meta(ge=0, le=19)]
-    value: Annotated[float, Meta(ge=0, le=10)]
+    value: Annotated[float, Meta(ge=0, le=10, description="The score, from 0 to 10 points.")]
+    criterion_id: CriterionId | None = None
+    criterion: Annotated[int, Meta(ge=0, le=19, description=(
+        "Deprecated: the criterion's position in the round (0 first). Send criterion_id."))] | None = None
     comment: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ScoresRecorded(msgspec.Struct):
+    """What a scoring stored: one evaluator's scores of one bid in one round."""
+
+    round: int
+    bid_id: uuid.UUID
+    scored: int
+    criterion_ids: list[str]
+
+
+class FindingRead(msgspec.Struct):
+    id: uuid.UUID
+    bid_id: uuid.UUID
+    finding: str
+
+
+class CriterionRead(msgspec.Struct):
+    id: str
+    name: str
+    weight: int
+    price: bool = False
 
 
 class ScoreSubmit(msgspec.Struct, forbid_unknown_fields=True):
@@ -109,7 +133,7 @@ class RoundRead(msgspec.Struct):
     id: uuid.UUID
     number: int
     kind: str
-    criteria: list[dict]
+    criteria: list[CriterionRead]
     status: str
     opened_at: datetime.datetime
     closed_at: datetime.datetime | None

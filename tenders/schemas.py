@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from fuwu import values
+from fuwu.i18n import N_
 from tenders import states
 
 Category = values.CATEGORIES.literal()
@@ -90,16 +91,48 @@ class SLATarget(msgspec.Struct, forbid_unknown_fields=True):
         values.check_target(self.metric, self.target)
 
 
+class RuleError(ValueError):
+    """A rule a Struct checks itself: `detail` is a message id, `params` its values.
+    The API answers it as a 422 in the reader's language (fuwu.app.body_problem)."""
+
+    def __init__(self, detail: str, **params) -> None:
+        super().__init__(detail.format(**params))
+        self.detail = detail
+        self.params = params
+
+
+CriterionId = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$", description=(
+    "The criterion's id within its round: scores name it. Sent by the client, or given as c1, c2, ... "
+    "by position when left out."))]
+
+
+def criterion_id(criterion: dict, index: int) -> str:
+    """A stored criterion's id; criteria stored before ids existed are c1, c2, ... by position."""
+    return criterion.get("id") or f"c{index + 1}"
+
+
 class Criterion(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     weight: Annotated[int, Meta(ge=1, le=100, description="Points this criterion gives at most (the weights of a round "
                                                         "are compared to one another).")]
     price: bool = False  # scored automatically: weight × lowest price / bid price
+    id: CriterionId | None = None
 
 
 class RoundSpec(msgspec.Struct, forbid_unknown_fields=True):
     kind: RoundKind
     criteria: Annotated[list[Criterion], Meta(min_length=1, max_length=20)]
+
+    def __post_init__(self) -> None:
+        # Ids by position where the client left them out: the same list sent again
+        # gets the same ids, so that resending a tender changes nothing.
+        seen = set()
+        for index, criterion in enumerate(self.criteria):
+            if criterion.id is None:
+                criterion.id = f"c{index + 1}"
+            if criterion.id in seen:
+                raise RuleError(N_("Each criterion of a round needs its own id: {id} is used twice."), id=criterion.id)
+            seen.add(criterion.id)
 
 
 class TenderCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -242,3 +275,5 @@ class Recommendation(msgspec.Struct):
     categories: list[str]
     score: float
     reasons: list[str]
+    # Verified by the platform (a badge).
+    verified: bool = False

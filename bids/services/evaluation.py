@@ -25,6 +25,7 @@ from bids.errors import BidError
 from bids.services.submission import BID_COLUMNS
 from bids.tables import Bid, EvaluationRound, PresentationSlot, RoundEntry, Score, SiteFinding
 from tenders import states as tender_states
+from tenders.schemas import criterion_id
 from tenders.services import lifecycle
 
 EVALUATORS = (roles.OWNER, roles.OPERATOR, roles.EVALUATOR)
@@ -92,7 +93,7 @@ async def rounds_page(member: Member, tender_id: uuid.UUID, cursor: str | None, 
         EvaluationRound.status, EvaluationRound.opened_at, EvaluationRound.closed_at, EvaluationRound.shortlisted_at,
     ).where(EvaluationRound.tender == tender_id).output(load_json=True)
     page = await paginate(query, EvaluationRound.opened_at, EvaluationRound.id, cursor, limit, oldest_first=True)
-    for item in page.items:
+    for item in with_criterion_ids(page.items):
         item["entries"] = await _entries(item["id"])
     return page
 
@@ -109,7 +110,7 @@ async def _rounds_with_entries(tender_id: uuid.UUID) -> list[dict]:
         EvaluationRound.id, EvaluationRound.number, EvaluationRound.kind, EvaluationRound.criteria,
         EvaluationRound.status, EvaluationRound.opened_at, EvaluationRound.closed_at, EvaluationRound.shortlisted_at,
     ).where(EvaluationRound.tender == tender_id).order_by(EvaluationRound.number).output(load_json=True)
-    for item in result:
+    for item in with_criterion_ids(result):
         item["entries"] = await _entries(item["id"])
     return result
 
@@ -165,8 +166,8 @@ async def submit_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, nu
     _require_merchant(member, EVALUATORS, N_("score bids"))
     async with atomic():
         evaluation_round = await _round_to_score(member, tender_id, number)
-        await _record_scores(viewer, member, tender_id, evaluation_round, bid_id, scores)
-    return {"round": number, "bid_id": bid_id, "scored": len(scores)}
+        ids = await _record_scores(viewer, member, tender_id, evaluation_round, bid_id, scores)
+    return {"round": number, "bid_id": bid_id, "scored": len(scores), "criterion_ids": ids}
 
 
 async def submit_round_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, number: int,
@@ -192,28 +193,54 @@ async def _round_to_score(member: Member, tender_id: uuid.UUID, number: int) -> 
 
 
 async def _record_scores(viewer: Viewer, member: Member, tender_id: uuid.UUID, evaluation_round: dict,
-                         bid_id: uuid.UUID, scores: list) -> None:
+                         bid_id: uuid.UUID, scores: list) -> list[str]:
     """In the caller's transaction: checks and stores one evaluator's scores of one bid
-    of an open round, replacing their earlier ones; audited."""
+    of an open round, replacing their earlier ones; audited. Returns the ids of the
+    criteria scored."""
     number = evaluation_round["number"]
     if not await RoundEntry.exists().where((RoundEntry.round == evaluation_round["id"]) & (RoundEntry.bid == bid_id)):
         raise not_found("Bid")
     criteria = evaluation_round["criteria"]
-    for item in scores:
-        if item.criterion >= len(criteria):
-            raise InvalidInput(BidError.ROUND, "Round {number} has {count} criteria (0 to {last}).",
-                               params={"number": number, "count": len(criteria), "last": len(criteria) - 1})
-        if criteria[item.criterion].get("price"):
+    positions = [_criterion_position(criteria, number, item) for item in scores]
+    for position in positions:
+        if criteria[position].get("price"):
             raise InvalidInput(BidError.ROUND, "The price criterion is scored automatically.")
-    for item in scores:
-        key = f"{evaluation_round['id']}:{bid_id}:{item.criterion}:{viewer.user_id}"
+    for item, position in zip(scores, positions):
+        key = f"{evaluation_round['id']}:{bid_id}:{position}:{viewer.user_id}"
         await Score.delete().where(Score.key == key)
-        await Score.insert(Score(round=evaluation_round["id"], bid=bid_id, criterion=item.criterion,
+        await Score.insert(Score(round=evaluation_round["id"], bid=bid_id, criterion=position,
                                  evaluator=viewer.user_id, value=float(item.value), comment=item.comment, key=key))
     await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type="tender",
                        object_id=tender_id, action="bid_scored",
                        after={"round": number, "bid": str(bid_id),
-                              "scores": {str(s.criterion): s.value for s in scores}})
+                              "scores": {str(p): s.value for s, p in zip(scores, positions)}})
+    return [criterion_id(criteria[p], p) for p in positions]
+
+
+def _criterion_position(criteria: list[dict], number: int, item) -> int:
+    """Where in the round the scored criterion is: named by its id (or, as before ids,
+    by its position). Scores are stored by position; the round's criteria never change."""
+    ids = [criterion_id(c, i) for i, c in enumerate(criteria)]
+    wanted = getattr(item, "criterion_id", None)
+    if wanted is not None:
+        if wanted not in ids:
+            raise InvalidInput(BidError.ROUND, "Round {number} has no criterion {criterion}. Its criteria: {ids}.",
+                               params={"number": number, "criterion": wanted, "ids": ", ".join(ids)})
+        return ids.index(wanted)
+    if item.criterion is None:
+        raise InvalidInput(BidError.ROUND, "Name each scored criterion by its criterion_id.")
+    if item.criterion >= len(criteria):
+        raise InvalidInput(BidError.ROUND, "Round {number} has {count} criteria (0 to {last}).",
+                           params={"number": number, "count": len(criteria), "last": len(criteria) - 1})
+    return item.criterion
+
+
+def with_criterion_ids(rounds: list[dict]) -> list[dict]:
+    """Each round's criteria with their ids (filled in by position for rounds opened
+    before criteria had ids)."""
+    for item in rounds:
+        item["criteria"] = [{**c, "id": criterion_id(c, i)} for i, c in enumerate(item["criteria"])]
+    return rounds
 
 
 def compute_round_scores(criteria: list[dict], bids: list[dict], means: dict) -> dict:

@@ -10,6 +10,7 @@ such bids can commit, and bidding closes (and bids unseal) only once it has pass
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from typing import Any
 
@@ -78,11 +79,14 @@ def _check_content(values: dict[str, Any]) -> dict[str, Any]:
         message, _, where = str(exc).rpartition(" - at ")
         if not message:
             message, where = str(exc), "$"
+        where = where.strip("`").replace("$", "$.requirements", 1)
+        missing = re.match(r"Object missing required field `([^`]*)`", message)
+        if missing:
+            where = f"{where}.{missing.group(1)}"
         raise InvalidInput(
-            TenderError.REQUIREMENTS,
-            "The requirements do not fit the category {category}. Check the fields listed in 'errors'.",
-            params={"category": Term(CATEGORIES.labels.get(category, category))},
-            errors=[{"message": message, "key": where.strip("`").replace("$", "$.requirements", 1), "source": "body"}],
+            TenderError.REQUIREMENTS, "The requirements do not fit the category {category}: check {field}.",
+            params={"category": Term(CATEGORIES.labels.get(category, category)), "field": where},
+            errors=[{"message": message, "key": where, "source": "body"}],
         ) from None
     zone = getattr(requirements, "time_zone", None)
     if zone is not None and not valid_timezone(zone):

@@ -26,8 +26,11 @@ THREE_ROUNDS = [
 
 
 async def _score(client, merchant, actor, tid, number, bid_id, scores: dict):
+    """`scores` by the criterion's position in the round: sent as its id (c1, c2, ...:
+    the ids given by position to criteria the tender did not name)."""
     return await client.post(tender_url(merchant, tid, f"/rounds/{number}/scores"), headers=actor.headers,
-                             json={"bid_id": bid_id, "scores": [{"criterion": c, "value": v} for c, v in scores.items()]})
+                             json={"bid_id": bid_id,
+                                   "scores": [{"criterion_id": f"c{c + 1}", "value": v} for c, v in scores.items()]})
 
 
 async def _notes(client, actor, tid, kind) -> list[dict]:
@@ -311,3 +314,56 @@ async def test_award_of_a_bid_tied_for_the_top_score_needs_no_reason(client):
     awarded = await client.post(tender_url(merchant, tid, "/award"), json={"bid_id": bids[str(beta.org_id)]},
                                 headers=merchant.headers)
     assert awarded.status_code == 201, awarded.text
+
+
+async def test_scores_name_criteria_by_their_stable_ids(client):
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    rounds = [{"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 40, "price": True, "id": "price"},
+                                                       {"name": "Quality", "weight": 40, "id": "quality"},
+                                                       {"name": "Team", "weight": 20}]}]
+    tid, bids = await _evaluating(client, merchant, [(provider, {"price": 4_000_000})], rounds=rounds)
+    tender = (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()
+    # Ids the merchant gave are kept; one left out is given by its position.
+    assert [c["id"] for c in tender["rounds"][0]["criteria"]] == ["price", "quality", "c3"]
+    listed = (await client.get(tender_url(merchant, tid, "/rounds"), headers=merchant.headers)).json()["items"]
+    assert [c["id"] for c in listed[0]["criteria"]] == ["price", "quality", "c3"]
+
+    bid_id = bids[str(provider.org_id)]
+    url = tender_url(merchant, tid, "/rounds/1/scores")
+    scored = await client.post(url, headers=merchant.headers, json={"bid_id": bid_id, "scores": [
+        {"criterion_id": "quality", "value": 8}, {"criterion_id": "c3", "value": 6.5}]})
+    assert scored.status_code == 200, scored.text
+    assert scored.json() == {"round": 1, "bid_id": bid_id, "scored": 2, "criterion_ids": ["quality", "c3"]}
+    # An id the round does not have, the price (scored automatically), or no criterion at all: refused.
+    unknown = assert_problem(await client.post(url, headers=merchant.headers, json={
+        "bid_id": bid_id, "scores": [{"criterion_id": "speed", "value": 5}]}), 422)
+    assert "price, quality, c3" in unknown["detail"]
+    assert_problem(await client.post(url, headers=merchant.headers, json={
+        "bid_id": bid_id, "scores": [{"criterion_id": "price", "value": 5}]}), 422)
+    assert_problem(await client.post(url, headers=merchant.headers, json={
+        "bid_id": bid_id, "scores": [{"value": 5}]}), 422)
+    closed = await client.post(tender_url(merchant, tid, "/rounds/1/close"), headers=merchant.headers)
+    assert closed.status_code == 200, closed.text
+
+
+async def test_a_criterion_id_used_twice_in_a_round_is_refused(client):
+    merchant = await new_actor("merchant")
+    rounds = [{"kind": "proposal_review", "criteria": [{"name": "Quality", "weight": 60, "id": "q"},
+                                                       {"name": "Team", "weight": 40, "id": "q"}]}]
+    from tests.tendering import tender_body
+
+    problem = assert_problem(await client.post(tender_url(merchant), json=tender_body(rounds=rounds),
+                                               headers={**merchant.headers, "Accept-Language": "zh-CN"}), 422,
+                             "invalid_value")
+    assert "q" in problem["detail"] and "两次" in problem["detail"], problem
+
+
+async def test_the_score_answer_is_declared(client):
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/v1/orgs/{org_id}/tenders/{tender_id}/rounds/{number}/scores"]["post"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ScoresRecorded"}
+    recorded = document["components"]["schemas"]["ScoresRecorded"]
+    assert set(recorded["required"]) == {"round", "bid_id", "scored", "criterion_ids"}
+    score = document["components"]["schemas"]["CriterionScore"]["properties"]
+    assert "criterion_id" in score and "Deprecated" in score["criterion"]["description"]

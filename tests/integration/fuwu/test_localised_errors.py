@@ -201,3 +201,16 @@ async def test_a_changed_language_applies_to_the_next_token_request(client):
     assert response.status_code == 200, response.text
     chinese = assert_problem(await client.get(missing, headers=reader.headers), 404, "tender_not_found")
     assert "招标" in chinese["detail"]
+
+
+async def test_a_chinese_detail_never_embeds_the_validators_english(client):
+    reader = await chinese_reader("merchant")
+    body = tender_body(category="photography", requirements={"models": 2})
+    problem = assert_problem(await client.post(tender_url(reader), json=body, headers=reader.headers), 422,
+                             "requirements_invalid")
+    # Was "需求与服务类别不符：Object missing required field `skus`". The field's path is
+    # the one thing not in Chinese: it is what the client sent.
+    assert_chinese(problem["detail"], "requirements", "skus")
+    assert "$.requirements.skus" in problem["detail"] and "Object" not in problem["detail"], problem["detail"]
+    assert problem["errors"] == [{"message": "Object missing required field `skus`", "key": "$.requirements.skus",
+                                  "source": "body"}]

@@ -99,7 +99,8 @@ async def test_merchant_creates_a_customer_service_tender_through_the_form(clien
     assert row["sla_targets"] == [{"metric": "first_response_time", "statistic": "mean", "comparator": "<=",
                                    "target": 25.0, "window": "month", "weight": 50, "service_credit_percent": 5.0}]
     assert row["rounds"] == [{"kind": "proposal_review", "criteria": [
-        {"name": "Price", "weight": 40, "price": True}, {"name": "Proposal quality", "weight": 60, "price": False}]}]
+        {"name": "Price", "weight": 40, "price": True, "id": "c1"},
+        {"name": "Proposal quality", "weight": 60, "price": False, "id": "c2"}]}]
     # Entered in Shanghai time (UTC+8), stored in UTC.
     assert row["questions_deadline"] == datetime.datetime(2031, 3, 1, 1, 30, tzinfo=datetime.timezone.utc)
     assert row["bid_deadline"] == datetime.datetime(2031, 3, 10, 10, 0, tzinfo=datetime.timezone.utc)
@@ -158,7 +159,7 @@ async def test_a_rejected_form_shows_the_message_keeps_the_input_and_saves_nothi
     assert order.status_code == 422 and "Deadlines must be in order" in order.text
 
     no_seats = await client.post("/tenders/new", data=tender_form(token, cs_seats=""))
-    assert no_seats.status_code == 422 and "missing required field `seats`" in no_seats.text
+    assert no_seats.status_code == 422 and "check $.requirements.seats" in no_seats.text
 
     no_title = await client.post("/tenders/new", data=tender_form(token, title="  "))
     assert no_title.status_code == 422 and "Give the tender a title." in no_title.text
