@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bids import api, demo, pages, sql
+from bids import admin_panel, api, demo, pages, sql
 from bids.services import tender_hooks
 from fuwu.i18n import N_
 from fuwu.wiring import AuditFilter, Domain, NavItem, Panel
@@ -15,7 +15,7 @@ DOMAIN = Domain(
     route_handlers=[*api.ROUTES, *pages.ROUTES],
     # The provider's pipeline, beside the open tenders.
     nav=[NavItem(N_("My bids"), "/bids", ("provider",), order=15)],
-    panels=[Panel("tender", pages.tender_panel)],
+    panels=[Panel("tender", pages.tender_panel), Panel("admin_organisation", admin_panel.organisation_bids)],
     hooks=[TenderHooks(
         count_valid_bids=tender_hooks.count_valid_bids,
         bidder_org_ids=tender_hooks.bidder_org_ids,

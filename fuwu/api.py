@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Annotated
 
@@ -15,6 +16,9 @@ from fuwu.auth import MemberDep, ViewerDep, provide_member, provide_viewer, requ
 from fuwu.errors import FuwuError
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.schemas import (
+    AdminOrganisationDetail,
+    AdminOrganisationRead,
+    AdminReason,
     AuditEventRead,
     Health,
     InvitationAccept,
@@ -35,7 +39,7 @@ from fuwu.schemas import (
     UserRead,
     UserUpdate,
 )
-from fuwu.services import accounts, audit, idempotency, notifications
+from fuwu.services import accounts, admin, audit, idempotency, notifications
 from fuwu.services.accounts import Viewer
 
 Cursor = Annotated[str | None, QueryParameter(max_length=200)]
@@ -269,18 +273,23 @@ class ProviderDirectoryController(Controller):
             # The categories are the values to send: they stay untranslated.
             raise InvalidInput("invalid_category", "Unknown category. Use one of: {categories}.",
                                params={"categories": ", ".join(values.CATEGORIES)})
-        return page_of(ProviderRead, await accounts.list_providers(category, province, cursor, limit))
+        page = await accounts.list_providers(category, province, cursor, limit)
+        verified = await admin.verified_ids([p["id"] for p in page.items])
+        return page_of(ProviderRead, Page(items=[{**p, "verified": p["id"] in verified} for p in page.items],
+                                          next_cursor=page.next_cursor))
 
     @get("/{provider_id:uuid}")
     async def read_provider(self, provider_id: FromPath[uuid.UUID]) -> ProviderRead:
         """One provider's public profile."""
-        return to(ProviderRead, await accounts.provider_profile(provider_id))
+        profile = await accounts.provider_profile(provider_id)
+        return to(ProviderRead, {**profile, "verified": await admin.is_verified(provider_id)})
 
 
 class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
     guards = [requires_admin]
+    dependencies = VIEWER
 
     @get("/organisations")
     async def list_organisations(
@@ -288,18 +297,75 @@ class AdminController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
         kind: Annotated[str | None, QueryParameter(max_length=16)] = None,
-    ) -> Page[OrganisationRead]:
-        """Every organisation, newest first (platform admins)."""
+        q: Annotated[str | None, QueryParameter(max_length=120, description="A part of the name, any case.")] = None,
+        verified: FromQuery[bool | None] = None,
+        suspended: FromQuery[bool | None] = None,
+    ) -> Page[AdminOrganisationRead]:
+        """Organisations newest first, by name, kind, verified and suspended (platform admins)."""
         if kind is not None and kind not in roles.ORG_KINDS:
             from fuwu.errors import InvalidInput
 
             raise InvalidInput("invalid_kind", "kind must be merchant, provider or platform.")
-        return page_of(OrganisationRead, await accounts.list_organisations(kind, cursor, limit))
+        return page_of(AdminOrganisationRead,
+                       await admin.search_organisations(q, kind, verified, suspended, cursor, limit))
+
+    @get("/organisations/{org_id:uuid}")
+    async def read_organisation(self, org_id: FromPath[uuid.UUID]) -> AdminOrganisationDetail:
+        """One organisation with its suspension, verification and members (platform admins)."""
+        return to(AdminOrganisationDetail, await admin.organisation(org_id))
+
+    @post("/organisations/{org_id:uuid}/suspend", status_code=200)
+    async def suspend_organisation(self, viewer: ViewerDep, org_id: FromPath[uuid.UUID],
+                                   data: JSONBody[AdminReason]) -> AdminOrganisationDetail:
+        """Suspends a merchant or provider with a written reason (platform admins).
+
+        A suspended provider cannot bid (403 `organisation_suspended`), a suspended
+        merchant cannot publish. Audited; the organisation's owners are notified with
+        the reason. 409 when it is already suspended or is the platform itself."""
+        return to(AdminOrganisationDetail, await admin.suspend(viewer, org_id, data.reason))
+
+    @post("/organisations/{org_id:uuid}/reinstate", status_code=200)
+    async def reinstate_organisation(self, viewer: ViewerDep, org_id: FromPath[uuid.UUID],
+                                     data: JSONBody[AdminReason]) -> AdminOrganisationDetail:
+        """Lifts a suspension with a written reason (platform admins).
+
+        Audited; the owners are notified. 409 when it is not suspended."""
+        return to(AdminOrganisationDetail, await admin.reinstate(viewer, org_id, data.reason))
+
+    @post("/organisations/{org_id:uuid}/verify", status_code=200)
+    async def verify_provider(self, viewer: ViewerDep, org_id: FromPath[uuid.UUID]) -> AdminOrganisationDetail:
+        """Verifies a provider: merchants see a badge on its profile, in the directory and in recommendations.
+
+        Audited; the owners are notified. 409 for an organisation that is not a provider."""
+        return to(AdminOrganisationDetail, await admin.set_verified(viewer, org_id, True))
+
+    @delete("/organisations/{org_id:uuid}/verify", status_code=200)
+    async def unverify_provider(self, viewer: ViewerDep, org_id: FromPath[uuid.UUID]) -> AdminOrganisationDetail:
+        """Withdraws a provider's verification (platform admins). Audited."""
+        return to(AdminOrganisationDetail, await admin.set_verified(viewer, org_id, False))
 
     @get("/audit")
-    async def platform_audit(self, cursor: Cursor = None, limit: Limit = 50) -> Page[AuditEventRead]:
-        """The whole platform's audit log, newest first (platform admins)."""
-        return page_of(AuditEventRead, await audit.platform_timeline(cursor, limit))
+    async def platform_audit(
+        self,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+        actor: Annotated[str | None, QueryParameter(max_length=254,
+                                                    description="An e-mail address or a person's id.")] = None,
+        organisation: FromQuery[uuid.UUID | None] = None,
+        object_type: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        object_id: Annotated[str | None, QueryParameter(max_length=80)] = None,
+        action: Annotated[str | None, QueryParameter(max_length=60)] = None,
+        since: Annotated[datetime.datetime | None, QueryParameter(description="From this time (with a zone).")] = None,
+        until: Annotated[datetime.datetime | None, QueryParameter(description="Before this time (with a zone).")] = None,
+    ) -> Page[AuditEventRead]:
+        """The whole platform's audit log, newest first (platform admins).
+
+        Searchable by actor (an e-mail address or a person's id), organisation, object
+        type and id, action and a time range [since, until). Events of sealed bids stay
+        hidden until their tender's bidding closes."""
+        return page_of(AuditEventRead, await admin.search_audit(
+            actor=actor, organisation=organisation, object_type=object_type, object_id=object_id, action=action,
+            since=since, until=until, cursor=cursor, limit=limit))
 
 
 ROUTES = api_contract.document([

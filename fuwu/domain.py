@@ -6,14 +6,14 @@ from pathlib import Path
 
 from litestar.static_files import create_static_files_router
 
-from fuwu import api, demo, jobs, pages
+from fuwu import admin_pages, api, demo, jobs, pages
 from fuwu.wiring import Domain, NavItem
 
 HERE = Path(__file__).parent
 
 DOMAIN = Domain(
     name="fuwu",
-    route_handlers=[*api.ROUTES, *pages.ROUTES, create_static_files_router(path="/static", directories=[HERE / "static"])],
+    route_handlers=[*api.ROUTES, *pages.ROUTES, *admin_pages.ROUTES, create_static_files_router(path="/static", directories=[HERE / "static"])],
     jobs=jobs.JOBS,
     nav=[
         NavItem("Dashboard", "/dashboard", ("merchant", "provider", "platform"), order=0),

@@ -19,7 +19,7 @@ from fuwu import values as value_lists
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from fuwu.errors import FuwuError, NotAuthenticated, not_found
 from fuwu.schemas import OrganisationUpdate, SignUp
-from fuwu.services import accounts, audit, notifications
+from fuwu.services import accounts, admin, audit, notifications
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
 from fuwu.wiring import wiring
@@ -233,12 +233,14 @@ async def providers_page(request: Request) -> Template:
     province = (request.query_params.get("province") or "")[:64] or None
     page = await accounts.list_providers(category, province, request.query_params.get("cursor"), 20)
     return await render(request, "providers.html", page=page, category=category, province=province or "",
-                        categories=value_lists.CATEGORIES)
+                        categories=value_lists.CATEGORIES,
+                        verified=await admin.verified_ids([p["id"] for p in page.items]))
 
 
 @get("/providers/{provider_id:uuid}", include_in_schema=False)
 async def provider_page(request: Request, provider_id: FromPath[uuid.UUID]) -> Template:
-    return await render(request, "provider.html", provider=await accounts.provider_profile(provider_id))
+    return await render(request, "provider.html", provider=await accounts.provider_profile(provider_id),
+                        verified=await admin.is_verified(provider_id))
 
 
 # --- signed in -----------------------------------------------------------------------
@@ -519,18 +521,6 @@ async def audit_page(request: Request) -> Template:
     return await render(request, "audit.html", page=page, title=member.name)
 
 
-@get("/admin", include_in_schema=False)
-async def admin_page(request: Request) -> Template:
-    viewer = page_viewer(request)
-    if not await accounts.is_platform_admin(viewer.user_id):
-        raise not_found("Page")
-    kind = request.query_params.get("kind")
-    kind = kind if kind in roles.ORG_KINDS else None
-    page = await accounts.list_organisations(kind, request.query_params.get("cursor"), 50)
-    events = await audit.platform_timeline(None, 20)
-    return await render(request, "admin.html", page=page, kind=kind, events=events.items)
-
-
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.ico"
 
 
@@ -550,5 +540,5 @@ ROUTES = [
     dashboard, switch_org, new_org_form, new_org, org_page, org_update, org_invite, org_invite_revoke,
     org_member_role, org_member_remove, invitation_page, invitation_accept, account_page, account_update,
     token_create, tokens_page, token_revoke, notifications_page, notification_open, notifications_read_all,
-    audit_page, admin_page, favicon,
+    audit_page, favicon,
 ]

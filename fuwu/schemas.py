@@ -193,6 +193,26 @@ class ProviderRead(msgspec.Struct):
     city: str
     categories: list[str]
     profile: str
+    # Verified by the platform (a badge merchants see).
+    verified: bool = False
+
+
+class AdminOrganisationRead(OrganisationRead):
+    """An organisation as platform admins see it: with its suspension and verification."""
+
+    suspended_at: datetime.datetime | None = None
+    suspension_reason: str = ""
+    verified_at: datetime.datetime | None = None
+
+
+class AdminOrganisationDetail(AdminOrganisationRead):
+    members: list[MemberRead] = []
+
+
+class AdminReason(msgspec.Struct, forbid_unknown_fields=True):
+    """Why: the organisation's owners read it."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
 
 
 class Health(msgspec.Struct):

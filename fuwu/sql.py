@@ -69,7 +69,7 @@ VIEWER_BY_TOKEN_HASH = (
 TOUCH_TOKEN = f"UPDATE {ApiToken._meta.tablename} SET last_used_at = $2 WHERE id = $1"
 
 MEMBERSHIP_BY_PAIR = (
-    f"SELECT m.id, m.role, o.kind, o.name FROM {Membership._meta.tablename} m "
+    f"SELECT m.id, m.role, o.kind, o.name, o.suspended_at FROM {Membership._meta.tablename} m "
     f"JOIN {_ORGANISATION} o ON o.id = m.organisation WHERE m.pair = $1"
 )
 

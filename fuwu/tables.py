@@ -46,6 +46,11 @@ class Organisation(Table, tablename="fuwu_organisation"):
     currency = Varchar(length=3, default="CNY")
     timezone = Varchar(length=64, default="Asia/Shanghai")
     created_at = Timestamptz(default=TimestamptzNow())
+    # Set by a platform admin (fuwu.services.admin): a suspended provider cannot bid, a
+    # suspended merchant cannot publish; a verified provider shows a badge to merchants.
+    suspended_at = Timestamptz(null=True, default=None)
+    suspension_reason = Text(default="")
+    verified_at = Timestamptz(null=True, default=None)
 
 
 class Membership(Table, tablename="fuwu_membership"):

@@ -39,8 +39,9 @@ class NavItem:
 class Panel:
     """A block one domain adds to a page another (lower) domain owns.
 
-    `slot` names the page: "dashboard" (called with viewer, member) or "tender"
-    (called with request, viewer, member, tender). `render` returns the template
+    `slot` names the page: "dashboard" (called with viewer, member), "tender"
+    (called with request, viewer, member, tender) or "admin_organisation" (a platform
+    admin's page of one organisation, called with the organisation). `render` returns the template
     context of the block (with its "template"), or None to show nothing.
     """
 

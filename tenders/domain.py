@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fuwu.wiring import Domain, NavItem, Panel
-from tenders import api, demo, jobs, pages
+from tenders import admin_panel, api, demo, jobs, pages
 
 DOMAIN = Domain(
     name="tenders",
@@ -13,7 +13,7 @@ DOMAIN = Domain(
     jobs=jobs.JOBS,
     nav=[NavItem("Tenders", "/tenders", ("merchant",), order=10),
          NavItem("Open tenders", "/open-tenders", ("provider",), order=10)],
-    panels=[Panel("dashboard", pages.dashboard_panel)],
+    panels=[Panel("dashboard", pages.dashboard_panel), Panel("admin_organisation", admin_panel.organisation_tenders)],
     demo=demo.load,
     templates=Path(__file__).parent / "templates",
 )

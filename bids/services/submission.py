@@ -30,7 +30,7 @@ from fuwu.pagination import Page, paginate
 from fuwu.i18n import Term, Terms
 from fuwu.jsonable import jsonable
 from fuwu.received import received_at
-from fuwu.services import audit
+from fuwu.services import admin, audit
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
 from bids import sql, states
@@ -71,15 +71,18 @@ def _closed(row: dict, moment: datetime.datetime, received: datetime.datetime) -
                     params={"status": Term(row["status"])}, **times)
 
 
-async def _open_tender_locked(member: Member, tender_id: uuid.UUID) -> tuple[dict, datetime.datetime]:
+async def _open_tender_locked(member: Member, tender_id: uuid.UUID,
+                              withdrawing: bool = False) -> tuple[dict, datetime.datetime]:
     """Locks the tender, checks that this provider may see the tender (404 as for a
     tender that does not exist) and decides by the time the request was received:
     before the deadline, and the server time, read once the lock is held, still
     within the grace. Returns the tender and the bid's time: the server time read
     under the lock while bidding is open (so it orders the bid against amendments,
     as before), or, for a bid that waited past the deadline, the time it was
-    received."""
+    received. A suspended provider may only withdraw."""
     _require_bidder(member)
+    if not withdrawing:
+        await admin.require_active(member)
     received = received_at() or now()
     row = await lock_tender_for_provider(member.organisation_id, tender_id)
     moment = now()
@@ -214,7 +217,7 @@ async def confirm_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> d
 async def withdraw_bid(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> None:
     """Withdraws the live bid before the deadline; the provider may bid again."""
     async with atomic():
-        _, moment = await _open_tender_locked(member, tender_id)
+        _, moment = await _open_tender_locked(member, tender_id, withdrawing=True)
         bid = await _own_live_bid(member, tender_id)
         moment = _after(moment, bid["submitted_at"])
         await Bid.update({Bid.status: states.WITHDRAWN, Bid.live_key: None, Bid.withdrawn_at: moment}).where(

@@ -68,14 +68,19 @@ async def object_timeline(object_type: str, object_id: uuid.UUID | str, cursor: 
     return await paginate(_select().where(condition), AuditEvent.at, AuditEvent.id, cursor, limit)
 
 
-async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
+def platform_query():
     """Every event, less those the domains' audit filters hide for now (a sealed
     bid's events before its deadline: even the platform operator learns nothing of
-    sealed bids, not their number)."""
+    sealed bids, not their number). A select to narrow further."""
     query = _select()
     for hidden in wiring().audit_filters:
         query = query.where(where(sql.not_hidden_audit_event(hidden.hidden_ids_sql), hidden.object_type))
-    return await paginate(query, AuditEvent.at, AuditEvent.id, cursor, limit)
+    return query
 
 
-__all__ = ["record", "organisation_timeline", "object_timeline", "platform_timeline", "User"]
+async def platform_timeline(cursor: str | None = None, limit: int = 50) -> Page:
+    """Every event the platform may see (`platform_query`), newest first."""
+    return await paginate(platform_query(), AuditEvent.at, AuditEvent.id, cursor, limit)
+
+
+__all__ = ["record", "organisation_timeline", "object_timeline", "platform_query", "platform_timeline", "User"]

@@ -9,7 +9,7 @@ from fuwu.clock import now
 from fuwu.i18n import N_
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
-from fuwu.services import audit
+from fuwu.services import admin, audit
 from fuwu.services import accounts
 from fuwu.services.accounts import Member, Viewer
 from fuwu.tables import Organisation
@@ -118,8 +118,13 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     preferred = PREFERRED_TIER.get(merchant["size"] or "small", 3)
     # One look-up for every candidate, not one a candidate.
     tiers = await provider_tiers([c["id"] for c in candidates]) if provider_tiers is not None else {}
+    # A suspended provider cannot bid: not recommended. A verified one shows its badge.
+    suspended = await admin.suspended_ids([c["id"] for c in candidates])
+    verified = await admin.verified_ids([c["id"] for c in candidates])
     ranked = []
     for c in candidates:
+        if c["id"] in suspended:
+            continue
         capacity = c["capacity"]
         reasons = ["category"]
         score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, capacity / needed)
@@ -134,7 +139,7 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
             score += TIER_WEIGHT * max(0.0, 1 - abs(tier - preferred) / 3)
             reasons.append(f"tier:{tier}")
         ranked.append({"provider_id": provider_id, "id": provider_id, "name": c["name"], "province": c["province"],
-                       "city": c["city"], "categories": c["categories"],
+                       "city": c["city"], "categories": c["categories"], "verified": provider_id in verified,
                        "score": round(score, 1), "reasons": reasons})
     ranked.sort(key=lambda r: (-r["score"], r["name"]))
     return ranked[:limit]

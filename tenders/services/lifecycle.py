@@ -23,7 +23,7 @@ from fuwu.db import after_transaction, atomic, in_transaction, where
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
-from fuwu.services import audit, notifications
+from fuwu.services import admin, audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from fuwu.settings import get_settings
 from fuwu.values import CATEGORIES
@@ -511,7 +511,8 @@ async def lock_tender(tender_id: uuid.UUID) -> dict | None:
 async def publish(viewer: Viewer, member: Member, tender_id: uuid.UUID) -> dict:
     """Publishes a draft: checks deadlines (questions < bid < evaluation end, all in the
     future, at least the minimum bidding time), budget and criteria. Audited;
-    invited providers are notified."""
+    invited providers are notified. A suspended merchant cannot publish."""
+    await admin.require_active(member)
     async with atomic():
         row = await _locked_own_tender(member, tender_id)
         if row["status"] != states.DRAFT:

@@ -226,6 +226,8 @@ def _valid_bodies() -> dict[tuple[str, str], Any]:
                                                             "finding": "Clean, well-run office."},
         ("POST", tender + "/award"): {"bid_id": "{bid_a2}", "reason": ""},
         ("POST", tender + "/unsuccessful"): {"reason": "No bid qualified"},
+        ("POST", "/api/v1/admin/organisations/{org_id:uuid}/suspend"): {"reason": "Unpaid fees"},
+        ("POST", "/api/v1/admin/organisations/{org_id:uuid}/reinstate"): {"reason": "Fees paid"},
     }
 
 

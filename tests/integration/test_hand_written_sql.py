@@ -118,7 +118,7 @@ async def membership_read_equals_the_query_builder(client):
     row = await fetchrow(fuwu.sql.MEMBERSHIP_BY_PAIR, f"{agent.user_id}:{owner.org_id}")
     reference = await Membership.select(
         Membership.id, Membership.role, Membership.organisation.kind.as_alias("kind"),
-        Membership.organisation.name.as_alias("name"),
+        Membership.organisation.name.as_alias("name"), Membership.organisation.suspended_at.as_alias("suspended_at"),
     ).where((Membership.user == agent.user_id) & (Membership.organisation == owner.org_id)).first()
     assert row == reference and row["role"] == "agent"
     assert await fetchrow(fuwu.sql.MEMBERSHIP_BY_PAIR, f"{agent.user_id}:{uuid.uuid4()}") is None

@@ -32,7 +32,8 @@ async def membership(user_id: uuid.UUID, org_id: uuid.UUID) -> Member:
     row = await fetchrow(sql.MEMBERSHIP_BY_PAIR, f"{user_id}:{org_id}")  # every API request: hand-written
     if row is None:
         raise not_found("Organisation")
-    return Member(membership_id=row["id"], organisation_id=org_id, kind=row["kind"], role=row["role"], name=row["name"])
+    return Member(membership_id=row["id"], organisation_id=org_id, kind=row["kind"], role=row["role"], name=row["name"],
+                  suspended=row["suspended_at"] is not None)
 
 
 async def is_platform_admin(user_id: uuid.UUID) -> bool:

@@ -29,6 +29,8 @@ class Member:
     kind: str
     role: str
     name: str
+    # Suspended by a platform admin: it cannot bid (providers) or publish (merchants).
+    suspended: bool = False
 
     def has_role(self, *allowed: str) -> bool:
         return self.role in allowed

@@ -137,6 +137,64 @@ async def _provider_page(t: Target) -> Call:
     return Call(f"/providers/{t.org_id}")
 
 
+# --- platform admin: a fresh organisation to act on (the cast's own stay as they are) --
+
+
+async def _fresh_org(t: Target, kind: str = roles.PROVIDER, suspended: bool = False,
+                     verified: bool = False) -> uuid.UUID:
+    from fuwu.services import admin
+
+    fields = {"categories": ["cs_presales"]} if kind == roles.PROVIDER else {"size": "small"}
+    org = await accounts.create_organisation(
+        t.outsider.viewer, OrganisationCreate(kind=kind, name=unique("Admin target "), **fields))
+    if suspended:
+        await admin.suspend(t.owner.viewer, org["id"], "Checked by the matrix")
+    if verified:
+        await admin.set_verified(t.owner.viewer, org["id"], True)
+    return org["id"]
+
+
+async def _admin_org(t: Target) -> Call:
+    return Call(f"/api/v1/admin/organisations/{t.org_id}")
+
+
+async def _admin_suspend(t: Target) -> Call:
+    return Call(f"/api/v1/admin/organisations/{await _fresh_org(t)}/suspend", json={"reason": "Checked"})
+
+
+async def _admin_reinstate(t: Target) -> Call:
+    return Call(f"/api/v1/admin/organisations/{await _fresh_org(t, suspended=True)}/reinstate",
+                json={"reason": "Checked"})
+
+
+async def _admin_verify(t: Target) -> Call:
+    return Call(f"/api/v1/admin/organisations/{await _fresh_org(t)}/verify")
+
+
+async def _admin_unverify(t: Target) -> Call:
+    return Call(f"/api/v1/admin/organisations/{await _fresh_org(t, verified=True)}/verify")
+
+
+async def _admin_org_page(t: Target) -> Call:
+    return Call(f"/admin/orgs/{t.org_id}")
+
+
+async def _admin_suspend_page(t: Target) -> Call:
+    return Call(f"/admin/orgs/{await _fresh_org(t)}/suspend", form={"reason": "Checked"})
+
+
+async def _admin_reinstate_page(t: Target) -> Call:
+    return Call(f"/admin/orgs/{await _fresh_org(t, suspended=True)}/reinstate", form={"reason": "Checked"})
+
+
+async def _admin_verify_page(t: Target) -> Call:
+    return Call(f"/admin/orgs/{await _fresh_org(t)}/verify", form={})
+
+
+async def _admin_unverify_page(t: Target) -> Call:
+    return Call(f"/admin/orgs/{await _fresh_org(t, verified=True)}/unverify", form={})
+
+
 async def _signup(t: Target) -> Call:
     return Call("/signup", form={
         "display_name": "Chen Jing", "email": f"{unique('signup')}@shop.test", "password": PASSWORD,
@@ -257,6 +315,11 @@ MATRIX = [
     # platform admin: others get 404
     Entry("GET", "/api/v1/admin/organisations", ADMIN),
     Entry("GET", "/api/v1/admin/audit", ADMIN),
+    Entry("GET", "/api/v1/admin/organisations/{org_id:uuid}", ADMIN, setup=_admin_org),
+    Entry("POST", "/api/v1/admin/organisations/{org_id:uuid}/suspend", ADMIN, setup=_admin_suspend, ok=(200,)),
+    Entry("POST", "/api/v1/admin/organisations/{org_id:uuid}/reinstate", ADMIN, setup=_admin_reinstate, ok=(200,)),
+    Entry("POST", "/api/v1/admin/organisations/{org_id:uuid}/verify", ADMIN, setup=_admin_verify, ok=(200,)),
+    Entry("DELETE", "/api/v1/admin/organisations/{org_id:uuid}/verify", ADMIN, setup=_admin_unverify, ok=(200,)),
     # public pages
     Entry("GET", "/", PUBLIC, ok=(200, 302)),  # signed in: to /dashboard
     Entry("GET", "/signup", PUBLIC),
@@ -291,6 +354,12 @@ MATRIX = [
     Entry("POST", "/org/members/{membership_id:uuid}/remove", ORG, setup=_org_member_remove, roles=OWNER),
     Entry("GET", "/audit", ORG, roles=AUDIT_ROLES, outsider=None),
     Entry("GET", "/admin", ADMIN),
+    Entry("GET", "/admin/orgs/{org_id:uuid}", ADMIN, setup=_admin_org_page),
+    Entry("POST", "/admin/orgs/{org_id:uuid}/suspend", ADMIN, setup=_admin_suspend_page),
+    Entry("POST", "/admin/orgs/{org_id:uuid}/reinstate", ADMIN, setup=_admin_reinstate_page),
+    Entry("POST", "/admin/orgs/{org_id:uuid}/verify", ADMIN, setup=_admin_verify_page),
+    Entry("POST", "/admin/orgs/{org_id:uuid}/unverify", ADMIN, setup=_admin_unverify_page),
+    Entry("GET", "/admin/audit", ADMIN),
 ]
 
 

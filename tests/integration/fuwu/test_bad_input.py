@@ -290,6 +290,11 @@ PATHS_WITH_IDS = {
     ("GET", "/api/v1/orgs/{org_id:uuid}/audit"): None,
     ("POST", "/api/v1/notifications/{notification_id:uuid}/read"): None,
     ("GET", "/api/v1/providers/{provider_id:uuid}"): None,
+    ("GET", "/api/v1/admin/organisations/{org_id:uuid}"): None,
+    ("POST", "/api/v1/admin/organisations/{org_id:uuid}/suspend"): {"reason": "Checked"},
+    ("POST", "/api/v1/admin/organisations/{org_id:uuid}/reinstate"): {"reason": "Checked"},
+    ("POST", "/api/v1/admin/organisations/{org_id:uuid}/verify"): None,
+    ("DELETE", "/api/v1/admin/organisations/{org_id:uuid}/verify"): None,
 }
 
 
