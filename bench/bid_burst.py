@@ -484,6 +484,7 @@ async def _load(config_path: str, out_path: str) -> None:
     status, during = await call(control, "GET", f"/api/v1/orgs/{merchant['org_id']}/tenders/{tender_id}",
                                 _json_headers(merchant["token"]))
     sealed["status_before_grace_end"] = during.get("status") if time.time() < deadline_wall + cfg["grace"] else None
+    control.close()  # the server drops an idle keep-alive connection after 5 s
     await asyncio.sleep(max(0.0, deadline_wall + cfg["grace"] + 0.2 - time.time()))
     status, after = await call(control, "GET", f"/api/v1/orgs/{merchant['org_id']}/tenders/{tender_id}",
                                _json_headers(merchant["token"]))
