@@ -25,6 +25,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 import bids.domain
+import chat.domain
 import fuwu.domain
 import sla.domain
 import tenders.domain
@@ -45,7 +46,7 @@ log = logging.getLogger("fuwu")
 
 def domains() -> list[Domain]:
     """Every domain, lowest first: fuwu <- tenders <- bids <- sla <- chat <- ratings."""
-    return [fuwu.domain.DOMAIN, tenders.domain.DOMAIN, bids.domain.DOMAIN, sla.domain.DOMAIN]
+    return [fuwu.domain.DOMAIN, tenders.domain.DOMAIN, bids.domain.DOMAIN, sla.domain.DOMAIN, chat.domain.DOMAIN]
 
 
 def wire() -> Wiring:

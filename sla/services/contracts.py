@@ -186,6 +186,20 @@ async def list_contracts(member: Member, status: str | None, cursor: str | None,
     return await paginate(query, Contract.created_at, Contract.id, cursor, limit)
 
 
+CUSTOMER_SERVICE = ("cs_presales", "cs_postsales")
+
+
+async def serving_contract(shop_id: uuid.UUID, moment: datetime.datetime | None = None) -> dict | None:
+    """The shop's active customer-service contract running now (the newest if there
+    are several): its id and provider. Live chat routes the shop's buyers to that
+    provider's agents and appends the SLA events to that contract."""
+    moment = moment or now()
+    return await Contract.select(Contract.id, Contract.provider.as_alias("provider_id")).where(
+        (Contract.merchant == shop_id) & (Contract.status == states.ACTIVE)
+        & Contract.category.is_in(list(CUSTOMER_SERVICE)) & (Contract.starts_at <= moment)
+        & (Contract.ends_at > moment)).order_by(Contract.starts_at, ascending=False).first()
+
+
 async def contract_for_tender(tender_id: uuid.UUID) -> dict | None:
     return await Contract.select(Contract.id, Contract.status).where(Contract.tender == tender_id).first()
 

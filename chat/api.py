@@ -1,0 +1,109 @@
+"""Chat over HTTP: the widget's visitor token, conversation lists and transcripts,
+agents' seats. Live messages go over the WebSocket (chat/socket.py, chat/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Request, get, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from chat import limits, visitors
+from chat.errors import ChatError
+from chat.schemas import ConversationRead, MessagePage, SeatRead, SeatUpdate, VisitorToken
+from chat.services import conversations, presence
+from fuwu import api_contract
+from fuwu.api import MEMBER, Cursor, Limit, page_of, to
+from fuwu.auth import MemberDep, ViewerDep, requires_user
+from fuwu.errors import InvalidInput, TooManyRequests, not_found
+from fuwu.i18n import N_
+from fuwu.pagination import DEFAULT_LIMIT, Page
+
+from fuwu.services import accounts
+
+TOKENS_PER_MINUTE = 30
+
+
+@get("/api/v1/shops/{shop_id:uuid}/visitor-token", tags=["chat"])
+async def visitor_token(request: Request, shop_id: FromPath[uuid.UUID],
+                        visitor: Annotated[str, QueryParameter(min_length=8, max_length=64)]) -> VisitorToken:
+    """A signed, expiring token for a buyer of the shop to chat (the widget asks for it with the visitor id it
+    keeps in the browser). Public; at most 30 a minute per address."""
+    wait = await limits.hit(f"visitor:{request.client.host if request.client else '-'}", TOKENS_PER_MINUTE, 60)
+    if wait is not None:
+        raise TooManyRequests("too_many_requests", N_("Too many chats opened from here. Try again in a minute."),
+                              retry_after=wait)
+    if not visitors.valid_visitor_id(visitor):
+        raise InvalidInput(ChatError.VISITOR, N_("The visitor id is 8 to 64 letters, digits, - or _."))
+    shop = await accounts.get_organisation(shop_id)
+    if shop["kind"] != "merchant":
+        raise not_found("Shop")
+    token, expires = visitors.issue(shop_id, visitor)
+    return VisitorToken(token=token, expires_at=expires, websocket=f"/ws/chat?visitor_token={token}")
+
+
+class ConversationController(Controller):
+    path = "/api/v1/orgs/{org_id:uuid}/conversations"
+    tags = ["chat"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_conversations(self, viewer: ViewerDep, member: MemberDep, cursor: Cursor = None,
+                                 limit: Limit = DEFAULT_LIMIT,
+                                 status: Annotated[str | None, QueryParameter(max_length=20)] = None,
+                                 mine: Annotated[bool, QueryParameter()] = False,
+                                 buyer: Annotated[str | None, QueryParameter(max_length=100)] = None,
+                                 ) -> Page[ConversationRead]:
+        """The organisation's conversations, newest first (a merchant's shop conversations; those a provider
+        serves; `mine` for your own), by status and buyer, each with its unread count."""
+        page = await conversations.list_for(member, status=status, mine_only_for=viewer.user_id if mine else None,
+                                            buyer=buyer, cursor=cursor, limit=limit)
+        return page_of(ConversationRead, page)
+
+    @get("/{conversation_id:uuid}")
+    async def read_conversation(self, viewer: ViewerDep, member: MemberDep,
+                                conversation_id: FromPath[uuid.UUID]) -> ConversationRead:
+        """One conversation of the organisation."""
+        row = await conversations.visible(conversations.participant_for(viewer, member), conversation_id)
+        return to(ConversationRead, {**row, "unread": max(0, int(row["seq"]) - int(row["agent_read"]))})
+
+    @get("/{conversation_id:uuid}/messages")
+    async def transcript(self, viewer: ViewerDep, member: MemberDep, conversation_id: FromPath[uuid.UUID],
+                         before_seq: Annotated[int | None, QueryParameter(ge=1)] = None,
+                         limit: Limit = 50) -> MessagePage:
+        """A page of the transcript, oldest first within the page; pass before_seq for the page before."""
+        rows, before = await conversations.messages_before(conversations.participant_for(viewer, member),
+                                                           conversation_id, before_seq, limit)
+        return MessagePage(items=[to_message(row) for row in rows], before_seq=before)
+
+
+def to_message(row: dict):
+    from chat.schemas import MessageRead
+
+    return to(MessageRead, conversations.frame(row))
+
+
+class SeatController(Controller):
+    path = "/api/v1/orgs/{org_id:uuid}/seats"
+    tags = ["chat"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_seats(self, member: MemberDep) -> list[SeatRead]:
+        """The organisation's agents' chat seats: capacity, load and presence (a bounded list: one per member)."""
+        return [to(SeatRead, row) for row in await presence.seats(member.organisation_id)]
+
+    @put("/{user_id:uuid}")
+    async def set_capacity(self, viewer: ViewerDep, member: MemberDep, user_id: FromPath[uuid.UUID],
+                           data: JSONBody[SeatUpdate]) -> SeatRead:
+        """The owner or a manager sets how many conversations an agent serves at once (0 to 50)."""
+        await presence.set_capacity(viewer.user_id, member, user_id, data.capacity)
+        rows = [row for row in await presence.seats(member.organisation_id) if row["user"] == user_id]
+        return to(SeatRead, rows[0])
+
+
+ROUTES = api_contract.document([visitor_token, ConversationController, SeatController])
+

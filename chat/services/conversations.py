@@ -1,0 +1,484 @@
+"""Conversations and messages: storing, routing, closing, rating (DESIGN.md section 5).
+
+Delivery rules kept here:
+- A message is stored with its per-conversation `seq` (taken by a conditional update
+  of the conversation row, in the storing transaction) before it is acknowledged or
+  fanned out; fan-out happens after commit.
+- A unique (conversation, client id): a resend returns the stored message and its seq,
+  never an error.
+- Every message, open, close, automatic notice and rating appends its event to the SLA
+  service-event log (sla.services.events) in the same transaction, with server time.
+- Routing: a new conversation goes to an online agent with free capacity, least
+  loaded first, by a conditional update of the agent's seat in the assigning
+  transaction (exact across processes); with none it waits in the queue, and the
+  buyer gets an automatic notice with their place. Queued conversations are assigned
+  the moment capacity appears (an agent comes online, a conversation closes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from chat import sql, states
+from chat.errors import ChatError
+from chat.layer import publish
+from chat.tables import Conversation, Message
+from fuwu import i18n
+from fuwu.clock import now
+from fuwu.db import after_commit, atomic, fetch, fetchrow, is_postgres, is_unique_violation
+from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.i18n import N_
+from sla import states as sla_states
+from sla.services import contracts
+from sla.services.events import append_event
+
+MAX_CLIENT_ID = 100
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who is on a socket or calling: a shop's buyer (by visitor id), or a signed-in
+    person with their organisations and roles."""
+
+    user_id: uuid.UUID | None = None
+    display_name: str = ""
+    organisations: dict = field(default_factory=dict)  # organisation id -> role
+    shop: uuid.UUID | None = None  # a buyer's shop
+    buyer: str | None = None
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.buyer is not None
+
+    def key(self) -> str:
+        return f"buyer:{self.shop}:{self.buyer}" if self.is_buyer else f"user:{self.user_id}"
+
+
+CONVERSATION_COLUMNS = (
+    Conversation.id, Conversation.kind, Conversation.shop.as_alias("shop_id"),
+    Conversation.shop.name.as_alias("shop_name"), Conversation.provider.as_alias("provider_id"),
+    Conversation.contract.as_alias("contract_id"), Conversation.buyer, Conversation.agent.as_alias("agent_id"),
+    Conversation.agent.display_name.as_alias("agent_name"), Conversation.status, Conversation.seq,
+    Conversation.epoch, Conversation.buyer_read, Conversation.agent_read, Conversation.opened_at,
+    Conversation.queued_at, Conversation.assigned_at, Conversation.closed_at, Conversation.rating,
+    Conversation.rating_comment,
+)
+
+
+async def read(conversation_id: uuid.UUID) -> dict | None:
+    return await Conversation.select(*CONVERSATION_COLUMNS).where(Conversation.id == conversation_id).first()
+
+
+def can_view(participant: Participant, conversation: dict) -> bool:
+    if participant.is_buyer:
+        return (conversation["kind"] == states.SHOP and conversation["shop_id"] == participant.shop
+                and conversation["buyer"] == participant.buyer)
+    return conversation["provider_id"] in participant.organisations or conversation["shop_id"] in participant.organisations
+
+
+def serves(participant: Participant, conversation: dict) -> bool:
+    """A member of the organisation that serves the conversation (the contracted
+    provider, or the merchant itself without a contract)."""
+    return not participant.is_buyer and conversation["provider_id"] in participant.organisations
+
+
+async def visible(participant: Participant, conversation_id: uuid.UUID) -> dict:
+    conversation = await read(conversation_id)
+    if conversation is None or not can_view(participant, conversation):
+        raise not_found("Conversation")
+    return conversation
+
+
+def sender_kind(participant: Participant, conversation: dict) -> str:
+    if participant.is_buyer:
+        return states.BUYER
+    if conversation["kind"] == states.SHOP and serves(participant, conversation):
+        return states.AGENT
+    return states.MEMBER
+
+
+def frame(message: dict, conversation: dict | None = None, epoch: int = 1) -> dict:
+    """A stored message as the protocol sends it."""
+    return {
+        "type": "message", "conversation": str(message["conversation"]), "seq": int(message["seq"]),
+        "epoch": epoch, "id": str(message["id"]), "client_id": message["client_key"].split(":", 1)[1],
+        "sender": message["sender_kind"], "sender_id": str(message["sender"]) if message.get("sender") else None,
+        "text": message["text"], "at": message["at"].isoformat() if hasattr(message["at"], "isoformat")
+        else str(message["at"]),
+    }
+
+
+def _group(conversation_id) -> str:
+    return f"chat.conv.{conversation_id}"
+
+
+def user_group(user_id) -> str:
+    return f"chat.user.{user_id}"
+
+
+def org_group(org_id) -> str:
+    return f"chat.org.{org_id}"
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(ChatError.EMPTY, N_("Write a message first."))
+    if len(text) > states.MAX_TEXT:
+        raise InvalidInput(ChatError.TOO_LONG, N_("A message holds at most {limit} characters."),
+                           params={"limit": states.MAX_TEXT})
+    if "\x00" in text:
+        raise InvalidInput(ChatError.MALFORMED, N_("Text must not contain NUL characters."))
+    return text
+
+
+def _check_client_id(client_id) -> str:
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID or "\x00" in client_id:
+        raise InvalidInput(ChatError.MALFORMED, N_("Each message needs a client id of 1 to {limit} characters."),
+                           params={"limit": MAX_CLIENT_ID})
+    return client_id
+
+
+async def _sla_event(conversation: dict, kind: str, **fields) -> None:
+    """The matching SLA event, in the caller's transaction. Only shop conversations
+    are measured; a contract's clock is the contract's (None without one: the shop's
+    own service, counted toward no contract)."""
+    if conversation["kind"] != states.SHOP:
+        return
+    await append_event(kind, shop=conversation["shop"] if "shop" in conversation else conversation["shop_id"],
+                       contract=conversation.get("contract") if "contract" in conversation
+                       else conversation.get("contract_id"),
+                       conversation=str(conversation["id"]), **fields)
+
+
+async def _store(conversation_id: uuid.UUID, kind: str, sender: uuid.UUID | None, client_id: str, text: str,
+                 check=None) -> tuple[dict, dict]:
+    """Inside a transaction: the next seq and the message at it. `check(row)` may refuse
+    before anything is written. Returns (message, conversation row)."""
+    row = await fetchrow(sql.NEXT_SEQ, conversation_id)
+    if row is None:
+        raise not_found("Conversation")
+    row["id"] = conversation_id
+    if check is not None:
+        check(row)
+    moment = now()
+    message = {"id": uuid.uuid4(), "conversation": conversation_id, "seq": int(row["seq"]),
+               "client_key": f"{conversation_id}:{client_id}", "sender_kind": kind, "sender": sender, "text": text,
+               "at": moment}
+    await fetch(sql.INSERT_MESSAGE, message["id"], conversation_id, message["seq"],
+                f"{conversation_id}:{message['seq']}", message["client_key"], kind, sender, text, moment)
+    return message, row
+
+
+def _fan_out(message: dict, epoch: int) -> None:
+    payload = frame(message, epoch=epoch)
+
+    async def send() -> None:
+        await publish(_group(message["conversation"]), payload)
+
+    after_commit(send)
+
+
+async def notice(conversation_id: uuid.UUID, text: str, params: dict | None = None) -> dict:
+    """An automatic notice in the conversation (a system message; never a reply). The
+    text is an English message id, stored in English, shown translated by the views."""
+    async with atomic():
+        message, row = await _store(conversation_id, states.SYSTEM, None, f"system-{uuid.uuid4()}",
+                                    i18n.translate_format(text, params or {}) if params else text)
+        await _sla_event(row, sla_states.NOTICE)
+        _fan_out(message, int(row["epoch"]))
+    return message
+
+
+async def post(participant: Participant, conversation_id: uuid.UUID, client_id: str, text: str) -> tuple[dict, bool]:
+    """Stores a message from a buyer or a member, idempotent by its client id: a
+    resend returns the stored message (and False). A buyer's message to a closed
+    conversation reopens it (routed again, never to an offline agent). Appends the
+    SLA event (buyer message; agent reply from the serving provider's members) in the
+    same transaction, fans out after commit."""
+    client_id, text = _check_client_id(client_id), _check_text(text)
+    key = f"{conversation_id}:{client_id}"
+    existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
+    if existing is not None:
+        return existing, False
+    conversation = await visible(participant, conversation_id)
+    kind = sender_kind(participant, conversation)
+    reopened = False
+    try:
+        async with atomic():
+            message, row = await _store(conversation_id, kind, participant.user_id, client_id, text)
+            if kind == states.BUYER:
+                await _sla_event(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
+                if row["status"] == states.CLOSED:
+                    await Conversation.update({Conversation.status: states.QUEUED, Conversation.queued_at: now(),
+                                               Conversation.agent: None}).where(Conversation.id == conversation_id)
+                    reopened = True
+            elif kind == states.AGENT:
+                await _sla_event(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
+            _fan_out(message, int(row["epoch"]))
+    except Exception as exc:
+        if is_unique_violation(exc):  # the same client id, stored meanwhile by a concurrent resend
+            existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
+            if existing is not None:
+                return existing, False
+        raise
+    if reopened:  # routed again like a new one (never to an offline agent)
+        await route(conversation_id)
+    return message, True
+
+
+async def messages_after(participant: Participant, conversation_id: uuid.UUID, after_seq: int,
+                         limit: int = states.REPLAY_CAP) -> tuple[list[dict], dict]:
+    """The messages after a position (a resume), at most `limit`; the caller answers
+    with an explicit reset when there are more."""
+    conversation = await visible(participant, conversation_id)
+    rows = await fetch(sql.MESSAGES_AFTER, conversation_id, max(0, int(after_seq)), limit + 1)
+    return rows, conversation
+
+
+async def messages_before(participant: Participant, conversation_id: uuid.UUID, before_seq: int | None,
+                          limit: int = 50) -> tuple[list[dict], int | None]:
+    """A page of history, older first within the page, and the cursor for the one
+    before it (None at the start)."""
+    await visible(participant, conversation_id)
+    before = int(before_seq) if before_seq is not None else 2**62
+    rows = await fetch(sql.MESSAGES_BEFORE, conversation_id, before, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return rows, (int(rows[0]["seq"]) if more and rows else None)
+
+
+# --- opening and routing -----------------------------------------------------------------
+
+
+async def open_for_buyer(shop_id: uuid.UUID, buyer: str) -> dict:
+    """The buyer's open conversation with the shop, or a new one: served by the
+    provider holding the shop's active customer-service contract (else by the
+    merchant's own members), routed at once or queued with a notice."""
+    existing = await Conversation.select(Conversation.id).where(
+        (Conversation.shop == shop_id) & (Conversation.buyer == buyer) & (Conversation.kind == states.SHOP)
+        & (Conversation.status != states.CLOSED)).order_by(Conversation.opened_at, ascending=False).first()
+    if existing is not None:
+        return await read(existing["id"])
+    contract = await contracts.serving_contract(shop_id)
+    moment = now()
+    async with atomic():
+        row = Conversation(kind=states.SHOP, shop=shop_id, provider=contract["provider_id"] if contract else shop_id,
+                           contract=contract["id"] if contract else None, buyer=buyer, status=states.QUEUED,
+                           opened_at=moment, queued_at=moment)
+        await row.save()
+        await append_event(sla_states.CONVERSATION_OPENED, shop=shop_id, contract=contract["id"] if contract else None,
+                           conversation=str(row.id), buyer=buyer, at=moment)
+    await route(row.id)
+    return await read(row.id)
+
+
+async def open_business(member, contract_id: uuid.UUID) -> dict:
+    """The merchant-provider conversation of a contract (one per contract), for
+    either party's members."""
+    contract = await contracts.get_contract(member, contract_id)
+    existing = await Conversation.select(Conversation.id).where(
+        (Conversation.contract == contract_id) & (Conversation.kind == states.BUSINESS)).first()
+    if existing is None:
+        try:
+            async with atomic():
+                row = Conversation(kind=states.BUSINESS, shop=contract["merchant_id"],
+                                   provider=contract["provider_id"], contract=contract_id, status=states.ASSIGNED,
+                                   opened_at=now())
+                await row.save()
+            return await read(row.id)
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+        existing = await Conversation.select(Conversation.id).where(
+            (Conversation.contract == contract_id) & (Conversation.kind == states.BUSINESS)).first()
+    return await read(existing["id"])
+
+
+async def _take_seat(org_id: uuid.UUID) -> uuid.UUID | None:
+    statement = sql.TAKE_SEAT_POSTGRES if is_postgres() else sql.TAKE_SEAT_SQLITE
+    row = await fetchrow(statement, org_id, now())
+    return row["user"] if row else None
+
+
+async def route(conversation_id: uuid.UUID) -> uuid.UUID | None:
+    """Assigns a queued conversation to a free agent of the organisation that serves
+    it, or tells the buyer their place in the queue. Returns the agent."""
+    async with atomic():
+        conversation = await Conversation.select(Conversation.id, Conversation.provider, Conversation.status,
+                                                 Conversation.queued_at, Conversation.kind).where(
+            Conversation.id == conversation_id).first()
+        if conversation is None or conversation["status"] != states.QUEUED:
+            return None
+        agent = await _take_seat(conversation["provider"])
+        if agent is not None:
+            await _assign(conversation_id, conversation["provider"], agent)
+            return agent
+        place = await fetchrow(sql.QUEUE_PLACE, conversation["provider"], conversation["queued_at"], conversation_id)
+    await notice(conversation_id, N_("All our agents are busy. You are number {place} in the queue; "
+                                     "we answer as soon as one is free."), {"place": int(place["n"])})
+    _announce_queue(conversation["provider"])
+    return None
+
+
+async def _assign(conversation_id: uuid.UUID, org_id: uuid.UUID, agent: uuid.UUID) -> None:
+    await Conversation.update({Conversation.status: states.ASSIGNED, Conversation.agent: agent,
+                               Conversation.assigned_at: now()}).where(
+        (Conversation.id == conversation_id) & (Conversation.status == states.QUEUED))
+
+    async def tell() -> None:
+        await publish(user_group(agent), {"type": "assigned", "conversation": str(conversation_id)})
+        await publish(org_group(org_id), {"type": "queue", "organisation": str(org_id)})
+
+    after_commit(tell)
+
+
+def _announce_queue(org_id: uuid.UUID) -> None:
+    async def tell() -> None:
+        await publish(org_group(org_id), {"type": "queue", "organisation": str(org_id)})
+
+    after_commit(tell)
+
+
+async def fill_capacity(org_id: uuid.UUID, most: int = 50) -> int:
+    """Assigns the organisation's queued conversations, oldest first, while an online
+    agent has free capacity (an agent came online, a conversation closed). Each in
+    its own short transaction; returns how many were assigned."""
+    statement = sql.OLDEST_QUEUED_POSTGRES if is_postgres() else sql.OLDEST_QUEUED_SQLITE
+    assigned = 0
+    for _ in range(most):
+        async with atomic():
+            oldest = await fetchrow(statement, org_id)
+            if oldest is None:
+                break
+            agent = await _take_seat(org_id)
+            if agent is None:
+                break
+            await _assign(oldest["id"], org_id, agent)
+        assigned += 1
+    return assigned
+
+
+# --- closing, rating, transfer, reading --------------------------------------------------
+
+
+async def close(participant: Participant, conversation_id: uuid.UUID) -> dict:
+    """A member of the serving organisation closes the conversation: the agent's place
+    is freed (and given to the oldest queued conversation), the buyer is asked for a
+    1-5 rating. Appends `conversation_closed`."""
+    conversation = await visible(participant, conversation_id)
+    if not serves(participant, conversation) and conversation["shop_id"] not in participant.organisations:
+        raise Forbidden("role_not_allowed", N_("Only the agents serving this conversation close it."))
+    async with atomic():
+        moved = await Conversation.update({Conversation.status: states.CLOSED, Conversation.closed_at: now()}).where(
+            (Conversation.id == conversation_id) & (Conversation.status != states.CLOSED)).returning(Conversation.id)
+        if not moved:
+            raise Conflict(ChatError.CLOSED, N_("This conversation is already closed."))
+        if conversation["agent_id"] is not None:
+            await fetch(sql.RELEASE_SEAT, conversation["provider_id"], conversation["agent_id"])
+        row = {"id": conversation_id, "kind": conversation["kind"], "shop": conversation["shop_id"],
+               "contract": conversation["contract_id"]}
+        await _sla_event(row, sla_states.CONVERSATION_CLOSED)
+
+        async def tell() -> None:
+            await publish(_group(conversation_id), {"type": "closed", "conversation": str(conversation_id),
+                                                    "rate": conversation["kind"] == states.SHOP})
+
+        after_commit(tell)
+    if conversation["kind"] == states.SHOP:
+        await notice(conversation_id, N_("This conversation is closed. How did we do? Rate us from 1 to 5."))
+    await fill_capacity(conversation["provider_id"])
+    return await read(conversation_id)
+
+
+async def rate(participant: Participant, conversation_id: uuid.UUID, rating, comment: str = "") -> dict:
+    """The buyer rates a closed conversation once, 1-5 with an optional comment.
+    Appends `chat_rated`."""
+    if not participant.is_buyer:
+        raise Forbidden("role_not_allowed", N_("Only the buyer rates the conversation."))
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise InvalidInput(ChatError.RATING, N_("Rate from 1 to 5."))
+    comment = (comment or "").strip()[:1000]
+    conversation = await visible(participant, conversation_id)
+    async with atomic():
+        moved = await Conversation.update({Conversation.rating: rating, Conversation.rating_comment: comment}).where(
+            (Conversation.id == conversation_id) & (Conversation.status == states.CLOSED)
+            & Conversation.rating.is_null()).returning(Conversation.id)
+        if not moved:
+            raise Conflict(ChatError.RATED, N_("Rate a conversation once, after it is closed."))
+        await _sla_event({"id": conversation_id, "kind": conversation["kind"], "shop": conversation["shop_id"],
+                          "contract": conversation["contract_id"]}, sla_states.CHAT_RATED, rating=rating)
+    return await read(conversation_id)
+
+
+async def transfer(participant: Participant, conversation_id: uuid.UUID, to_user: uuid.UUID) -> dict:
+    """An agent hands the conversation to a colleague of the serving organisation who
+    is online or away with free capacity (exact, as routing)."""
+    conversation = await visible(participant, conversation_id)
+    if not serves(participant, conversation) or conversation["status"] != states.ASSIGNED:
+        raise Forbidden("role_not_allowed", N_("Only the agents serving an open conversation transfer it."))
+    if to_user == conversation["agent_id"]:
+        return conversation
+    async with atomic():
+        taken = await fetchrow(sql.TAKE_AGENT_SEAT, conversation["provider_id"], now(), to_user)
+        if taken is None:
+            raise Conflict(ChatError.NO_CAPACITY, N_("That colleague is offline or has no free capacity."))
+        if conversation["agent_id"] is not None:
+            await fetch(sql.RELEASE_SEAT, conversation["provider_id"], conversation["agent_id"])
+        await Conversation.update({Conversation.agent: to_user}).where(Conversation.id == conversation_id)
+
+        async def tell() -> None:
+            await publish(user_group(to_user), {"type": "assigned", "conversation": str(conversation_id)})
+
+        after_commit(tell)
+    await fill_capacity(conversation["provider_id"])
+    return await read(conversation_id)
+
+
+async def mark_read(participant: Participant, conversation_id: uuid.UUID, seq: int) -> None:
+    """A read receipt: the reader has seen up to `seq` (never moves back)."""
+    conversation = await visible(participant, conversation_id)
+    seq = min(int(seq), int(conversation["seq"]))
+    column = Conversation.buyer_read if participant.is_buyer else Conversation.agent_read
+    await Conversation.update({column: seq}).where((Conversation.id == conversation_id) & (column < seq))
+    await publish(_group(conversation_id), {"type": "read", "conversation": str(conversation_id),
+                                            "reader": "buyer" if participant.is_buyer else "agent", "seq": seq})
+
+
+async def positions(conversation_ids: list[uuid.UUID]) -> dict[str, int]:
+    """Each conversation's last seq, for heartbeats (views notice gaps while idle)."""
+    if not conversation_ids:
+        return {}
+    rows = await Conversation.select(Conversation.id, Conversation.seq).where(Conversation.id.is_in(conversation_ids))
+    return {str(row["id"]): int(row["seq"]) for row in rows}
+
+
+async def list_for(member, *, status: str | None, mine_only_for: uuid.UUID | None, buyer: str | None,
+                   cursor: str | None, limit: int):
+    """The organisation's conversations, newest first: a merchant's shop conversations,
+    or those a provider serves (with `mine_only_for`, one agent's). Filters by status
+    and buyer. Each with its unread count for the serving side."""
+    from fuwu.pagination import paginate
+
+    if status is not None and status not in states.CONVERSATION_STATUSES:
+        raise InvalidInput(ChatError.MALFORMED, N_("Unknown conversation status {status}."),
+                           params={"status": str(status)[:20]})
+    query = Conversation.select(*CONVERSATION_COLUMNS).where(
+        (Conversation.shop == member.organisation_id) | (Conversation.provider == member.organisation_id))
+    if status:
+        query = query.where(Conversation.status == status)
+    if mine_only_for is not None:
+        query = query.where(Conversation.agent == mine_only_for)
+    if buyer:
+        query = query.where(Conversation.buyer == buyer)
+    page = await paginate(query, Conversation.opened_at, Conversation.id, cursor, limit)
+    for row in page.items:
+        row["unread"] = max(0, int(row["seq"]) - int(row["agent_read"]))
+    return page
+
+
+def participant_for(viewer, member) -> Participant:
+    """A signed-in member acting for one organisation through the API or a page."""
+    return Participant(user_id=viewer.user_id, display_name=viewer.display_name,
+                       organisations={member.organisation_id: member.role})

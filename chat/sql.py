@@ -1,0 +1,74 @@
+"""Every hand-written statement of the chat domain, in one place ($n placeholders,
+column lists from the Piccolo tables; tests/integration/test_hand_written_sql.py runs
+each on both engines)."""
+
+from __future__ import annotations
+
+from chat.tables import Conversation, Message, Seat
+from fuwu.db import insert_statement
+
+_CONVERSATION = Conversation._meta.tablename
+_MESSAGE = Message._meta.tablename
+_SEAT = Seat._meta.tablename
+
+# The next position in a conversation, taken in the storing transaction (the row is
+# held until it commits, so positions are contiguous and in commit order). $1 the conversation.
+NEXT_SEQ = (
+    f"UPDATE {_CONVERSATION} SET seq = seq + 1 WHERE id = $1 "
+    "RETURNING seq, epoch, status, kind, shop, provider, contract, buyer, agent"
+)
+
+INSERT_MESSAGE = insert_statement(Message, {
+    "id": "$1", "conversation": "$2", "seq": "$3", "position": "$4", "client_key": "$5", "sender_kind": "$6",
+    "sender": "$7", "text": "$8", "at": "$9",
+})
+
+_MESSAGE_COLUMNS = "id, conversation, seq, client_key, sender_kind, sender, text, at"
+
+# A message already stored under this client id: $1 "<conversation>:<client id>".
+MESSAGE_BY_CLIENT_KEY = f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGE} WHERE client_key = $1"
+
+# The messages after a position, in order: $1 conversation, $2 after seq, $3 at most.
+MESSAGES_AFTER = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGE} WHERE conversation = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+)
+# The messages before a position, newest first (history pages): $1, $2 before seq, $3 at most.
+MESSAGES_BEFORE = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGE} WHERE conversation = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+)
+
+# Takes a seat with free capacity for a new conversation: online, least loaded, then
+# the one that waited longest; the conditional update holds under concurrency (on
+# PostgreSQL the candidate row is locked, others skip it; SQLite serialises writers).
+# $1 the organisation, $2 now. Returns the seat's user, or no row.
+_PICK_SEAT = (
+    f"SELECT id FROM {_SEAT} WHERE organisation = $1 AND presence = 'online' AND load < capacity "
+    "ORDER BY load, last_assigned NULLS FIRST, id LIMIT 1"
+)
+TAKE_SEAT_POSTGRES = (
+    f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE id = ({_PICK_SEAT} FOR UPDATE SKIP LOCKED) '
+    'AND load < capacity RETURNING "user"'
+)
+TAKE_SEAT_SQLITE = (
+    f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE id = ({_PICK_SEAT}) '
+    'AND load < capacity RETURNING "user"'
+)
+# The same for one named agent (a transfer): $1 organisation, $2 now, $3 the agent.
+TAKE_AGENT_SEAT = (
+    f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE organisation = $1 AND "user" = $3 '
+    "AND presence <> 'offline' AND load < capacity RETURNING \"user\""
+)
+# Gives a conversation's place back: $1 organisation, $2 the agent.
+RELEASE_SEAT = f'UPDATE {_SEAT} SET load = load - 1 WHERE organisation = $1 AND "user" = $2 AND load > 0'
+
+# The oldest waiting conversation an organisation serves, held for assignment: $1 the organisation.
+_OLDEST_QUEUED = (
+    f"SELECT id FROM {_CONVERSATION} WHERE provider = $1 AND status = 'queued' ORDER BY queued_at, id LIMIT 1"
+)
+OLDEST_QUEUED_POSTGRES = _OLDEST_QUEUED + " FOR UPDATE SKIP LOCKED"
+OLDEST_QUEUED_SQLITE = _OLDEST_QUEUED
+# A waiting conversation's place in its queue (1 = next): $1 the organisation, $2 queued at, $3 id.
+QUEUE_PLACE = (
+    f"SELECT COUNT(*) AS n FROM {_CONVERSATION} WHERE provider = $1 AND status = 'queued' "
+    "AND (queued_at < $2 OR (queued_at = $2 AND id <= $3))"
+)

@@ -1,0 +1,105 @@
+"""The chat domain's authorisation matrix (see tests/authz.py): the widget's public
+visitor-token endpoint, conversation lists and transcripts of either party's members,
+agents' seats set by the owner or a manager (operator for a merchant), and the
+WebSocket, which refuses a connection without credentials with close code 4401."""
+
+from __future__ import annotations
+
+import atexit
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+
+from chat.tables import Conversation, Seat
+from fuwu import roles
+from fuwu.clock import now
+from tests import authz
+from tests.authz import ORG, PUBLIC, USER, Call, Target
+from tests.integration.tenders.test_authz_matrix import BOTH, EVERY_MEMBER, Entry, cases, merchant, provider
+from tests.servers import start_server
+
+SEAT_SETTERS = (roles.OWNER, roles.MANAGER, roles.OPERATOR)
+
+
+async def _conversation(t: Target):
+    """A conversation between the cast's merchant's shop and the cast's provider."""
+    m, p = merchant(t), provider(t)
+    row = Conversation(kind="shop", shop=m.org_id, provider=p.org_id, buyer="visitor-authz", status="assigned",
+                       opened_at=now(), assigned_at=now())
+    await row.save()
+    return row.id
+
+
+async def _read(t: Target, suffix: str = "") -> Call:
+    return Call(f"/api/v1/orgs/{t.org_id}/conversations/{await _conversation(t)}{suffix}")
+
+
+async def _set_capacity(t: Target) -> Call:
+    seated = t.member(roles.AGENT if t.kind == "provider" else roles.OPERATOR)
+    if not await Seat.exists().where(Seat.pair == f"{t.org_id}:{seated.user_id}"):
+        await Seat(organisation=t.org_id, user=seated.user_id, pair=f"{t.org_id}:{seated.user_id}").save()
+    return Call(f"/api/v1/orgs/{t.org_id}/seats/{seated.user_id}", json={"capacity": 4})
+
+
+_server = None
+
+
+def _socket_server():
+    global _server
+    if _server is None:
+        _server = start_server()
+        atexit.register(_server.stop)
+    return _server
+
+
+async def _run_socket(case: authz.Case, make_client) -> None:
+    """Connects as the case's caller and checks the hello, or the 4401 close."""
+    people = await authz.cast()
+    actor = people.caller(case)
+    headers = dict(actor.headers) if actor is not None else (
+        {"Authorization": "Bearer fw_not-a-token-of-anyone"} if case.caller == "bad_token" else {})
+    if case.caller == "no_csrf":
+        # A browser session cookie from another site's page: refused by the Origin check.
+        from fuwu.auth import SESSION_COOKIE
+        from fuwu.services import accounts
+
+        session = await accounts.start_session({"id": actor.user_id})
+        headers = {"Cookie": f"{SESSION_COOKIE}={session}", "Origin": "https://elsewhere.example"}
+    server = _socket_server()
+    connection = await connect(server.url.replace("http://", "ws://") + "/ws/chat", additional_headers=headers)
+    first = json.loads(await connection.recv())
+    if case.expect is authz.OK:
+        assert first["type"] == "hello", (case.id, first)
+        await connection.close()
+        return
+    assert first["type"] == "error", (case.id, first)
+    try:
+        await connection.recv()
+    except Exception:
+        pass
+    assert connection.close_code == 4401, (case.id, connection.close_code)
+
+
+MATRIX = [
+    Entry("GET", "/api/v1/shops/{shop_id:uuid}/visitor-token", PUBLIC,
+          setup=lambda t: Call(f"/api/v1/shops/{merchant(t).org_id}/visitor-token?visitor=visitor-authz-01")),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/conversations", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/conversations")),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/conversations/{conversation_id:uuid}", ORG, kinds=BOTH,
+          roles=EVERY_MEMBER, setup=_read),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/conversations/{conversation_id:uuid}/messages", ORG, kinds=BOTH,
+          roles=EVERY_MEMBER, setup=lambda t: _read(t, "/messages")),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/seats", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/seats")),
+    Entry("PUT", "/api/v1/orgs/{org_id:uuid}/seats/{user_id:uuid}", ORG, kinds=BOTH, roles=SEAT_SETTERS,
+          setup=_set_capacity),
+    Entry("WS", "/ws/chat", USER, outsider=None, run=_run_socket),
+]
+
+
+
+
+@pytest.mark.parametrize("case", cases(MATRIX))
+async def test_authz(case, make_client):
+    await case.entry.run(case, make_client)
