@@ -97,7 +97,7 @@ class FindingRead(msgspec.Struct):
 class CriterionRead(msgspec.Struct):
     id: str
     name: str
-    weight: int
+    weight: Annotated[int, Meta(description="Points this criterion gives at most.")]
     price: bool = False
 
 

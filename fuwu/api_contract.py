@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 import typing
 from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
@@ -102,7 +103,23 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
             prop = (schema.properties or {}).get(field.encode_name)
             if isinstance(prop, Schema):
                 _constrain_list_items(hints[field.name], prop)
+                _restore_zero_bounds(hints[field.name], prop)
         return schema
+
+
+def _restore_zero_bounds(annotation: Any, schema: Schema) -> None:
+    """Litestar 2.25 drops a bound of 0 from an optional field (`Annotated[int,
+    Meta(ge=0)] | None` documented without its minimum): put it back."""
+    arms = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    for arm in arms:
+        if typing.get_origin(arm) is not typing.Annotated:
+            continue
+        for meta in typing.get_args(arm)[1:]:
+            if isinstance(meta, msgspec.Meta):
+                if meta.ge == 0 and schema.minimum is None:
+                    schema.minimum = 0
+                if meta.le == 0 and schema.maximum is None:
+                    schema.maximum = 0
 
 
 def _constrain_list_items(annotation: Any, schema: Schema) -> None:

@@ -182,3 +182,20 @@ async def test_an_sla_target_outside_its_metric_is_a_422_in_the_readers_language
     assert problem["code"] == "invalid_value" and "$.sla_targets[0]" in problem["detail"]
     assert re.search(r"[\u4e00-\u9fff]", problem["detail"]) and "send a fraction" not in problem["detail"], problem
     assert "fraction from 0 to 1" in problem["errors"][0]["message"]
+
+
+async def test_a_moment_in_the_query_is_iso_8601_text_not_a_number(client):
+    from tests.conftest import new_actor
+
+    provider = await new_actor("provider")
+    url = f"/api/v1/orgs/{provider.org_id}/open-tenders"
+    for number in ("0.5", "1700000000"):
+        problem = (await client.get(url, params={"deadline_before": number}, headers=provider.headers)).json()
+        assert problem["status"] == 400 and problem["errors"][0]["key"] == "deadline_before", problem
+    for moment in ("2031-03-10T10:00:00Z", "2031-03-10T18:00:00+08:00"):
+        assert (await client.get(url, params={"deadline_before": moment}, headers=provider.headers)).status_code == 200
+
+
+async def test_a_bound_of_zero_on_an_optional_field_is_documented(document):
+    criterion = document["components"]["schemas"]["CriterionScore"]["properties"]["criterion"]
+    assert criterion["minimum"] == 0 and criterion["maximum"] == 19
