@@ -6,26 +6,30 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, delete, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from chat import limits, visitors
 from chat.errors import ChatError
-from chat.schemas import ConversationRead, MessagePage, SeatRead, SeatUpdate, VisitorToken
-from chat.services import conversations, presence
+from chat.schemas import (CannedReplyCreate, CannedReplyRead, ConversationRead, MessagePage, SeatRead, SeatUpdate,
+                          VisitorToken)
+from chat.services import canned, conversations, presence
 from fuwu import api_contract
-from fuwu.api import MEMBER, Cursor, Limit, page_of, to
+from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput, TooManyRequests, not_found
 from fuwu.i18n import N_
 from fuwu.pagination import DEFAULT_LIMIT, Page
 
-from fuwu.services import accounts
+from fuwu.services import accounts, idempotency
 
 TOKENS_PER_MINUTE = 30
 
 
-@get("/api/v1/shops/{shop_id:uuid}/visitor-token", tags=["chat"])
+# Public and without credentials: the widget on a shop's own site may fetch it from any origin.
+@get("/api/v1/shops/{shop_id:uuid}/visitor-token", tags=["chat"],
+     response_headers=[ResponseHeader(name="Access-Control-Allow-Origin", value="*")])
 async def visitor_token(request: Request, shop_id: FromPath[uuid.UUID],
                         visitor: Annotated[str, QueryParameter(min_length=8, max_length=64)]) -> VisitorToken:
     """A signed, expiring token for a buyer of the shop to chat (the widget asks for it with the visitor id it
@@ -105,5 +109,38 @@ class SeatController(Controller):
         return to(SeatRead, rows[0])
 
 
-ROUTES = api_contract.document([visitor_token, ConversationController, SeatController])
+class CannedReplyController(Controller):
+    path = "/api/v1/orgs/{org_id:uuid}/canned-replies"
+    tags = ["chat"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def list_canned_replies(self, member: MemberDep) -> list[CannedReplyRead]:
+        """The organisation's canned replies by title (at most 200), for every member."""
+        return [to(CannedReplyRead, row) for row in await canned.list_replies(member)]
+
+    @post()
+    async def add_canned_reply(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                               data: JSONBody[CannedReplyCreate],
+                               idempotency_key: IdempotencyKey = None) -> CannedReplyRead:
+        """The owner or a manager (an operator for a merchant) adds a canned reply. Send an Idempotency-Key
+        to retry safely."""
+        body = await request.body()
+
+        async def create() -> CannedReplyRead:
+            return to(CannedReplyRead, await canned.add_reply(viewer.user_id, member, data.title, data.text))
+
+        result, _ = await idempotency.run_once(viewer.user_id, idempotency_key,
+                                               idempotency.fingerprint("POST", request.url.path, body), create,
+                                               CannedReplyRead)
+        return result
+
+    @delete("/{reply_id:uuid}")
+    async def remove_canned_reply(self, viewer: ViewerDep, member: MemberDep, reply_id: FromPath[uuid.UUID]) -> None:
+        """The owner or a manager removes a canned reply."""
+        await canned.remove_reply(viewer.user_id, member, reply_id)
+
+
+ROUTES = api_contract.document([visitor_token, ConversationController, SeatController, CannedReplyController])
 

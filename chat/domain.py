@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chat import api, jobs, layer, limits, socket
+from litestar.static_files import create_static_files_router
+
+from chat import api, jobs, layer, limits, pages, socket
 from chat.services.conversations import user_group
+from fuwu import roles
+from fuwu.i18n import N_
 from fuwu.services.notifications import NotificationHooks
 from fuwu.settings import get_settings
-from fuwu.wiring import Domain
+from fuwu.wiring import Domain, NavItem
+
+HERE = Path(__file__).parent
 
 
 async def start() -> None:
@@ -30,10 +36,15 @@ async def push_notification(user_id, payload: dict) -> None:
 
 DOMAIN = Domain(
     name="chat",
-    route_handlers=[*api.ROUTES, socket.chat_socket],
+    route_handlers=[*api.ROUTES, socket.chat_socket, *pages.ROUTES,
+                    # The widget a shop embeds, and the pages' scripts and styles.
+                    create_static_files_router(path="/static/chat", directories=[HERE / "static"])],
+    nav=[NavItem(N_("Console"), "/console", ("provider", "merchant"),
+                 roles=(roles.AGENT, roles.MANAGER, roles.OWNER, roles.OPERATOR), order=17),
+         NavItem(N_("Conversations"), "/conversations", ("provider", "merchant"), order=18)],
     jobs=jobs.JOBS,
     hooks=[NotificationHooks(pushers=[push_notification])],
     on_startup=[start],
     on_shutdown=[stop],
-    templates=Path(__file__).parent / "templates",
+    templates=HERE / "templates",
 )

@@ -69,3 +69,15 @@ class SeatRead(msgspec.Struct):
 
 class SeatUpdate(msgspec.Struct, forbid_unknown_fields=True):
     capacity: Annotated[int, Meta(ge=0, le=50, description="Conversations the agent serves at once.")]
+
+
+class CannedReplyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, Meta(min_length=1, max_length=100, description="What agents pick it by.")]
+    text: Annotated[str, Meta(min_length=1, max_length=4000, description="The reply, sent as typed.")]
+
+
+class CannedReplyRead(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    text: str
+    created_at: datetime.datetime

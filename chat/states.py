@@ -47,5 +47,8 @@ AUDIT_ACTIONS = Values(
     ("capacity_set", N_("capacity set")),
     ("transferred", N_("transferred")),
     ("erased", N_("erased")),
+    ("canned_reply_added", N_("canned reply added")),
+    ("canned_reply_removed", N_("canned reply removed")),
 )
-AUDIT_OBJECTS = Values(("conversation", N_("conversation")), ("chat_seat", N_("chat seat")))
+AUDIT_OBJECTS = Values(("conversation", N_("conversation")), ("chat_seat", N_("chat seat")),
+                       ("canned_reply", N_("canned reply")))

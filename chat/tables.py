@@ -57,3 +57,13 @@ class Message(Table, tablename="chat_message"):
     sender = ForeignKey(references=User, null=True, default=None)
     text = Text()
     at = Timestamptz()
+
+
+class CannedReply(Table, tablename="chat_canned_reply"):
+    """A ready answer an organisation's agents insert in a conversation with one click."""
+
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(references=Organisation, index=True)
+    title = Varchar(length=100)
+    text = Text()
+    created_at = Timestamptz(default=TimestamptzNow())

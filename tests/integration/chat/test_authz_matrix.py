@@ -11,7 +11,7 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from chat.tables import Conversation, Seat
+from chat.tables import CannedReply, Conversation, Seat
 from fuwu import roles
 from fuwu.clock import now
 from tests import authz
@@ -19,7 +19,8 @@ from tests.authz import ORG, PUBLIC, USER, Call, Target
 from tests.integration.tenders.test_authz_matrix import BOTH, EVERY_MEMBER, Entry, cases, merchant, provider
 from tests.servers import start_server
 
-SEAT_SETTERS = (roles.OWNER, roles.MANAGER, roles.OPERATOR)
+SEAT_SETTERS = (roles.OWNER, roles.MANAGER, roles.OPERATOR)  # also canned replies' editors
+CONSOLE = (roles.OWNER, roles.MANAGER, roles.AGENT, roles.OPERATOR)  # chat.services.presence.SEAT_ROLES
 
 
 async def _conversation(t: Target):
@@ -40,6 +41,16 @@ async def _set_capacity(t: Target) -> Call:
     if not await Seat.exists().where(Seat.pair == f"{t.org_id}:{seated.user_id}"):
         await Seat(organisation=t.org_id, user=seated.user_id, pair=f"{t.org_id}:{seated.user_id}").save()
     return Call(f"/api/v1/orgs/{t.org_id}/seats/{seated.user_id}", json={"capacity": 4})
+
+
+async def _canned_reply(t: Target) -> Call:
+    row = CannedReply(organisation=t.org_id, title="Delivery", text="We ship within 48 hours.")
+    await row.save()
+    return Call(f"/api/v1/orgs/{t.org_id}/canned-replies/{row.id}")
+
+
+async def _transcript(t: Target) -> Call:
+    return Call(f"/conversations/{await _conversation(t)}")
 
 
 _server = None
@@ -95,6 +106,18 @@ MATRIX = [
     Entry("PUT", "/api/v1/orgs/{org_id:uuid}/seats/{user_id:uuid}", ORG, kinds=BOTH, roles=SEAT_SETTERS,
           setup=_set_capacity),
     Entry("WS", "/ws/chat", USER, outsider=None, run=_run_socket),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/canned-replies", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/canned-replies")),
+    Entry("POST", "/api/v1/orgs/{org_id:uuid}/canned-replies", ORG, kinds=BOTH, roles=SEAT_SETTERS,
+          setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/canned-replies",
+                               json={"title": "Opening hours", "text": "We answer from 9 to 21."})),
+    Entry("DELETE", "/api/v1/orgs/{org_id:uuid}/canned-replies/{reply_id:uuid}", ORG, kinds=BOTH,
+          roles=SEAT_SETTERS, setup=_canned_reply),
+    # pages
+    Entry("GET", "/shops/{shop_id:uuid}", PUBLIC, setup=lambda t: Call(f"/shops/{merchant(t).org_id}")),
+    Entry("GET", "/console", ORG, kinds=BOTH, roles=CONSOLE, outsider=None),
+    Entry("GET", "/conversations", ORG, kinds=BOTH, roles=EVERY_MEMBER, outsider=None),
+    Entry("GET", "/conversations/{conversation_id:uuid}", ORG, kinds=BOTH, roles=EVERY_MEMBER, setup=_transcript),
 ]
 
 
