@@ -49,6 +49,16 @@ TAKE_SEAT_POSTGRES = (
     f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE id = ({_PICK_SEAT} FOR UPDATE SKIP LOCKED) '
     'AND load < capacity RETURNING "user"'
 )
+# The same, waiting for the candidate's lock instead of skipping it: when every free
+# seat is held by a concurrent assignment, skipping them all would queue a
+# conversation although capacity is free. After the wait the row is checked again;
+# the caller retries while some seat still has room.
+TAKE_SEAT_WAIT_POSTGRES = (
+    f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE id = ({_PICK_SEAT} FOR UPDATE) '
+    'AND load < capacity RETURNING "user"'
+)
+# Whether any online seat of the organisation has room: $1 the organisation.
+FREE_SEAT = f"SELECT 1 AS free FROM {_SEAT} WHERE organisation = $1 AND presence = 'online' AND load < capacity LIMIT 1"
 TAKE_SEAT_SQLITE = (
     f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE id = ({_PICK_SEAT}) '
     'AND load < capacity RETURNING "user"'

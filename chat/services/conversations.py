@@ -297,8 +297,17 @@ async def open_business(member, contract_id: uuid.UUID) -> dict:
 
 
 async def _take_seat(org_id: uuid.UUID) -> uuid.UUID | None:
-    statement = sql.TAKE_SEAT_POSTGRES if is_postgres() else sql.TAKE_SEAT_SQLITE
-    row = await fetchrow(statement, org_id, now())
+    """A seat with room, taken in the caller's transaction. On PostgreSQL a seat that a
+    concurrent assignment holds is skipped; when all are held while some still has
+    room, it waits for one (a few tries) instead of queueing with capacity free."""
+    if not is_postgres():
+        row = await fetchrow(sql.TAKE_SEAT_SQLITE, org_id, now())
+        return row["user"] if row else None
+    row = await fetchrow(sql.TAKE_SEAT_POSTGRES, org_id, now())
+    for _ in range(5):
+        if row is not None or await fetchrow(sql.FREE_SEAT, org_id) is None:
+            break
+        row = await fetchrow(sql.TAKE_SEAT_WAIT_POSTGRES, org_id, now())
     return row["user"] if row else None
 
 

@@ -33,7 +33,7 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
-                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES"}
+                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
 CASES: dict[str, object] = {}
@@ -382,7 +382,7 @@ async def messages_are_stored_at_contiguous_positions_and_read_back_in_order(cli
 
 @case("chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.RELEASE_SEAT",
       "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.OLDEST_QUEUED_SQLITE", "chat.sql.QUEUE_PLACE",
-      "chat.sql.TAKE_AGENT_SEAT")
+      "chat.sql.TAKE_AGENT_SEAT", "chat.sql.TAKE_SEAT_WAIT_POSTGRES", "chat.sql.FREE_SEAT")
 async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(client):
     from chat.services import conversations
     from chat.tables import Conversation, Seat

@@ -145,3 +145,20 @@ async def test_a_socket_without_credentials_is_closed_as_unauthorised(chat_serve
     except Exception:
         pass
     assert connection.close_code == 4401
+
+
+async def test_buyers_opening_at_once_all_reach_an_agent_with_room(chat_server):
+    """Concurrent assignments hold the one agent's seat in turn: none of them may
+    queue a conversation while the agent still has room."""
+    merchant, _, _, (agent,) = await shop_with_contract(capacity=30)
+    console = await agent_client(chat_server, agent)
+    buyers = [await buyer_client(chat_server, merchant.org_id) for _ in range(12)]
+    opened = await asyncio.gather(*(open_conversation(buyer) for buyer, _ in buyers))
+    statuses = await Conversation.select(Conversation.status).where(Conversation.id.is_in(list(opened)))
+    assert [row["status"] for row in statuses] == ["assigned"] * 12
+    assert not any(frame.get("sender") == "system" for buyer, _ in buyers for frame in buyer.frames)
+    for conversation in opened:
+        await console.next("assigned", conversation=conversation)
+    assert (await Seat.select(Seat.load).where(Seat.user == agent.user_id).first())["load"] == 12
+    for client in [console, *(buyer for buyer, _ in buyers)]:
+        await client.close()
