@@ -13,7 +13,9 @@ Reads happen in read transactions and every write in a short one of its own
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import uuid
 
 from piccolo.query.functions.aggregate import Max
 
@@ -29,6 +31,11 @@ from sla.windows import period_of, periods
 
 CONTRACTS_PER_RUN = 50
 MAX_EVALUATIONS_PER_RUN = 2_000
+# Contracts gone through at once (PostgreSQL runs each one's statements on a core of
+# its own; on SQLite the reads run side by side and the short writes queue).
+CONCURRENCY = 2
+# Windows read in one transaction and stored in one short write transaction.
+EVALUATION_BATCH = 20
 # Closed windows re-evaluated for late data, per target: the last two.
 RECHECKED_WINDOWS = 2
 # A completed or terminated contract's last windows are closed (and re-checked) for
@@ -74,22 +81,18 @@ async def _late_as_of(contract: dict, window: tuple[int, int], horizon_us: int) 
     of a buyer who chatted in the window, and any milestone event."""
     (start_us, end_us), E = window, ServiceEvent  # noqa: N806
     live = (E.contract == contract["id"]) & (E.source == states.LIVE)
-    after = (E.at_us >= end_us) & (E.at_us <= horizon_us)
     inside = (E.at_us >= start_us) & (E.at_us < end_us)
     conversations = E.select(E.conversation).where(
         live & E.kind.is_in([states.BUYER_MESSAGE, states.CONVERSATION_CLOSED]) & inside)
     buyers = E.select(E.buyer).where(live & (E.kind == states.BUYER_MESSAGE) & inside)
-    queries = [
-        E.select(Max(E.at_us, alias="last")).where(
-            live & after & E.kind.is_in([states.AGENT_REPLY, states.CONVERSATION_CLOSED, states.CHAT_RATED])
-            & E.conversation.is_in(conversations)),
-        E.select(Max(E.at_us, alias="last")).where(
-            (E.shop == contract["merchant_id"]) & (E.source == states.LIVE) & (E.kind == states.ORDER_PLACED)
-            & after & E.buyer.is_in(buyers)),
-        E.select(Max(E.at_us, alias="last")).where(live & after & E.kind.is_in(list(MILESTONE_KINDS))),
-    ]
-    found = [(await query.first() or {}).get("last") for query in queries]
-    return max([end_us, *(int(value) for value in found if value is not None)])
+    chat = live & E.kind.is_in([states.AGENT_REPLY, states.CONVERSATION_CLOSED, states.CHAT_RATED]) \
+        & E.conversation.is_in(conversations)
+    orders = (E.shop == contract["merchant_id"]) & (E.source == states.LIVE) & (E.kind == states.ORDER_PLACED) \
+        & E.buyer.is_in(buyers)
+    milestones = live & E.kind.is_in(list(MILESTONE_KINDS))
+    row = await E.select(Max(E.at_us, alias="last")).where(
+        (E.at_us >= end_us) & (E.at_us <= horizon_us) & (chat | orders | milestones)).first()
+    return max(end_us, int(row["last"])) if row and row["last"] is not None else end_us
 
 
 async def close_contract(contract: dict, targets: list[dict], moment: datetime.datetime, budget: int) -> dict:
@@ -113,83 +116,99 @@ async def close_contract(contract: dict, targets: list[dict], moment: datetime.d
     zone = contract["time_zone"]
     counts = {"evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0, "finished": True}
     start_us, life_end_us = to_us(contract["starts_at"]), min(to_us(ended), moment_us)
+    work: list[tuple[uuid.UUID, tuple[datetime.datetime, datetime.datetime], datetime.datetime]] = []
     async with evaluation.reading():
         measured = await Measurement.select(Measurement.target, Measurement.window_start, Measurement.as_of).where(
             Measurement.contract == contract["id"]).order_by(Measurement.version)
-    latest_as_of = {(row["target"], to_us(row["window_start"])): to_us(row["as_of"]) for row in measured}
+        latest_as_of = {(row["target"], to_us(row["window_start"])): to_us(row["as_of"]) for row in measured}
+        late_cache: dict[tuple[int, int, int], int] = {}
 
-    async def evaluate(target: dict, window: tuple[int, int], as_of_us: int) -> None:
-        result = await evaluation.evaluate_window(contract["id"], target["id"], (from_us(window[0]), from_us(window[1])),
-                                                  as_of=from_us(as_of_us))
-        counts["evaluated"] += 1
-        if result["changed"]:
-            counts["stored"] += 1
-            latest_as_of[(target["id"], window[0])] = as_of_us
-        if result.get("breach"):
-            counts[result["breach"]] += 1
-
-    late_cache: dict[tuple[int, int, int], int] = {}
-
-    async def late(size: str, window: tuple[int, int]) -> int:
-        horizon = period_of(zone, size, window[1])[1]  # the end of the window that follows
-        key = (window[0], window[1], min(horizon, moment_us))
-        if key not in late_cache:
-            async with evaluation.reading():
+        async def late(size: str, window: tuple[int, int]) -> int:
+            horizon = period_of(zone, size, window[1])[1]  # the end of the window that follows
+            key = (window[0], window[1], min(horizon, moment_us))
+            if key not in late_cache:
                 late_cache[key] = await _late_as_of(contract, window, key[2])
-        return late_cache[key]
+            return late_cache[key]
 
-    for target in targets:
-        closed = []
-        if life_end_us > start_us:
-            for piece_start, _ in periods(zone, target["window"], start_us, life_end_us):
-                window = period_of(zone, target["window"], piece_start)
-                if window[1] <= moment_us:
-                    closed.append(window)
-        for index, window in enumerate(closed):
-            recheck = index >= len(closed) - RECHECKED_WINDOWS
-            known = latest_as_of.get((target["id"], window[0]))
-            moments = []
-            if known is None:
-                moments.append(window[1])  # closed: as of its end
-                known = window[1]
-            if recheck and await late(target["window"], window) > known:
-                moments.append(await late(target["window"], window))  # late data: as of the last late event
-                counts["rechecked"] += 1
-            for as_of_us in moments:
-                if counts["evaluated"] >= budget:
-                    counts["finished"] = False
-                    return counts
-                await evaluate(target, window, as_of_us)
-    if contract["status"] == states.ACTIVE and to_us(contract["starts_at"]) <= moment_us < to_us(ended):
-        for row in await risk.running_windows(contract, targets, moment):
-            if row["at_risk"] and await risk.warn(contract, row):
-                counts["warned"] += 1
+        for target in targets:
+            closed = []
+            if life_end_us > start_us:
+                for piece_start, _ in periods(zone, target["window"], start_us, life_end_us):
+                    window = period_of(zone, target["window"], piece_start)
+                    if window[1] <= moment_us:
+                        closed.append(window)
+            for index, window in enumerate(closed):
+                known = latest_as_of.get((target["id"], window[0]))
+                span = (from_us(window[0]), from_us(window[1]))
+                if known is None:
+                    work.append((target["id"], span, from_us(window[1])))  # closed: as of its end
+                    known = window[1]
+                if index >= len(closed) - RECHECKED_WINDOWS and await late(target["window"], window) > known:
+                    work.append((target["id"], span, from_us(await late(target["window"], window))))
+                    counts["rechecked"] += 1  # late data: as of the last late event
+        # The running windows, for the early warnings, in the same read transaction.
+        running = []
+        if contract["status"] == states.ACTIVE and start_us <= moment_us < to_us(ended):
+            running = await risk.running_windows(contract, targets, moment)
+    if len(work) > budget:
+        work, counts["finished"] = work[:budget], False
+    for first in range(0, len(work), EVALUATION_BATCH):
+        for result in await evaluation.evaluate_windows(contract["id"], work[first:first + EVALUATION_BATCH]):
+            counts["evaluated"] += 1
+            counts["stored"] += bool(result["changed"])
+            if result.get("breach"):
+                counts[result["breach"]] += 1
+    if not counts["finished"]:
+        return counts
+    for row in running:
+        if row["at_risk"] and await risk.warn(contract, row):
+            counts["warned"] += 1
     return counts
 
 
 async def close_due_windows(moment: datetime.datetime | None = None, *, contracts: int = CONTRACTS_PER_RUN,
-                            max_evaluations: int = MAX_EVALUATIONS_PER_RUN) -> dict:
+                            max_evaluations: int = MAX_EVALUATIONS_PER_RUN, concurrency: int = CONCURRENCY) -> dict:
     """The job (every few minutes): up to `contracts` contracts, those that waited
-    longest, each gone through by `close_contract`, as of `moment` (now). A contract
-    whose windows did not all fit in the run's `max_evaluations` keeps its place
-    and is taken first next time. Returns counts of what the run did."""
+    longest, each gone through by `close_contract`, as of `moment` (now),
+    `concurrency` contracts at a time (each on its own connection: the metric
+    statements of one contract run while another's wait). A contract whose windows
+    did not all fit in the run's `max_evaluations` keeps its place and is taken
+    first next time. Returns counts of what the run did."""
     moment = moment or now()
     async with evaluation.reading():
         due = await _due_contracts(moment, contracts)
+        targets: dict = {}
+        if due:
+            for row in await SlaTarget.select(*TARGET_COLUMNS, SlaTarget.contract).where(
+                    SlaTarget.contract.is_in([contract["id"] for contract in due])).order_by(SlaTarget.metric):
+                targets.setdefault(row.pop("contract"), []).append(row)
     totals = {"contracts": 0, "evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0}
-    for contract in due:
+    done: list[uuid.UUID] = []
+
+    async def one(contract: dict, budget: int) -> dict | None:
         if contract["status"] != states.ACTIVE and await _ended_at(contract) + ENDED_GRACE < moment:
-            async with atomic():  # long over: its last windows were closed within the grace
-                await Contract.update({Contract.evaluated_at: now()}).where(Contract.id == contract["id"])
-            continue
-        targets = await SlaTarget.select(*TARGET_COLUMNS).where(SlaTarget.contract == contract["id"])
-        counts = await close_contract(contract, targets, moment, max_evaluations - totals["evaluated"])
-        for name in totals:
-            if name != "contracts":
-                totals[name] += counts[name]
-        totals["contracts"] += 1
-        if not counts["finished"]:
-            break
-        async with atomic():
-            await Contract.update({Contract.evaluated_at: now()}).where(Contract.id == contract["id"])
+            return None  # long over: its last windows were closed within the grace
+        return await close_contract(contract, targets.get(contract["id"], []), moment, budget)
+
+    try:
+        for first in range(0, len(due), concurrency):
+            group = due[first:first + concurrency]
+            budget = max(1, (max_evaluations - totals["evaluated"]) // len(group))
+            finished = True
+            for contract, counts in zip(group, await asyncio.gather(*(one(c, budget) for c in group))):
+                if counts is not None:
+                    for name in totals:
+                        if name != "contracts":
+                            totals[name] += counts[name]
+                    totals["contracts"] += 1
+                    if not counts["finished"]:
+                        finished = False
+                        continue  # keeps its place in the queue
+                done.append(contract["id"])
+            if not finished or totals["evaluated"] >= max_evaluations:
+                break
+    finally:
+        if done:  # to the back of the queue
+            async with atomic():
+                await Contract.update({Contract.evaluated_at: now()}).where(Contract.id.is_in(done))
     return totals

@@ -71,24 +71,53 @@ async def evaluate_window(contract_id: uuid.UUID, target_id: uuid.UUID, window: 
     outcome raises the window's breach with its service credit (percent of the period
     fee, in minor units); a later version that is met or has no samples clears it.
     Returns the latest measurement and whether this call stored it (`changed`)."""
-    start, end = (moment.astimezone(timezone.utc) for moment in window)
-    if end <= start:
-        raise InvalidInput(SlaError.WINDOW, N_("A window must end after it starts."))
-    as_of = as_of or min(end, now())
+    return (await evaluate_windows(contract_id, [(target_id, window, as_of)]))[0]
+
+
+async def evaluate_windows(contract_id: uuid.UUID,
+                           items: list[tuple[uuid.UUID, tuple[datetime, datetime], datetime | None]]) -> list[dict]:
+    """`evaluate_window` for several (target, window, T) of one contract: every figure
+    read in one transaction, then stored in order in one short write transaction
+    (a few rows: a batch of one contract's windows), so that the evaluation job pays
+    one round of transactions per contract rather than per window. Items of the same
+    window are stored in the order given (its end, then a later T for late data)."""
+    prepared = []
+    for target_id, window, as_of in items:
+        start, end = (moment.astimezone(timezone.utc) for moment in window)
+        if end <= start:
+            raise InvalidInput(SlaError.WINDOW, N_("A window must end after it starts."))
+        prepared.append((target_id, start, end, as_of or min(end, now())))
+    measured = []
     async with reading():
         contract = await _contract(contract_id)
-        target = await SlaTarget.select().where(
-            (SlaTarget.id == target_id) & (SlaTarget.contract == contract_id)).first()
-        if target is None:
-            raise not_found("SLA target")
-        result = await measure(target["metric"], Scope.live(contract_id, contract["merchant"]), _calendar(contract),
-                               to_us(start), to_us(end), to_us(as_of), contract["attribution_window_seconds"])
-    value = result.value(target["statistic"])
-    verdict = outcome(value, target["comparator"], target["target"])
+        targets = {row["id"]: row for row in await SlaTarget.select().where(SlaTarget.contract == contract_id)}
+        calendar = _calendar(contract)
+        scope = Scope.live(contract_id, contract["merchant"])
+        for target_id, start, end, as_of in prepared:
+            target = targets.get(target_id)
+            if target is None:
+                raise not_found("SLA target")
+            result = await measure(target["metric"], scope, calendar, to_us(start), to_us(end), to_us(as_of),
+                                   contract["attribution_window_seconds"])
+            value = result.value(target["statistic"])
+            measured.append((target, start, end, as_of, result, value,
+                             outcome(value, target["comparator"], target["target"])))
     for _attempt in range(3):
         try:
             async with atomic():
-                return await _store(contract, target, start, end, as_of, result, value, verdict)
+                # The latest version of each window, in one statement.
+                latest: dict = {}
+                for row in await Measurement.select().where(
+                        Measurement.target.is_in(list({item[0]["id"] for item in measured}))
+                        & Measurement.window_start.is_in(list({item[1] for item in measured}))).order_by(
+                        Measurement.version):
+                    latest[(row["target"], row["window_start"])] = row
+                stored = []
+                for item in measured:
+                    key = (item[0]["id"], item[1])
+                    stored.append(await _store(contract, *item, latest=latest.get(key)))
+                    latest[key] = stored[-1]
+                return stored
         except Exception as exc:  # a concurrent evaluation stored the same version first
             if not is_unique_violation(exc):
                 raise
@@ -100,9 +129,9 @@ def _key(target_id: uuid.UUID, start: datetime) -> str:
 
 
 async def _store(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
-                 result: MetricResult, value: float | None, verdict: str) -> dict:
-    latest = await Measurement.select().where(Measurement.key.like(_key(target["id"], start) + ":%")).order_by(
-        Measurement.version, ascending=False).first()
+                 result: MetricResult, value: float | None, verdict: str, *, latest: dict | None) -> dict:
+    """Stores a new version of the window's measurement unless `latest` (the latest
+    version, read in this transaction) has the same figure."""
     if latest is not None and (latest["value"], latest["sample_size"], latest["outcome"]) == (
             value, result.sample_size, verdict):
         return {**latest, "changed": False}
@@ -112,10 +141,11 @@ async def _store(contract: dict, target: dict, start: datetime, end: datetime, a
                       sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
                       computed_at=now())
     await row.save()
-    transition = await _breach(contract, target, row)
+    # A window measured for the first time and not breached has no breach to clear.
+    transition = await _breach(contract, target, row) if latest is not None or verdict == states.BREACHED else None
     if transition is not None:
         await _tell_breach(contract, target, row, transition)
-    stored = await Measurement.select().where(Measurement.id == row.id).first()
+    stored = {column._meta.name: getattr(row, column._meta.name) for column in Measurement._meta.columns}
     return {**stored, "changed": True, "breach": transition}
 
 
