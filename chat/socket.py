@@ -316,6 +316,8 @@ class ChatSocket:
         self.channel = await layer().new_channel("chat.")
         if not self.participant.is_buyer:
             await self.join(conversations.user_group(self.participant.user_id))
+            for org_id in self.participant.organisations:  # `sla` frames, for contract pages
+                await self.join(conversations.sla_group(org_id))
             for org_id, role in self.participant.organisations.items():
                 if role in presence.SEAT_ROLES:
                     await self.join(conversations.org_group(org_id))

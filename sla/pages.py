@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
@@ -170,6 +170,20 @@ async def contract_page(request: Request, contract_id: FromPath[uuid.UUID]) -> T
     return await contract_view(request, viewer, member, contract_id)
 
 
+@get("/contracts/{contract_id:uuid}/sla-panel", include_in_schema=False)
+async def contract_sla_panel(request: Request, contract_id: FromPath[uuid.UUID]) -> Template | Response:
+    """The contract's live SLA panel alone (an HTML fragment): the contract page fetches
+    it again when the live chat tells it that an agent replied. Empty before both sign."""
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    contract = await contracts.get_contract(member, contract_id)
+    if contract["status"] == states.PENDING_SIGNATURE:
+        return Response(content="", media_type=MediaType.HTML)
+    panel = await statements.running_windows(contract, contract["targets"])
+    return Template("sla/_sla_panel.html", context={"contract": contract, "panel": panel,
+                                                    "timezone": _zone(viewer).key})
+
+
 async def _act(request: Request, contract_id: uuid.UUID, action, notice: str) -> Template | Redirect:
     """Runs a form's action; on a refusal the page comes back with the error and what
     was typed."""
@@ -292,5 +306,5 @@ async def tender_panel(request: Request, viewer: Viewer, member: Member | None, 
             "status_label": states.CONTRACT_STATUSES.label(found["status"])}
 
 
-ROUTES: list = [contract_list, history_import, contract_page, contract_sign, contract_terminate, contract_terms, milestone_add,
+ROUTES: list = [contract_list, history_import, contract_page, contract_sla_panel, contract_sign, contract_terminate, contract_terms, milestone_add,
                 milestone_submit, milestone_accept, milestone_reject]

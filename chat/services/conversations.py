@@ -121,6 +121,27 @@ def org_group(org_id) -> str:
     return f"chat.org.{org_id}"
 
 
+def sla_group(org_id) -> str:
+    """Every member's sockets of the organisation: contract pages reload their live SLA panel."""
+    return f"chat.sla.{org_id}"
+
+
+def _tell_sla(row: dict) -> None:
+    """After commit, the `sla` frame to both parties of the conversation's contract: a
+    reply, close or rating moved its live figures (pushed, not polled)."""
+    contract = row.get("contract", row.get("contract_id"))
+    if contract is None:
+        return
+    frame = {"type": "sla", "contract": str(contract)}
+    parties = {row.get("shop", row.get("shop_id")), row.get("provider", row.get("provider_id"))} - {None}
+
+    async def tell() -> None:
+        for org_id in parties:
+            await publish(sla_group(org_id), frame)
+
+    after_commit(tell)
+
+
 def _check_text(text) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(ChatError.EMPTY, N_("Write a message first."))
@@ -151,16 +172,19 @@ async def _sla_event(conversation: dict, kind: str, **fields) -> None:
                        conversation=str(conversation["id"]), **fields)
 
 
-async def _store(conversation_id: uuid.UUID, kind: str, sender: uuid.UUID | None, client_id: str, text: str,
-                 check=None) -> tuple[dict, dict]:
+async def _store(conversation_id: uuid.UUID, kind: str | None, sender: uuid.UUID | None, client_id: str, text: str,
+                 check=None, kind_of=None) -> tuple[dict, dict]:
     """Inside a transaction: the next seq and the message at it. `check(row)` may refuse
-    before anything is written. Returns (message, conversation row)."""
+    before anything is written (the transaction rolls the position back); `kind_of()`
+    gives the sender's kind once checked. Returns (message, conversation row)."""
     row = await fetchrow(sql.NEXT_SEQ, conversation_id)
     if row is None:
         raise not_found("Conversation")
     row["id"] = conversation_id
     if check is not None:
         check(row)
+    if kind_of is not None:
+        kind = kind_of()
     moment = now()
     message = {"id": uuid.uuid4(), "conversation": conversation_id, "seq": int(row["seq"]),
                "client_key": f"{conversation_id}:{client_id}", "sender_kind": kind, "sender": sender, "text": text,
@@ -195,18 +219,28 @@ async def post(participant: Participant, conversation_id: uuid.UUID, client_id: 
     resend returns the stored message (and False). A buyer's message to a closed
     conversation reopens it (routed again, never to an offline agent). Appends the
     SLA event (buyer message; agent reply from the serving provider's members) in the
-    same transaction, fans out after commit."""
+    same transaction, fans out after commit.
+
+    One transaction of three statements: the position is taken first and its row
+    (the conversation's parties) decides whether the sender may write there; a
+    refusal rolls the position back. A resend meets the unique client key and gets
+    the stored message."""
     client_id, text = _check_client_id(client_id), _check_text(text)
     key = f"{conversation_id}:{client_id}"
-    existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
-    if existing is not None:
-        return existing, False
-    conversation = await visible(participant, conversation_id)
-    kind = sender_kind(participant, conversation)
     reopened = False
+    kind = None
+
+    def check(row: dict) -> None:
+        nonlocal kind
+        seen = {"kind": row["kind"], "shop_id": row["shop"], "provider_id": row["provider"], "buyer": row["buyer"]}
+        if not can_view(participant, seen):
+            raise not_found("Conversation")
+        kind = sender_kind(participant, seen)
+
     try:
         async with atomic():
-            message, row = await _store(conversation_id, kind, participant.user_id, client_id, text)
+            message, row = await _store(conversation_id, None, participant.user_id, client_id, text, check=check,
+                                        kind_of=lambda: kind)
             if kind == states.BUYER:
                 await _sla_event(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
                 if row["status"] == states.CLOSED:
@@ -215,9 +249,10 @@ async def post(participant: Participant, conversation_id: uuid.UUID, client_id: 
                     reopened = True
             elif kind == states.AGENT:
                 await _sla_event(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
+                _tell_sla(row)
             _fan_out(message, int(row["epoch"]))
     except Exception as exc:
-        if is_unique_violation(exc):  # the same client id, stored meanwhile by a concurrent resend
+        if is_unique_violation(exc):  # the same client id: a resend, or stored meanwhile by a concurrent one
             existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
             if existing is not None:
                 return existing, False
@@ -389,6 +424,7 @@ async def close(participant: Participant, conversation_id: uuid.UUID) -> dict:
         row = {"id": conversation_id, "kind": conversation["kind"], "shop": conversation["shop_id"],
                "contract": conversation["contract_id"]}
         await _sla_event(row, sla_states.CONVERSATION_CLOSED)
+        _tell_sla({**row, "provider": conversation["provider_id"]})
 
         async def tell() -> None:
             await publish(_group(conversation_id), {"type": "closed", "conversation": str(conversation_id),
@@ -418,6 +454,7 @@ async def rate(participant: Participant, conversation_id: uuid.UUID, rating, com
             raise Conflict(ChatError.RATED, N_("Rate a conversation once, after it is closed."))
         await _sla_event({"id": conversation_id, "kind": conversation["kind"], "shop": conversation["shop_id"],
                           "contract": conversation["contract_id"]}, sla_states.CHAT_RATED, rating=rating)
+        _tell_sla(conversation)
     return await read(conversation_id)
 
 

@@ -144,6 +144,10 @@ async def _page_read(t: Target) -> Call:
     return Call(f"/contracts/{await read_contract(t)}")
 
 
+async def _page_read_panel(t: Target) -> Call:
+    return Call(f"/contracts/{await read_contract(t)}/sla-panel")
+
+
 async def _page_post(t: Target, suffix: str, form: dict) -> Call:
     return Call(f"/contracts/{await contract(t)}{suffix}", form=form)
 
@@ -185,6 +189,7 @@ MATRIX = [
     # pages
     Entry("GET", "/contracts", ORG, kinds=BOTH, roles=EVERY_MEMBER, outsider=None),
     Entry("GET", PAGE, ORG, setup=_page_read, kinds=BOTH, roles=EVERY_MEMBER),
+    Entry("GET", PAGE + "/sla-panel", ORG, setup=_page_read_panel, kinds=BOTH, roles=EVERY_MEMBER),
     Entry("POST", PAGE + "/sign", ORG, setup=lambda t: _page_post(t, "/sign", {}), kinds=BOTH, roles=SIGNERS),
     Entry("POST", PAGE + "/terminate", ORG, kinds=BOTH, roles=SIGNERS,
           setup=lambda t: _page_post(t, "/terminate", {"reason": "The season ended early this year."})),
