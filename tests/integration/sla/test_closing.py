@@ -201,3 +201,33 @@ def test_the_at_risk_rule():
     conversion = {"metric": "inquiry_conversion_rate", "statistic": "rate", "comparator": ">=", "target": 0.9}
     assert rule(conversion, MetricResult("inquiry_conversion_rate", 4, hits=0), "2024-07-01T06:00") is None
     assert rule(conversion, MetricResult("inquiry_conversion_rate", 4, hits=0), "2024-07-01T13:00") == "behind"
+
+
+async def test_two_runs_at_once_store_and_tell_each_breach_once(parties):
+    import asyncio
+
+    merchant, provider = parties
+    contract = await make_contract(parties, starts=local("2024-08-05T00:00"))
+    target = await add_target(contract, target=30.0)
+    log = Log(contract)
+    for day in ("05", "06", "07"):
+        await log.add("buyer_message", f"2024-08-{day}T10:00:00", conversation=f"c{day}", buyer=f"b{day}")
+        await log.add("agent_reply", f"2024-08-{day}T10:01:00", conversation=f"c{day}")  # 60 s: breached
+    moment = local("2024-08-08T00:00:05")
+    await asyncio.gather(close_due_windows(moment), close_due_windows(moment))
+    assert await windows_of(target) == [("08-05", 1, "breached"), ("08-06", 1, "breached"),
+                                        ("08-07", 1, "breached")]
+    assert await told(contract, "sla_breach") == {merchant.org_id: 3, provider.org_id: 3}
+
+
+async def test_each_run_takes_a_bounded_number_of_contracts_longest_waiting_first(parties):
+    first = await make_contract(parties, starts=local("2024-09-02T00:00"))
+    second = await make_contract(parties, starts=local("2024-09-02T00:00"))
+    targets = [await add_target(first), await add_target(second)]
+    moment = local("2024-09-03T00:00:05")
+    ran = await close_due_windows(moment, contracts=1)
+    assert ran["contracts"] == 1
+    measured = [len(await windows_of(target)) for target in targets]
+    assert sorted(measured) == [0, 1]
+    await close_due_windows(moment, contracts=1)  # the other one now
+    assert [len(await windows_of(target)) for target in targets] == [1, 1]
