@@ -11,7 +11,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from fuwu import api_contract, db, roles, values
+from fuwu import api_contract, db, roles, security, values
 from fuwu.auth import MemberDep, ViewerDep, provide_member, provide_viewer, require_role, requires_admin, requires_user
 from fuwu.errors import FuwuError
 from fuwu.pagination import DEFAULT_LIMIT, Page
@@ -194,14 +194,19 @@ class OrganisationController(Controller):
 
 
 @post("/api/v1/signup", tags=["accounts"])
-async def sign_up(data: JSONBody[SignUp]) -> SignUpCreated:
+async def sign_up(request: Request, data: JSONBody[SignUp]) -> SignUpCreated:
     """Creates an account, its first organisation (you as its owner) and an API token.
 
-    The rules of the sign-up page: a free e-mail, a password of at least 8 characters,
-    an organisation whose fields fit its kind (merchant or provider). The token is in
-    this answer only; send it as `Authorization: Bearer <token>`."""
-    user, organisation = await accounts.sign_up(data.email, data.password, data.display_name, data.locale,
-                                                data.organisation)
+    The rules of the sign-up page: a free e-mail, a password of at least 8 characters
+    that is not a common one, a repeated pattern, a run of letters, digits or keys, or
+    the e-mail's name (422, `weak_password`), an organisation whose fields fit its kind
+    (merchant or provider). An address may try FUWU_SIGNUPS_PER_ADDRESS_PER_HOUR
+    sign-ups an hour (429 with Retry-After). The token is in this answer only; send it
+    as `Authorization: Bearer <token>`."""
+    user, organisation = await accounts.sign_up(
+        data.email, data.password, data.display_name, data.locale, data.organisation,
+        ip=security.client_address(request.client.host if request.client else None,
+                                   request.headers.getall("x-forwarded-for", [])))
     viewer = Viewer(user_id=user["id"], email=user["email"], display_name=user["display_name"],
                     locale=user["locale"], timezone=user["timezone"], via="token")
     token = await accounts.create_token(viewer, "Sign-up")

@@ -17,7 +17,7 @@ from litestar.response import File, Redirect, Template
 from fuwu import i18n, roles, security
 from fuwu import values as value_lists
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
-from fuwu.errors import FuwuError, NotAuthenticated, not_found
+from fuwu.errors import FuwuError, NotAuthenticated, TooManyRequests, not_found
 from fuwu.schemas import OrganisationUpdate, SignUp
 from fuwu.services import accounts, admin, audit, notifications
 from fuwu.services.accounts import Member, Viewer
@@ -169,11 +169,14 @@ async def signup(request: Request) -> Template | Redirect:
     form = await request.form()
     try:
         data = _signup_from_form(form)
-        user, _ = await accounts.sign_up(data.email, data.password, data.display_name, data.locale, data.organisation)
+        user, _ = await accounts.sign_up(data.email, data.password, data.display_name, data.locale, data.organisation,
+                                         ip=client_ip(request))
     except (FuwuError, msgspec.ValidationError) as exc:
         values = {k: v for k, v in form.items() if k != "password"}
         values["categories"] = form.getall("categories", [])
-        return await render(request, "signup.html", status_code=422, form=values, error=form_errors(exc))
+        page = await render(request, "signup.html", status_code=429 if isinstance(exc, TooManyRequests) else 422,
+                            form=values, error=form_errors(exc))
+        return with_retry_after(page, exc) if isinstance(exc, FuwuError) else page
     token = await accounts.start_session(user)
     return Redirect("/dashboard", cookies=[session_cookie(token)])
 

@@ -136,9 +136,19 @@ class IdempotencyRecord(Table, tablename="fuwu_idempotency"):
 
 
 class LoginAttempt(Table, tablename="fuwu_login_attempt"):
-    """Failed log-ins, counted per e-mail across processes to slow guessing."""
+    """Failed log-ins (and those in progress), counted per address and account across
+    processes to slow guessing (fuwu.services.accounts.sessions)."""
 
     id = UUID(primary_key=True)
     email = Varchar(length=254, index=True)
     ip = Varchar(length=64)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class SignUpAttempt(Table, tablename="fuwu_sign_up_attempt"):
+    """Sign-ups tried from an address, counted across processes to slow mass sign-up
+    (fuwu.services.accounts.people)."""
+
+    id = UUID(primary_key=True)
+    ip = Varchar(length=64, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
