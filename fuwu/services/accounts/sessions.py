@@ -17,7 +17,7 @@ from fuwu.services.accounts.members import membership
 from fuwu.services.accounts.people import _normalise_email, get_user
 from fuwu.services.accounts.viewer import Viewer
 from fuwu.settings import get_settings
-from fuwu.tables import LoginAttempt, User, WebSession
+from fuwu.tables import LoginAttempt, SignUpAttempt, User, WebSession
 
 # Failed log-ins on one account, from any address, within this window slow its next
 # log-ins down: past the first few, each failure doubles the wait.
@@ -169,8 +169,8 @@ async def switch_organisation(viewer: Viewer, org_id: uuid.UUID) -> None:
 
 
 async def purge_expired() -> dict:
-    """Scheduled: deletes expired sessions, old failed log-ins and day-old idempotency
-    records. Safe to run twice."""
+    """Scheduled: deletes expired sessions, old failed log-ins and sign-up attempts, and
+    day-old idempotency records. Safe to run twice."""
     from fuwu.tables import IdempotencyRecord
 
     moment = now()
@@ -178,7 +178,11 @@ async def purge_expired() -> dict:
     attempts = await LoginAttempt.delete().where(LoginAttempt.at < moment - datetime.timedelta(hours=1)).returning(
         LoginAttempt.id
     )
+    sign_ups = await SignUpAttempt.delete().where(SignUpAttempt.at < moment - datetime.timedelta(hours=1)).returning(
+        SignUpAttempt.id
+    )
     keys = await IdempotencyRecord.delete().where(
         IdempotencyRecord.created_at < moment - datetime.timedelta(days=1)
     ).returning(IdempotencyRecord.id)
-    return {"sessions": len(sessions), "login_attempts": len(attempts), "idempotency_keys": len(keys)}
+    return {"sessions": len(sessions), "login_attempts": len(attempts), "sign_up_attempts": len(sign_ups),
+            "idempotency_keys": len(keys)}
