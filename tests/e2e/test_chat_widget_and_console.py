@@ -1,0 +1,107 @@
+"""Live chat in real browsers: a buyer opens the widget on the sample shop page, an
+agent answers from the console, typing and read receipts show on both sides, the
+agent closes, the buyer rates, and the contract's SLA panel (open on the merchant's
+screen, not reloaded) shows the new first-response sample. Screenshots of the widget
+(desktop and 390 px) and of the console; no page scrolls sideways."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from chat.tables import Conversation
+from sla.tables import SlaTarget
+from tests.e2e.conftest import screenshot_path
+from tests.e2e.test_tendering_flow import logged_in_page
+from tests.integration.chat.conftest import shop_with_contract
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def _no_sideways_scroll(page, what: str) -> None:
+    scroll_width, inner_width = await page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"{what} scrolls sideways at {inner_width} px: {scroll_width} px"
+
+
+async def test_a_buyer_chats_with_an_agent_rates_and_the_sla_panel_follows(new_page):
+    merchant, provider, contract_id, (agent,) = await shop_with_contract()
+    await SlaTarget(contract=contract_id, metric="first_response_time", statistic="mean", comparator="<=", target=60,
+                    window="month", weight=100, credit_percent=5).save()
+
+    console = await logged_in_page(new_page, agent)
+    console.on("dialog", lambda dialog: dialog.accept())
+    await console.goto("/console")
+    await expect(console.get_by_test_id("link-state")).to_have_attribute("data-state", "connected")
+    await console.get_by_test_id("presence").select_option("online")
+
+    boss = await logged_in_page(new_page, merchant)
+    await boss.goto(f"/contracts/{contract_id}")
+    await expect(boss.get_by_test_id("sla-samples")).to_have_text("0")
+
+    buyer = await new_page()
+    await buyer.goto(f"/shops/{merchant.org_id}")
+    await expect(buyer.get_by_test_id("shop")).to_be_visible()
+    await buyer.get_by_test_id("chat-button").click()
+    panel = buyer.get_by_test_id("chat-panel")
+    await expect(panel).to_be_visible()
+    await buyer.get_by_test_id("chat-input").fill("Is the silk scarf <in stock>?")
+    await buyer.get_by_test_id("chat-input").press("Enter")
+    own = buyer.get_by_test_id("chat-log").get_by_test_id("chat-message").filter(has_text="Is the silk scarf")
+    await expect(own).to_have_count(1)
+
+    # The agent gets it (routed to the only agent online) and the console marks it read.
+    log = console.get_by_test_id("console-log")
+    await expect(log).to_contain_text("Is the silk scarf <in stock>?")  # shown as typed, not as markup
+    await expect(console.get_by_test_id("mine-item")).to_have_count(1)
+    await expect(own.get_by_test_id("chat-receipt")).to_have_text("Read")
+
+    # Typing shows on both sides.
+    await console.get_by_test_id("console-text").press_sequentially("Yes")
+    await expect(buyer.get_by_test_id("chat-typing")).to_be_visible()
+    await buyer.get_by_test_id("chat-input").press_sequentially("ok")
+    await expect(console.get_by_test_id("console-typing")).to_be_visible()
+    await buyer.get_by_test_id("chat-input").fill("")
+
+    await console.get_by_test_id("console-text").fill("Yes, <b>three</b> left in red.")
+    await console.get_by_test_id("console-send").click()
+    answer = buyer.get_by_test_id("chat-message").filter(has_text="three")
+    await expect(answer).to_have_text("Agent" + "Yes, <b>three</b> left in red." + await answer.locator(
+        ".fuwu-chat-meta").text_content())
+    assert await answer.locator("b").count() == 0  # text, never markup
+    reply = log.get_by_test_id("console-message").filter(has_text="three")
+    await expect(reply.get_by_test_id("console-receipt")).to_have_text("Read")  # the buyer has the panel open
+
+    # The merchant's SLA panel took the new first-response sample without a reload.
+    await expect(boss.get_by_test_id("sla-samples")).to_have_text("1")
+    await expect(boss.get_by_test_id("sla-value")).to_be_visible()
+
+    await buyer.set_viewport_size(DESKTOP)
+    await _no_sideways_scroll(buyer, "the shop page with the chat open")
+    await buyer.screenshot(path=screenshot_path("chat-widget-1280.png"))
+    await _no_sideways_scroll(console, "the console")
+    await console.screenshot(path=screenshot_path("chat-console-1280.png"), full_page=True)
+    await console.set_viewport_size(PHONE)
+    await _no_sideways_scroll(console, "the console")
+    await console.screenshot(path=screenshot_path("chat-console-390.png"), full_page=True)
+
+    # The agent closes; the buyer is asked for a rating and gives it once.
+    await console.set_viewport_size(DESKTOP)
+    await console.get_by_test_id("close-conversation").click()
+    rate = buyer.get_by_test_id("chat-rate")
+    await expect(rate).to_be_visible()
+    await buyer.set_viewport_size(PHONE)
+    box = await panel.bounding_box()
+    assert box["width"] >= PHONE["width"] - 1 and box["height"] >= PHONE["height"] - 1  # full screen on a phone
+    await _no_sideways_scroll(buyer, "the widget on a phone")
+    await buyer.screenshot(path=screenshot_path("chat-widget-390.png"))
+    await rate.get_by_text("5", exact=True).click()
+    await buyer.get_by_test_id("chat-rate-comment").fill("Quick and kind.")
+    await buyer.get_by_test_id("chat-rate-send").click()
+    await expect(buyer.get_by_test_id("chat-rated")).to_be_visible()
+    await expect(rate).to_be_hidden()
+    rated = await Conversation.select(Conversation.rating, Conversation.rating_comment, Conversation.status).where(
+        Conversation.shop == merchant.org_id).first()
+    assert rated == {"rating": 5, "rating_comment": "Quick and kind.", "status": "closed"}
+    await expect(console.get_by_test_id("console-log")).to_contain_text("This conversation is closed.")
