@@ -49,6 +49,11 @@ async def require_unsealed(member: Member, tender_id: uuid.UUID) -> dict:
     if row["status"] not in tender_states.UNSEALED:
         if row["bid_deadline"] is None:
             raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline.")
+        if lifecycle.in_grace(row):
+            # Past the deadline, bids received before it may still be committing.
+            raise Conflict(BidError.SEALED, "Bidding closed at {deadline}; bids received in time are being stored "
+                           "and are unsealed at {time}.",
+                           params={"deadline": Moment(row["bid_deadline"]), "time": Moment(lifecycle.sealed_until(row))})
         raise Conflict(BidError.SEALED, "Bids are sealed until the bid deadline ({deadline}).",
                        params={"deadline": Moment(row["bid_deadline"])})
     return row

@@ -135,8 +135,9 @@ async def test_during_the_grace_a_late_bid_is_refused_and_the_tender_stays_seale
     for _ in range(2):
         current = (await client.get(tender_url(merchant, tid), headers=merchant.headers)).json()
         assert current["status"] == "published"
-        assert_problem(await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers),
-                       409, "bids_sealed")
+        sealed = assert_problem(await client.get(tender_url(merchant, tid, "/bids"), headers=merchant.headers),
+                                409, "bids_sealed")
+        assert "are unsealed at" in sealed["detail"]
         await asyncio.sleep(0.05)  # a close asked for by the late bid would have run by now
     assert await close_bidding(tid) is None
     assert (await close_due_tenders())["closed"] == 0
