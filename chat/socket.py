@@ -133,8 +133,7 @@ class ChatSocket:
                 if seq <= last:
                     return  # already delivered (by the replay, or twice by the layer)
                 if seq > last + 1:  # a hole: the database has what the fast path missed
-                    rows, _ = await conversations.messages_after(self.participant, uuid.UUID(conversation), last,
-                                                                 seq - last - 1)
+                    rows = await conversations.missed(uuid.UUID(conversation), last, seq)
                     for row in rows:
                         if int(row["seq"]) < seq:
                             self.emit(conversations.frame(row, epoch=self.epochs.get(conversation, 1)))

@@ -271,6 +271,14 @@ async def messages_after(participant: Participant, conversation_id: uuid.UUID, a
     return rows, conversation
 
 
+async def missed(conversation_id: uuid.UUID, after_seq: int, before_seq: int) -> list[dict]:
+    """The stored messages strictly between two positions, in order: a hole a
+    subscribed view found in the fast path (its access was checked when it subscribed,
+    and a conversation's parties never change), in one statement."""
+    return await fetch(sql.MESSAGES_AFTER, conversation_id, max(0, int(after_seq)),
+                       max(0, int(before_seq) - int(after_seq) - 1))
+
+
 async def messages_before(participant: Participant, conversation_id: uuid.UUID, before_seq: int | None,
                           limit: int = 50) -> tuple[list[dict], int | None]:
     """A page of history, older first within the page, and the cursor for the one
