@@ -75,12 +75,17 @@ class ConversationController(Controller):
 
     @get("/{conversation_id:uuid}/messages")
     async def transcript(self, viewer: ViewerDep, member: MemberDep, conversation_id: FromPath[uuid.UUID],
-                         before_seq: Annotated[int | None, QueryParameter(ge=1)] = None,
-                         limit: Limit = 50) -> MessagePage:
-        """A page of the transcript, oldest first within the page; pass before_seq for the page before."""
+                         cursor: Cursor = None, limit: Limit = 50) -> MessagePage:
+        """A page of the transcript, oldest first within the page; pass next_cursor as cursor for the page before."""
+        before_seq = None
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidInput("invalid_cursor", N_("This cursor is not valid: start again from the first page."))
+            before_seq = int(cursor)
         rows, before = await conversations.messages_before(conversations.participant_for(viewer, member),
                                                            conversation_id, before_seq, limit)
-        return MessagePage(items=[to_message(row) for row in rows], before_seq=before)
+        return MessagePage(items=[to_message(row) for row in rows],
+                           next_cursor=str(before) if before is not None else None)
 
 
 def to_message(row: dict):
@@ -144,3 +149,81 @@ class CannedReplyController(Controller):
 
 ROUTES = api_contract.document([visitor_token, ConversationController, SeatController, CannedReplyController])
 
+
+
+# --- a buyer's transcripts on request: export and erasure (chat.services.retention) ---------
+
+import datetime  # noqa: E402
+from typing import Literal  # noqa: E402
+
+import msgspec  # noqa: E402
+from litestar.params import Parameter  # noqa: E402
+from msgspec import Meta  # noqa: E402
+
+from chat.services import retention  # noqa: E402
+
+
+class ExportedMessage(msgspec.Struct):
+    seq: int
+    sender: Literal["buyer", "agent", "member", "system"]
+    text: Annotated[str, Meta(description="As typed; `[erased]` once erased.")]
+    at: datetime.datetime
+    erased: bool
+
+
+class ExportedConversation(msgspec.Struct):
+    id: uuid.UUID
+    status: Literal["queued", "assigned", "closed"]
+    opened_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    rating: int | None
+    rating_comment: str
+    messages: list[ExportedMessage]
+
+
+class BuyerExport(msgspec.Struct):
+    shop: uuid.UUID
+    buyer: str
+    exported_at: datetime.datetime
+    conversations: list[ExportedConversation]
+
+
+class BuyerErasure(msgspec.Struct):
+    buyer: str
+    conversations: Annotated[int, Meta(description="The buyer's conversations with the shop.")]
+    erased: Annotated[int, Meta(description="Message texts erased now (those erased before are not counted).")]
+
+
+VisitorPath = Annotated[str, Parameter(min_length=8, max_length=64)]
+
+
+def _visitor(visitor: str) -> str:
+    if not visitors.valid_visitor_id(visitor):
+        raise InvalidInput(ChatError.VISITOR, N_("The visitor id is 8 to 64 letters, digits, - or _."))
+    return visitor
+
+
+class BuyerMessagesController(Controller):
+    """A buyer's transcripts with the shop, on request: exported or erased."""
+
+    path = "/api/v1/orgs/{org_id:uuid}/buyers/{visitor:str}/messages"
+    tags = ["chat"]
+    guards = [requires_user]
+    dependencies = MEMBER
+
+    @get()
+    async def export_buyer_messages(self, member: MemberDep, visitor: FromPath[VisitorPath]) -> BuyerExport:
+        """Every conversation of the buyer (by visitor id) with this shop and all its messages, as JSON, for a
+        buyer who asks for their data. The shop's owner or an operator."""
+        return to(BuyerExport, await retention.export_buyer(member, _visitor(visitor)))
+
+    @delete(status_code=200)
+    async def erase_buyer_messages(self, viewer: ViewerDep, member: MemberDep,
+                                   visitor: FromPath[VisitorPath]) -> BuyerErasure:
+        """Erases the buyer's transcripts with this shop on request: every message text (the buyer's and the
+        replies) and rating comment becomes `[erased]`; the messages' order and times, the ratings and the SLA
+        figures stay. Audited. The shop's owner or an operator."""
+        return to(BuyerErasure, await retention.erase_buyer(viewer.user_id, member, _visitor(visitor)))
+
+
+ROUTES = [*ROUTES, *api_contract.document([BuyerMessagesController])]

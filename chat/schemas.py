@@ -55,7 +55,7 @@ class MessageRead(msgspec.Struct):
 
 class MessagePage(msgspec.Struct):
     items: list[MessageRead]
-    before_seq: Annotated[int | None, Meta(description="Pass as before_seq for the older page; null at the start.")]
+    next_cursor: Annotated[str | None, Meta(description="Pass as cursor for the older page; null at the start.")]
 
 
 class SeatRead(msgspec.Struct):

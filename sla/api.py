@@ -200,8 +200,10 @@ class HistoryController(Controller):
                              start: Annotated[datetime.datetime, QueryParameter(name="from")],
                              end: Annotated[datetime.datetime, QueryParameter(name="to")],
                              window: WindowSize = "month", format: ReportFormat = "json") -> ReportRead:
-        """The report of the shop's imported history over [from, to), around the clock in the shop's time zone,
-        without targets (a contract's report with source=history uses its calendar and targets)."""
+        """The shop's history as a report.
+
+        Over [from, to), around the clock in the shop's time zone, without targets (a contract's report with
+        source=history uses its calendar and targets)."""
         _require_shop(member)
         org = await accounts.get_organisation(member.organisation_id)
         report = await evaluation.report(shop_id=member.organisation_id, start=start, end=end, window_size=window,

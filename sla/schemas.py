@@ -124,7 +124,7 @@ class OrderRead(msgspec.Struct):
     id: int
     order: str
     buyer: str
-    amount: int
+    amount: Minor
     currency: str
     at: Annotated[datetime.datetime, Meta(description="Server time the order reached Fuwu: attribution uses it.")]
     created: bool

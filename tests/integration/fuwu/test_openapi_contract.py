@@ -92,7 +92,9 @@ async def test_lists_that_can_grow_are_cursor_pages(document):
             if "items" in target.get("properties", {}):
                 assert "next_cursor" in target["properties"], path
     # Short, bounded lists stay arrays: memberships, tokens, members, invitations of an
-    # organisation or a tender, recommendations (top 20), presentation slots.
+    # organisation or a tender, recommendations (top 20), presentation slots, a
+    # contract's milestones (at most 100), an organisation's chat seats (one a member)
+    # and canned replies (at most 200).
     # Any other list can grow: answer a fuwu.pagination.Page (see fuwu/api.py's page_of).
     assert sorted(set(bare)) == sorted({
         "/api/v1/tokens",
@@ -102,6 +104,9 @@ async def test_lists_that_can_grow_are_cursor_pages(document):
         "/api/v1/orgs/{org_id}/tenders/{tender_id}/invitations",
         "/api/v1/orgs/{org_id}/tenders/{tender_id}/recommendations",
         "/api/v1/orgs/{org_id}/tenders/{tender_id}/slots",
+        "/api/v1/orgs/{org_id}/contracts/{contract_id}/milestones",
+        "/api/v1/orgs/{org_id}/seats",
+        "/api/v1/orgs/{org_id}/canned-replies",
     })
 
 
