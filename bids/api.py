@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import File
 
 from fuwu import api_contract
-from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, page_of, to
+from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, once, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_member, requires_user
 from fuwu.errors import InvalidInput, not_found
 from fuwu.pagination import DEFAULT_LIMIT, Page
@@ -162,14 +162,20 @@ class EvaluationController(Controller):
         return page_of(RoundRead, await evaluation.rounds_page(member, tender_id, cursor, limit))
 
     @post("/rounds/{number:int}/scores", status_code=200)
-    async def submit_scores(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
-                            data: JSONBody[ScoreSubmit]) -> ScoresRecorded:
+    async def submit_scores(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                            tender_id: FromPath[uuid.UUID], number: Number, data: JSONBody[ScoreSubmit],
+                            idempotency_key: IdempotencyKey = None) -> ScoresRecorded:
         """Your 0–10 scores for one bid on the round's non-price criteria.
 
         Each score names its criterion by criterion_id; scoring again replaces your earlier
-        scores. The round's criteria and their ids are in GET …/rounds."""
-        return to(ScoresRecorded, await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id,
-                                                                 data.scores))
+        scores. The round's criteria and their ids are in GET …/rounds. Send an
+        Idempotency-Key to retry safely."""
+
+        async def create() -> ScoresRecorded:
+            return to(ScoresRecorded, await evaluation.submit_scores(viewer, member, tender_id, number, data.bid_id,
+                                                                     data.scores))
+
+        return await once(request, viewer, idempotency_key, create, ScoresRecorded)
 
     @post("/rounds/{number:int}/close", status_code=200)
     async def close_round(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
@@ -185,26 +191,42 @@ class EvaluationController(Controller):
         return [to(RoundRead, r) for r in rows]
 
     @post("/rounds/{number:int}/slots")
-    async def schedule_slot(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
-                            data: JSONBody[SlotCreate]) -> SlotRead:
-        """Schedules a presentation slot for a bid in a presentation round."""
-        row = await evaluation.schedule_slot(viewer, member, tender_id, number, data.bid_id, data.starts_at,
-                                             data.ends_at, data.place)
-        return to(SlotRead, row)
+    async def schedule_slot(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                            tender_id: FromPath[uuid.UUID], number: Number, data: JSONBody[SlotCreate],
+                            idempotency_key: IdempotencyKey = None) -> SlotRead:
+        """Schedules a presentation slot for a bid in a presentation round. Send an
+        Idempotency-Key to retry safely."""
+
+        async def create() -> SlotRead:
+            row = await evaluation.schedule_slot(viewer, member, tender_id, number, data.bid_id, data.starts_at,
+                                                 data.ends_at, data.place)
+            return to(SlotRead, row)
+
+        return await once(request, viewer, idempotency_key, create, SlotRead)
 
     @post("/rounds/{number:int}/findings")
-    async def record_finding(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID], number: Number,
-                             data: JSONBody[FindingCreate]) -> FindingRead:
-        """Records what a site visit found for a bid."""
-        row = await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at,
-                                              data.finding)
-        return to(FindingRead, row)
+    async def record_finding(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                             tender_id: FromPath[uuid.UUID], number: Number, data: JSONBody[FindingCreate],
+                             idempotency_key: IdempotencyKey = None) -> FindingRead:
+        """Records what a site visit found for a bid. Send an Idempotency-Key to retry safely."""
+
+        async def create() -> FindingRead:
+            row = await evaluation.record_finding(viewer, member, tender_id, number, data.bid_id, data.visited_at,
+                                                  data.finding)
+            return to(FindingRead, row)
+
+        return await once(request, viewer, idempotency_key, create, FindingRead)
 
     @post("/award")
-    async def award(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
-                    data: JSONBody[AwardRequest]) -> AwardRead:
-        """Awards one bid; other than the top score needs a reason."""
-        return to(AwardRead, await award.award_bid(viewer, member, tender_id, data.bid_id, data.reason))
+    async def award(self, request: Request, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                    data: JSONBody[AwardRequest], idempotency_key: IdempotencyKey = None) -> AwardRead:
+        """Awards one bid; other than the top score needs a reason. Send an Idempotency-Key
+        to retry safely."""
+
+        async def create() -> AwardRead:
+            return to(AwardRead, await award.award_bid(viewer, member, tender_id, data.bid_id, data.reason))
+
+        return await once(request, viewer, idempotency_key, create, AwardRead)
 
     @get("/award")
     async def read_award(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> AwardRead:

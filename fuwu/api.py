@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
@@ -46,8 +47,22 @@ Cursor = Annotated[str | None, QueryParameter(max_length=200)]
 Limit = Annotated[int, QueryParameter(ge=1, le=100)]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=200)]
 
+T = TypeVar("T")
+
 VIEWER = {"viewer": Provide(provide_viewer)}
 MEMBER = {"viewer": Provide(provide_viewer), "member": Provide(provide_member)}
+
+
+async def once(request: Request, viewer: Viewer, key: str | None, create: Callable[[], Awaitable[T]],
+               answer: type[T]) -> T:
+    """Runs a create at most once per (person, Idempotency-Key): a retry with the key,
+    sent again or at the same time, gets the first answer and creates nothing (see
+    fuwu.services.idempotency). Without a key the create simply runs."""
+    if key is None:
+        return await create()
+    fingerprint = idempotency.fingerprint(request.method, request.url.path, await request.body())
+    result, _ = await idempotency.run_once(viewer.user_id, key, fingerprint, create, answer)
+    return result
 
 
 def to(struct_type, value):
@@ -174,10 +189,15 @@ class OrganisationController(Controller):
         return [to(InvitationRead, row) for row in await accounts.list_invitations(member)]
 
     @post("/{org_id:uuid}/invitations")
-    async def create_invitation(self, viewer: ViewerDep, member: MemberDep,
-                                data: JSONBody[InvitationCreate]) -> InvitationRead:
-        """Invites a person by e-mail; the answer carries the one-time accept link."""
-        return to(InvitationRead, await accounts.invite(viewer, member, data.email, data.role))
+    async def create_invitation(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                                data: JSONBody[InvitationCreate], idempotency_key: IdempotencyKey = None) -> InvitationRead:
+        """Invites a person by e-mail; the answer carries the one-time accept link. Send an
+        Idempotency-Key to retry safely."""
+
+        async def create() -> InvitationRead:
+            return to(InvitationRead, await accounts.invite(viewer, member, data.email, data.role))
+
+        return await once(request, viewer, idempotency_key, create, InvitationRead)
 
     @delete("/{org_id:uuid}/invitations/{invitation_id:uuid}")
     async def revoke_invitation(self, viewer: ViewerDep, member: MemberDep, invitation_id: FromPath[uuid.UUID]) -> None:

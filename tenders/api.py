@@ -8,11 +8,11 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from fuwu import api_contract
-from fuwu.api import MEMBER, Cursor, Limit, page_of, to
+from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, once, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput
 from fuwu.i18n import N_
@@ -58,9 +58,14 @@ class TenderController(Controller):
         return page_of(TenderRead, await lifecycle.list_merchant_tenders(member, status, cursor, limit))
 
     @post()
-    async def create_tender(self, viewer: ViewerDep, member: MemberDep, data: JSONBody[TenderCreate]) -> TenderRead:
-        """Creates a draft tender."""
-        return to(TenderRead, await lifecycle.create_tender(viewer, member, data))
+    async def create_tender(self, request: Request, viewer: ViewerDep, member: MemberDep, data: JSONBody[TenderCreate],
+                            idempotency_key: IdempotencyKey = None) -> TenderRead:
+        """Creates a draft tender. Send an Idempotency-Key to retry safely."""
+
+        async def create() -> TenderRead:
+            return to(TenderRead, await lifecycle.create_tender(viewer, member, data))
+
+        return await once(request, viewer, idempotency_key, create, TenderRead)
 
     @get("/{tender_id:uuid}")
     async def read_tender(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> TenderRead:
@@ -98,16 +103,28 @@ class TenderController(Controller):
         return page_of(QuestionRead, await questions.questions_page(member, tender_id, cursor, limit))
 
     @post("/{tender_id:uuid}/questions")
-    async def ask_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
-                           data: JSONBody[QuestionCreate]) -> QuestionRead:
-        """A provider asks a question before the questions deadline."""
-        return to(QuestionRead, await questions.ask_question(viewer, member, tender_id, data.text))
+    async def ask_question(self, request: Request, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
+                           data: JSONBody[QuestionCreate], idempotency_key: IdempotencyKey = None) -> QuestionRead:
+        """A provider asks a question before the questions deadline. Send an
+        Idempotency-Key to retry safely."""
+
+        async def create() -> QuestionRead:
+            return to(QuestionRead, await questions.ask_question(viewer, member, tender_id, data.text))
+
+        return await once(request, viewer, idempotency_key, create, QuestionRead)
 
     @post("/{tender_id:uuid}/questions/{question_id:uuid}/answer", status_code=200)
-    async def answer_question(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
-                              question_id: FromPath[uuid.UUID], data: JSONBody[AnswerCreate]) -> QuestionRead:
-        """The merchant answers a question; every provider who can see the tender sees it."""
-        return to(QuestionRead, await questions.answer_question(viewer, member, tender_id, question_id, data.answer))
+    async def answer_question(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                              tender_id: FromPath[uuid.UUID], question_id: FromPath[uuid.UUID],
+                              data: JSONBody[AnswerCreate], idempotency_key: IdempotencyKey = None) -> QuestionRead:
+        """The merchant answers a question; every provider who can see the tender sees it.
+        Send an Idempotency-Key to retry safely."""
+
+        async def create() -> QuestionRead:
+            return to(QuestionRead, await questions.answer_question(viewer, member, tender_id, question_id,
+                                                                    data.answer))
+
+        return await once(request, viewer, idempotency_key, create, QuestionRead)
 
     @get("/{tender_id:uuid}/invitations")
     async def list_invitations(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[TenderInvitationRead]:
@@ -115,11 +132,17 @@ class TenderController(Controller):
         return [to(TenderInvitationRead, row) for row in await invitations.list_invitations(member, tender_id)]
 
     @post("/{tender_id:uuid}/invitations")
-    async def invite_providers(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
-                               data: JSONBody[InviteProviders]) -> list[TenderInvitationRead]:
-        """Invites providers to the tender; each is notified."""
-        rows = await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
-        return [to(TenderInvitationRead, row) for row in rows]
+    async def invite_providers(self, request: Request, viewer: ViewerDep, member: MemberDep,
+                               tender_id: FromPath[uuid.UUID], data: JSONBody[InviteProviders],
+                               idempotency_key: IdempotencyKey = None) -> list[TenderInvitationRead]:
+        """Invites providers to the tender; each is notified. Send an Idempotency-Key to
+        retry safely."""
+
+        async def create() -> list[TenderInvitationRead]:
+            rows = await invitations.invite_providers(viewer, member, tender_id, data.provider_ids)
+            return [to(TenderInvitationRead, row) for row in rows]
+
+        return await once(request, viewer, idempotency_key, create, list[TenderInvitationRead])
 
     @post("/{tender_id:uuid}/decline", status_code=204)
     async def decline_invitation(self, viewer: ViewerDep, member: MemberDep, tender_id: FromPath[uuid.UUID],
