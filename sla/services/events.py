@@ -274,7 +274,8 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
             except _LineError as caught:
                 problem = caught
         if problem is not None:
-            error = InvalidInput(SlaError.HISTORY_LINE, problem.detail, params={"line": number, **problem.params})
+            detail, params = problem.detail, {"line": number, **problem.params}
+            error = InvalidInput(SlaError.HISTORY_LINE, detail, params=params)
             errors.append({"line": number, "detail": error.detail})
             first_error = first_error or error
             batch.clear()
