@@ -6,6 +6,8 @@ screen, not reloaded) shows the new first-response sample. Screenshots of the wi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import expect
 
@@ -105,3 +107,29 @@ async def test_a_buyer_chats_with_an_agent_rates_and_the_sla_panel_follows(new_p
         Conversation.shop == merchant.org_id).first()
     assert rated == {"rating": 5, "rating_comment": "Quick and kind.", "status": "closed"}
     await expect(console.get_by_test_id("console-log")).to_contain_text("This conversation is closed.")
+
+
+async def test_the_widget_speaks_the_pages_language_queues_and_keeps_the_chat_across_a_reload(new_page):
+    merchant, provider, contract_id, (agent,) = await shop_with_contract()  # the agent is offline
+    buyer = await new_page(locale="zh-CN")
+    await buyer.set_viewport_size(PHONE)
+    await buyer.goto(f"/shops/{merchant.org_id}")
+    await expect(buyer.locator("html")).to_have_attribute("lang", "zh-Hans")
+    button = buyer.get_by_test_id("chat-button")
+    await expect(button).to_have_text("联系客服")
+    await button.click()
+    # Nobody online: the conversation waits, and the notice gives the place in the queue.
+    await expect(buyer.get_by_test_id("chat-status")).to_have_text("正在等待客服")
+    await expect(buyer.get_by_test_id("chat-log")).to_contain_text(re.compile(r"客服都在忙。.*第 1 位"))
+    await buyer.get_by_test_id("chat-input").fill("有红色的吗？")
+    await buyer.get_by_test_id("chat-send").click()
+    own = buyer.get_by_test_id("chat-log").get_by_test_id("chat-message").filter(has_text="有红色的吗？")
+    await expect(own.get_by_test_id("chat-receipt")).to_have_text("已发送")
+    await _no_sideways_scroll(buyer, "the widget in Chinese on a phone")
+
+    # A reload keeps the visitor and the conversation: the same messages, each once.
+    await buyer.reload()
+    await buyer.get_by_test_id("chat-button").click()
+    await expect(own).to_have_count(1)
+    await expect(buyer.get_by_test_id("chat-log").get_by_test_id("chat-message")).to_have_count(2)
+    assert await Conversation.count().where(Conversation.shop == merchant.org_id) == 1
