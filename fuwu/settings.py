@@ -81,6 +81,8 @@ class Settings:
     # before the deadline can commit (tenders.services.lifecycle.sealed_until).
     bid_grace_seconds: int = 30
     upload_max_bytes: int = 20 * 1024 * 1024
+    # Days a chat transcript's texts are kept (chat.services.retention erases older ones).
+    chat_retention_days: int = 365
     default_locale: str = "en"
     default_currency: str = "CNY"
     default_timezone: str = "Asia/Shanghai"
@@ -117,4 +119,5 @@ def get_settings() -> Settings:
         min_bidding_seconds=_int("FUWU_MIN_BIDDING_SECONDS", 3 * 86400),
         bid_grace_seconds=_int("FUWU_BID_GRACE_SECONDS", 30),
         upload_max_bytes=_int("FUWU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+        chat_retention_days=_int("FUWU_CHAT_RETENTION_DAYS", 365),
     )

@@ -11,7 +11,7 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from chat.tables import CannedReply, Conversation, Seat
+from chat.tables import CannedReply, Conversation, Message, Seat
 from fuwu import roles
 from fuwu.clock import now
 from tests import authz
@@ -51,6 +51,19 @@ async def _canned_reply(t: Target) -> Call:
 
 async def _transcript(t: Target) -> Call:
     return Call(f"/conversations/{await _conversation(t)}")
+
+
+ERASERS = (roles.OWNER, roles.OPERATOR)  # chat.services.retention.ERASERS
+
+
+async def _buyer_messages(t: Target) -> Call:
+    """A buyer's conversation with the cast's merchant's shop, with one message."""
+    row = Conversation(kind="shop", shop=t.org_id, provider=provider(t).org_id, buyer="visitor-authz-export",
+                       status="assigned", opened_at=now(), assigned_at=now(), seq=1)
+    await row.save()
+    await Message(conversation=row.id, seq=1, position=f"{row.id}:1", client_key=f"{row.id}:c1",
+                  sender_kind="buyer", text="Where is my parcel?", at=now()).save()
+    return Call(f"/api/v1/orgs/{t.org_id}/buyers/visitor-authz-export/messages")
 
 
 _server = None
@@ -106,6 +119,11 @@ MATRIX = [
     Entry("PUT", "/api/v1/orgs/{org_id:uuid}/seats/{user_id:uuid}", ORG, kinds=BOTH, roles=SEAT_SETTERS,
           setup=_set_capacity),
     Entry("WS", "/ws/chat", USER, outsider=None, run=_run_socket),
+    # A buyer's transcripts with the shop, on request: the merchant's owner or an operator.
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/buyers/{visitor:str}/messages", ORG, kinds=(roles.MERCHANT,),
+          roles=ERASERS, setup=_buyer_messages),
+    Entry("DELETE", "/api/v1/orgs/{org_id:uuid}/buyers/{visitor:str}/messages", ORG, kinds=(roles.MERCHANT,),
+          roles=ERASERS, ok=(200,), setup=_buyer_messages),
     Entry("GET", "/api/v1/orgs/{org_id:uuid}/canned-replies", ORG, kinds=BOTH, roles=EVERY_MEMBER,
           setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/canned-replies")),
     Entry("POST", "/api/v1/orgs/{org_id:uuid}/canned-replies", ORG, kinds=BOTH, roles=SEAT_SETTERS,
