@@ -6,16 +6,17 @@ screen, not reloaded) shows the new first-response sample. Screenshots of the wi
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.async_api import expect
 
-from chat.tables import Conversation
+from chat.tables import Conversation, Message
 from sla.tables import SlaTarget
 from tests.e2e.conftest import screenshot_path
 from tests.e2e.test_tendering_flow import logged_in_page
-from tests.integration.chat.conftest import shop_with_contract
+from tests.integration.chat.conftest import agent_client, shop_with_contract
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -133,3 +134,72 @@ async def test_the_widget_speaks_the_pages_language_queues_and_keeps_the_chat_ac
     await expect(own).to_have_count(1)
     await expect(buyer.get_by_test_id("chat-log").get_by_test_id("chat-message")).to_have_count(2)
     assert await Conversation.count().where(Conversation.shop == merchant.org_id) == 1
+
+
+async def test_the_widget_fills_a_gap_and_resends_what_was_not_acknowledged_after_a_reconnect(new_page, live_server):
+    """Between the widget and the server sits a relay that can drop one frame each way
+    and cut the connection (Playwright's WebSocket routing): a message lost on its way
+    to the widget is fetched again in order, and a message whose send never reached
+    the server is sent again after the reconnect and stored once."""
+    merchant, provider, contract_id, (agent,) = await shop_with_contract()
+    server = type("Server", (), {"url": live_server})()
+    console = await agent_client(server, agent)
+    relay = {"drop_seq": None, "drop_sends": False, "dropped": [], "sockets": []}
+
+    def route(ws):
+        upstream = ws.connect_to_server()
+        relay["sockets"].append(ws)
+
+        def from_page(message):
+            frame = json.loads(message)
+            if relay["drop_sends"] and frame.get("type") == "send":
+                relay["dropped"].append(frame)
+                return
+            upstream.send(message)
+
+        def from_server(message):
+            frame = json.loads(message)
+            if frame.get("type") == "message" and frame.get("seq") == relay["drop_seq"]:
+                relay["drop_seq"] = None
+                return
+            ws.send(message)
+
+        ws.on_message(from_page)
+        upstream.on_message(from_server)
+
+    buyer = await new_page()
+    await buyer.route_web_socket(re.compile(r".*/ws/chat.*"), route)
+    await buyer.goto(f"/shops/{merchant.org_id}")
+    await buyer.get_by_test_id("chat-button").click()
+    await buyer.get_by_test_id("chat-input").fill("Hello?")
+    await buyer.get_by_test_id("chat-input").press("Enter")
+    conversation = (await console.next("assigned"))["conversation"]
+    await console.send({"type": "subscribe", "conversation": conversation, "last_seq": 0})
+    await console.next("message", seq=1)
+    messages = buyer.get_by_test_id("chat-log").get_by_test_id("chat-message")
+    await expect(messages).to_have_count(1)
+
+    # The fast path loses seq 2 on its way to the widget: seq 3 shows the gap.
+    relay["drop_seq"] = 2
+    for number, text in ((1, "First answer"), (2, "Second answer")):
+        await console.send({"type": "send", "conversation": conversation, "client_id": f"r{number}", "text": text})
+        await console.next("ack", client_id=f"r{number}")
+    await expect(messages).to_have_count(3)
+    texts = await messages.locator(".fuwu-chat-text").all_text_contents()
+    assert texts == ["Hello?", "First answer", "Second answer"]
+
+    # A send that never reaches the server stays pending; after the connection drops,
+    # the widget reconnects, and sends it again.
+    relay["drop_sends"] = True
+    await buyer.get_by_test_id("chat-input").fill("Still there?")
+    await buyer.get_by_test_id("chat-input").press("Enter")
+    await expect(buyer.get_by_text("Sending…")).to_be_visible()
+    assert [f["text"] for f in relay["dropped"]] == ["Still there?"]
+    relay["drop_sends"] = False
+    await relay["sockets"][-1].close(code=4409, reason="resync")
+    await expect(messages).to_have_count(4, timeout=15_000)
+    await expect(buyer.get_by_text("Sending…")).to_have_count(0)
+    assert len(relay["sockets"]) >= 2
+    assert (await console.next("message", seq=4))["text"] == "Still there?"
+    assert await Message.count().where((Message.conversation == conversation) & (Message.text == "Still there?")) == 1
+    await console.close()
