@@ -15,6 +15,10 @@ from fuwu.db import insert_statement
 from fuwu.tables import ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation, User
 
 _ORGANISATION = Organisation._meta.tablename
+# What the public directory shows of a provider (columns of the Piccolo table).
+_LISTED = ", ".join(f'o."{column._meta.db_column_name}"' for column in (
+    Organisation.id, Organisation.name, Organisation.province, Organisation.city, Organisation.categories,
+    Organisation.profile, Organisation.created_at))
 
 # --- audit ------------------------------------------------------------------------------
 
@@ -78,6 +82,18 @@ MEMBERSHIP_BY_PAIR = (
 # Providers listed in a category: categories are a short JSON list whose text is
 # matched on both engines (PostgreSQL needs the cast from json). $1: '%"category"%'.
 IN_CATEGORY = f"CAST({_ORGANISATION}.categories AS TEXT) LIKE $1"
+
+# One page of the public directory of providers, newest first (the /providers page and
+# the API list): $1 filter by province, $2 the province, $3 filter by category, $4 the
+# category pattern ('%"category"%'), $5 first page (no cursor), $6/$7 the cursor's time
+# and id, $8 rows to read. Categories come as JSON text.
+PROVIDER_PAGE = (
+    f"SELECT {_LISTED} FROM {_ORGANISATION} o "
+    "WHERE o.kind = 'provider' AND (NOT $1 OR o.province = $2) "
+    "AND (NOT $3 OR CAST(o.categories AS TEXT) LIKE $4) "
+    "AND ($5 OR o.created_at < $6 OR (o.created_at = $6 AND o.id < $7)) "
+    "ORDER BY o.created_at DESC, o.id DESC LIMIT $8"
+)
 
 
 def provider_categories(param: str) -> str:

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from fuwu import roles, sql
-from fuwu.db import fetch, where
+from fuwu.clock import now
+from fuwu.db import fetch, load_json, where
 from fuwu.errors import not_found
 from fuwu.tables import Organisation
 
 async def list_providers(category: str | None, province: str | None, cursor: str | None, limit: int):
-    """The public directory of providers, newest first, by category and province."""
+    """The public directory of providers, newest first, by category and province.
+
+    Every visitor of /providers runs it: one hand-written statement (fuwu.sql), where
+    Piccolo's query builder took a third of the page's server time."""
+    from fuwu.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+    limit = check_limit(limit)
+    at, after = decode_cursor(cursor) if cursor else (now(), uuid.UUID(int=0))
+    rows = await fetch(sql.PROVIDER_PAGE, bool(province), province or "", bool(category),
+                       f'%"{category}"%' if category else "", cursor is None, at, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    for row in rows:
+        row["id"] = row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"]))
+        row["categories"] = load_json(row["categories"]) if row["categories"] is not None else None
+        row["created_at"] = _aware(row["created_at"])
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _aware(value):
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    parsed = datetime.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+async def _list_providers_builder(category: str | None, province: str | None, cursor: str | None, limit: int):
+    """The same list through Piccolo's query builder: kept as the reference that a
+    test compares the hand-written statement against."""
     from fuwu.pagination import paginate
 
     query = Organisation.select(
