@@ -6,6 +6,15 @@ Piccolo's SQLiteEngine opens a new aiosqlite connection (and thread) for every q
 event loop serves them safely; transactions still get a connection of their own so
 that their isolation is SQLite's. WAL lets readers run beside the one writer, and the
 busy timeout makes writers queue instead of failing.
+
+Every statement is one job on its connection's thread: executed and read to its end
+there (aiosqlite's `execute_fetchall`), rather than three jobs (execute, fetch, close)
+under an asyncio lock held across all three. Each job waits for the thread to take the
+GIL from the busy event loop (up to the 5 ms switch interval each time the thread
+wakes or SQLite hands the GIL back), so three jobs under one lock made every reader
+queue behind the others' round trips: under 64 concurrent clients, 1 % of requests
+waited over 2 s while the median was 14 ms. The thread takes its jobs in the order
+they were sent: first come, first served, with no lock held across awaits.
 """
 
 from __future__ import annotations
@@ -87,7 +96,6 @@ class FuwuSQLiteEngine(SQLiteEngine):
         kwargs.setdefault("timeout", 30)
         super().__init__(path=path, **kwargs)
         self._shared: dict[int, aiosqlite.Connection] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
         self._wal_checked = False
         self._idle: dict[int, list[aiosqlite.Connection]] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
@@ -147,15 +155,25 @@ class FuwuSQLiteEngine(SQLiteEngine):
         table=None,
     ):
         connection = await self._shared_connection()
-        # One statement at a time, read to its end, before the next starts. Left to
-        # aiosqlite, coroutines interleave execute() and fetchall(): a write could then
-        # run while another coroutine's SELECT is still open (a read transaction),
-        # and a write inside a transaction cannot wait for the lock: "database is
-        # locked" at once instead of the busy timeout.
-        lock = self._locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
-        async with lock:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+        # One statement at a time, read to its end in one job on the connection's
+        # thread, before the next starts: no SELECT stays open (a read transaction)
+        # while another coroutine's write runs, which would make a write inside a
+        # transaction fail at once ("database is locked") instead of waiting out the
+        # busy timeout. Jobs run in the order they were sent: first come, first served.
+        return await connection.execute_fetchall(query, args or [])
+
+    async def _run_in_existing_connection(
+        self,
+        connection,
+        query: str,
+        args: Optional[list[Any]] = None,
+        query_type: str = "generic",
+        table=None,
+    ):
+        # Inside a transaction: one job too (Piccolo's own takes four: it sets the
+        # foreign_keys pragma again, which get_connection set once, then execute,
+        # fetch, close). RETURNING gives inserted keys (SQLite >= 3.35).
+        return await connection.execute_fetchall(query, args or [])
 
     async def close_shared_connections(self) -> None:
         """Closes the shared connection of the running loop and the idle transaction
@@ -165,7 +183,6 @@ class FuwuSQLiteEngine(SQLiteEngine):
                 await idle.close()
             except (sqlite3.Error, ValueError):
                 pass
-        self._locks.pop(id(asyncio.get_running_loop()), None)
         connection = self._shared.pop(id(asyncio.get_running_loop()), None)
         if connection is not None:
             try:

@@ -55,12 +55,15 @@ def test_transaction_enters_through_get_connection_then_begin():
 def test_engine_keeps_the_hooks_the_override_replaces():
     assert _parameters(SQLiteEngine.__init__)[:2] == ["self", "path"]
     assert _parameters(SQLiteEngine._run_in_new_connection) == ["self", "query", "args", "query_type", "table"]
+    assert _parameters(SQLiteEngine._run_in_existing_connection) == [
+        "self", "connection", "query", "args", "query_type", "table"]
     assert _parameters(SQLiteEngine.get_connection) == ["self"]
     assert _parameters(SQLiteEngine.transaction) == ["self", "transaction_type", "allow_nested"]
     run = _source(SQLiteEngine.run_querystring)
     # Queries outside a transaction go through _run_in_new_connection (shared there);
     # inside one, through the transaction's own `connection`.
     assert "self._run_in_new_connection(" in run
+    assert "self._run_in_existing_connection(" in run
     assert "current_transaction.connection" in run
     assert "self.current_transaction.get()" in run
     assert callable(piccolo_sqlite.dict_factory)
