@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
@@ -189,8 +190,14 @@ async def fetchrow(sql: str, *args) -> dict | None:
 def load_json(value):
     """A JSON column's value as Python data (the drivers hand it over as text)."""
     if isinstance(value, (str, bytes)):
-        return json.loads(value)
+        try:
+            return _decode_json(value)  # msgspec: a tenth of json.loads' time, for every row of a list
+        except msgspec.DecodeError:  # what only json.loads reads (NaN)
+            return json.loads(value)
     return value
+
+
+_decode_json = msgspec.json.Decoder().decode
 
 
 def dump_json(value) -> str:

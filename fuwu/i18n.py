@@ -111,6 +111,9 @@ def format_moment(moment: datetime.datetime | str, zone: str | None = None) -> s
     return f"{day} {format_time(moment, 'HH:mm', tzinfo=tzinfo, locale=locale)}"
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _translated(catalog: _gettext.NullTranslations, value, name: str = ""):
     if isinstance(value, Moment) or (name.endswith("_at") and isinstance(value, str)):
         return format_moment(value)
@@ -129,7 +132,10 @@ def translate_format(message: str, params: dict | None) -> str:
     catalog = translations(current_locale.get())
     text = catalog.gettext(message)
     try:
-        return text.format(**{k: _translated(catalog, v, k) for k, v in (params or {}).items()})
+        # Plain values (most, and all of a stored notification's but its moments) go in
+        # as they are: this runs for every row of every notification list.
+        return text.format(**{k: v if type(v) in _PLAIN and not k.endswith("_at") else _translated(catalog, v, k)
+                              for k, v in (params or {}).items()})
     except (KeyError, IndexError, ValueError):
         return text
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+
+import msgspec
 from dataclasses import dataclass, field
 
 from fuwu.clock import now
@@ -97,9 +99,17 @@ async def _query_page(user_id: uuid.UUID, cursor: str | None, limit: int, unread
 
 
 def _json(value):
-    import json
+    if isinstance(value, (str, bytes)):
+        try:
+            return _decode_json(value)  # msgspec: a tenth of json.loads' time, on every row of every list
+        except msgspec.DecodeError:
+            import json
 
-    return json.loads(value) if isinstance(value, (str, bytes)) else (value or {})
+            return json.loads(value)
+    return value or {}
+
+
+_decode_json = msgspec.json.Decoder().decode
 
 
 def _aware(value):
