@@ -289,6 +289,9 @@ def template_config(wiring: Wiring) -> TemplateConfig:
         autoescape=select_autoescape(default=True),
         extensions=["jinja2.ext.i18n"],
         enable_async=False,
+        # Compiled once per process: without debug, templates are not looked up on disk
+        # again on every render (a stat of each template a page extends or includes).
+        auto_reload=get_settings().debug,
     )
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     install_template_globals(environment)
