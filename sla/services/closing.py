@@ -31,9 +31,9 @@ from sla.windows import period_of, periods
 
 CONTRACTS_PER_RUN = 50
 MAX_EVALUATIONS_PER_RUN = 2_000
-# Contracts gone through at once (PostgreSQL runs each one's statements on a core of
-# its own; on SQLite the reads run side by side and the short writes queue).
-CONCURRENCY = 2
+# Contracts gone through at once: while one waits on the database another one's
+# statements run (on SQLite the reads run side by side and the short writes queue).
+CONCURRENCY = 4
 # Windows read in one transaction and stored in one short write transaction.
 EVALUATION_BATCH = 20
 # Closed windows re-evaluated for late data, per target: the last two.
