@@ -123,16 +123,17 @@ class ContractController(Controller):
 
 WindowSize = Annotated[Literal["day", "week", "month"], QueryParameter()]
 Source = Annotated[Literal["live", "history"], QueryParameter()]
-ReportFormat = Annotated[Literal["json", "csv"], QueryParameter()]
 CSV_COLUMNS = ("window_start", "window_end", "metric", "statistic", "value", "sample_size", "comparator", "target",
                "met")
 STREAMED = ("application/x-ndjson", "application/jsonl")
 MAX_HISTORY_BYTES = 2 * 1024**3  # streamed: never held in memory
 
 
-def report_response(report: dict, fmt: str) -> ReportRead | Response:
-    if fmt == "json":
-        return to(ReportRead, report)
+CSV_SPEC = {200: ResponseSpec(data_container=str, media_type="text/csv",
+                              description="One row per window and metric: " + ", ".join(CSV_COLUMNS) + ".")}
+
+
+def report_csv(report: dict) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -152,25 +153,40 @@ def _require_shop(member) -> None:
 
 
 class ContractReportController(Controller):
-    path = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}/report"
+    path = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}"
     tags = ["contracts"]
     guards = [requires_user]
     dependencies = MEMBER
 
-    @get(responses={200: ResponseSpec(data_container=str, media_type="text/csv",
-                                                   description="With format=csv: one row per window and metric.")})
+    @get("/report")
     async def contract_report(self, member: MemberDep, contract_id: FromPath[uuid.UUID],
                               start: Annotated[datetime.datetime, QueryParameter(name="from")],
                               end: Annotated[datetime.datetime, QueryParameter(name="to")],
-                              window: WindowSize = "month", source: Source = "live",
-                              format: ReportFormat = "json") -> ReportRead:
+                              window: WindowSize = "month", source: Source = "live") -> ReportRead:
         """The SLA report of a contract over [from, to) in day, week or month windows (local periods in the
-        contract's zone, cut to the range), from its live events or the shop's imported history (source),
-        as JSON or CSV: per window and metric the value, sample size, target and met or breached."""
-        await contracts.get_contract(member, contract_id)
-        report = await evaluation.report(contract_id=contract_id, start=start, end=end, window_size=window,
-                                         source=source)
-        return report_response(report, format)
+        contract's zone, cut to the range), from its live events or the shop's imported history (source):
+        per window and metric the value, sample size, target and met or breached. The same as CSV at report.csv."""
+        return to(ReportRead, await _contract_report(member, contract_id, start, end, window, source))
+
+    @get("/report.csv", responses=CSV_SPEC)
+    async def contract_report_csv(self, member: MemberDep, contract_id: FromPath[uuid.UUID],
+                                  start: Annotated[datetime.datetime, QueryParameter(name="from")],
+                                  end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                                  window: WindowSize = "month", source: Source = "live") -> Response:
+        """The contract's SLA report as CSV, one row per window and metric."""
+        return report_csv(await _contract_report(member, contract_id, start, end, window, source))
+
+
+async def _contract_report(member, contract_id, start, end, window, source) -> dict:
+    await contracts.get_contract(member, contract_id)
+    return await evaluation.report(contract_id=contract_id, start=start, end=end, window_size=window, source=source)
+
+
+async def _history_report(member, start, end, window) -> dict:
+    _require_shop(member)
+    org = await accounts.get_organisation(member.organisation_id)
+    return await evaluation.report(shop_id=member.organisation_id, start=start, end=end, window_size=window,
+                                   source=states.HISTORY, time_zone=org["timezone"])
 
 
 class HistoryController(Controller):
@@ -194,21 +210,24 @@ class HistoryController(Controller):
         await events.record_import(viewer.user_id, member.organisation_id, result)
         return to(HistoryImportRead, result)
 
-    @get("/report", responses={200: ResponseSpec(data_container=str, media_type="text/csv",
-                                                              description="With format=csv.")})
+    @get("/report")
     async def history_report(self, member: MemberDep,
                              start: Annotated[datetime.datetime, QueryParameter(name="from")],
                              end: Annotated[datetime.datetime, QueryParameter(name="to")],
-                             window: WindowSize = "month", format: ReportFormat = "json") -> ReportRead:
+                             window: WindowSize = "month") -> ReportRead:
         """The shop's history as a report.
 
         Over [from, to), around the clock in the shop's time zone, without targets (a contract's report with
-        source=history uses its calendar and targets)."""
-        _require_shop(member)
-        org = await accounts.get_organisation(member.organisation_id)
-        report = await evaluation.report(shop_id=member.organisation_id, start=start, end=end, window_size=window,
-                                         source=states.HISTORY, time_zone=org["timezone"])
-        return report_response(report, format)
+        source=history uses its calendar and targets). The same as CSV at report.csv."""
+        return to(ReportRead, await _history_report(member, start, end, window))
+
+    @get("/report.csv", responses=CSV_SPEC)
+    async def history_report_csv(self, member: MemberDep,
+                                 start: Annotated[datetime.datetime, QueryParameter(name="from")],
+                                 end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                                 window: WindowSize = "month") -> Response:
+        """The shop's history report as CSV, one row per window and metric."""
+        return report_csv(await _history_report(member, start, end, window))
 
 
 class OrderController(Controller):

@@ -181,6 +181,11 @@ MATRIX = [
           other_kind=403, outsider=404),
     Entry("GET", ONE + "/report", ORG, kinds=BOTH, roles=EVERY_MEMBER,
           setup=lambda t: _api_read(t, "/report?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
+    Entry("GET", ONE + "/report.csv", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=lambda t: _api_read(t, "/report.csv?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
+    Entry("GET", "/api/v1/orgs/{org_id:uuid}/history/report.csv", ORG, kinds=(MERCHANT,), roles=WRITERS,
+          other_kind=403, setup=lambda t: Call(f"/api/v1/orgs/{t.org_id}/history/report.csv"
+                                               "?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
     Entry("POST", "/api/v1/orgs/{org_id:uuid}/history", ORG, kinds=(MERCHANT,), roles=WRITERS, other_kind=403,
           setup=_api_history, ok=(201,)),
     Entry("GET", "/api/v1/orgs/{org_id:uuid}/history/report", ORG, kinds=(MERCHANT,), roles=WRITERS,
