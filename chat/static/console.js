@@ -355,11 +355,13 @@
           option.value = seat.user;
           transferTo.appendChild(option);
         });
-        if (!transferTo.children.length) {
+        var nobody = !transferTo.children.length;
+        if (nobody) {
           var none = el("option", null, S.noColleague);
           none.value = "";
           transferTo.appendChild(none);
         }
+        transferForm.querySelector("button").disabled = nobody;
         transferTo.value = chosen;
         if (transferTo.selectedIndex < 0) { transferTo.selectedIndex = 0; }
         var mineSeat = seats.filter(function (seat) { return seat.user === me; })[0];

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from chat.tables import Conversation, Message
+from chat.tables import CannedReply, Conversation, Message
 from sla.tables import SlaTarget
 from tests.e2e.conftest import screenshot_path
 from tests.e2e.test_tendering_flow import logged_in_page
@@ -33,6 +33,7 @@ async def test_a_buyer_chats_with_an_agent_rates_and_the_sla_panel_follows(new_p
     await SlaTarget(contract=contract_id, metric="first_response_time", statistic="mean", comparator="<=", target=60,
                     window="month", weight=100, credit_percent=5).save()
 
+    await CannedReply(organisation=provider.org_id, title="Delivery", text="We ship within 48 hours.").save()
     console = await logged_in_page(new_page, agent)
     console.on("dialog", lambda dialog: dialog.accept())
     await console.goto("/console")
@@ -79,6 +80,12 @@ async def test_a_buyer_chats_with_an_agent_rates_and_the_sla_panel_follows(new_p
     # The merchant's SLA panel took the new first-response sample without a reload.
     await expect(boss.get_by_test_id("sla-samples")).to_have_text("1")
     await expect(boss.get_by_test_id("sla-value")).to_be_visible()
+
+    # A canned reply goes into the reply box, to be sent as it is or changed.
+    await console.get_by_test_id("canned").select_option(label="Delivery")
+    await expect(console.get_by_test_id("console-text")).to_have_value("We ship within 48 hours.")
+    await console.get_by_test_id("console-send").click()
+    await expect(buyer.get_by_test_id("chat-message").filter(has_text="We ship within 48 hours.")).to_have_count(1)
 
     await buyer.set_viewport_size(DESKTOP)
     await _no_sideways_scroll(buyer, "the shop page with the chat open")
