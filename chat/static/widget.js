@@ -25,7 +25,7 @@
       open: "Chat with us", title: "Chat with us", close: "Close the chat", placeholder: "Write a message",
       send: "Send", sending: "Sending…", sent: "Sent", read: "Read", you: "You", agent: "Agent",
       notice: "Notice", typing: "The agent is typing…", connecting: "Connecting…", offline: "Reconnecting…",
-      queued: "Waiting for an agent", assigned: "An agent is with you", closed: "This conversation is closed",
+      ready: "Write your question below.", queued: "Waiting for an agent", assigned: "An agent is with you", closed: "This conversation is closed",
       rateAsk: "How did we do?", rateComment: "Anything to add? (optional)", rateSend: "Send the rating",
       rated: "Thank you for your rating.", star: "%n of 5", unread: "new messages", welcome:
         "Ask us anything about our products, your order or delivery.", failed: "Could not reach the chat. Retrying…"
@@ -34,7 +34,7 @@
       open: "联系客服", title: "在线客服", close: "关闭聊天窗口", placeholder: "输入消息",
       send: "发送", sending: "发送中…", sent: "已发送", read: "已读", you: "我", agent: "客服",
       notice: "通知", typing: "客服正在输入…", connecting: "正在连接…", offline: "正在重新连接…",
-      queued: "正在等待客服", assigned: "客服正在为您服务", closed: "本次会话已结束",
+      ready: "请在下方输入您的问题。", queued: "正在等待客服", assigned: "客服正在为您服务", closed: "本次会话已结束",
       rateAsk: "您对本次服务满意吗？", rateComment: "还有什么想说的？（可选）", rateSend: "提交评价",
       rated: "感谢您的评价。", star: "%n 分（满分 5 分）", unread: "条新消息", welcome:
         "关于商品、订单或配送的任何问题，都可以问我们。", failed: "无法连接客服，正在重试…"
@@ -91,6 +91,7 @@
     socket: null,
     ready: false, // subscribed to the conversation on this socket
     resyncing: false,
+    opening: false, // `open` sent, `opened` not yet here
     attempt: 0,
     reconnectTimer: null,
     heartbeatTimer: null,
@@ -265,7 +266,7 @@
   function showConversationStatus() {
     if (!state.socket || state.socket.readyState !== 1) { return; }
     setStatus(state.status === "queued" ? T.queued : state.status === "closed" ? T.closed
-      : state.status === "assigned" ? T.assigned : T.connecting);
+      : state.status === "assigned" ? T.assigned : state.conversation ? T.connecting : T.ready);
     var wantsRating = state.status === "closed" && !state.rating;
     rateForm.hidden = !wantsRating;
     ratedLine.hidden = !(state.status === "closed" && state.rating);
@@ -323,6 +324,11 @@
     pendingList.appendChild(item);
     scrollDown();
   }
+  // A conversation starts with the buyer's first message, not with opening the panel:
+  // an agent's place is taken only by someone who asked something.
+  function openConversation() {
+    if (!state.conversation && !state.opening && frameOut({ type: "open", last_seq: 0 })) { state.opening = true; }
+  }
   function sendPending() {
     if (!state.ready) { return; }
     state.pending.forEach(function (entry) {
@@ -340,6 +346,7 @@
     showPending(entry);
     showError("");
     if (!state.socket) { connect(); }
+    openConversation();
     if (state.ready) {
       frameOut({ type: "send", conversation: state.conversation, client_id: entry.client_id, text: text });
     }
@@ -394,10 +401,13 @@
     switch (frame.type) {
       case "hello":
         state.attempt = 0;
-        if (state.conversation) { subscribe(); } else { frameOut({ type: "open", last_seq: 0 }); }
+        state.opening = false;
+        if (state.conversation) { subscribe(); } else if (state.pending.length) { openConversation(); }
+        showConversationStatus();
         startHeartbeat((frame.heartbeat_seconds || 20) * 1000);
         break;
       case "opened":
+        state.opening = false;
         onStatus(frame);
         break;
       case "subscribed":
@@ -472,7 +482,7 @@
           state.conversation = null;
           state.lastSeq = 0;
           save("conversation", null);
-          frameOut({ type: "open", last_seq: 0 });
+          if (state.pending.length) { openConversation(); }
           return;
         }
         if (frame.code === "already_rated") {

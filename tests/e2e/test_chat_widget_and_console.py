@@ -126,11 +126,14 @@ async def test_the_widget_speaks_the_pages_language_queues_and_keeps_the_chat_ac
     button = buyer.get_by_test_id("chat-button")
     await expect(button).to_have_text("联系客服")
     await button.click()
+    # Opening the panel starts nothing: the conversation begins with the first message.
+    await expect(buyer.get_by_test_id("chat-status")).to_have_text("请在下方输入您的问题。")
+    assert await Conversation.count().where(Conversation.shop == merchant.org_id) == 0
+    await buyer.get_by_test_id("chat-input").fill("有红色的吗？")
+    await buyer.get_by_test_id("chat-send").click()
     # Nobody online: the conversation waits, and the notice gives the place in the queue.
     await expect(buyer.get_by_test_id("chat-status")).to_have_text("正在等待客服")
     await expect(buyer.get_by_test_id("chat-log")).to_contain_text(re.compile(r"客服都在忙。.*第 1 位"))
-    await buyer.get_by_test_id("chat-input").fill("有红色的吗？")
-    await buyer.get_by_test_id("chat-send").click()
     own = buyer.get_by_test_id("chat-log").get_by_test_id("chat-message").filter(has_text="有红色的吗？")
     await expect(own.get_by_test_id("chat-receipt")).to_have_text("已发送")
     await _no_sideways_scroll(buyer, "the widget in Chinese on a phone")
