@@ -11,6 +11,7 @@ import pytest
 from bids import states as bid_states
 from fuwu import i18n, values
 from fuwu.schemas import OrganisationCreate
+from ratings import states as ratings_states
 from sla import states as sla_states
 from tenders import states as tender_states
 from tenders.schemas import SLATarget, TenderCreate
@@ -50,7 +51,8 @@ def test_a_value_shows_its_label_in_the_readers_language():
 
 @pytest.mark.parametrize("domain_list", [tender_states.AUDIT_ACTIONS, bid_states.AUDIT_ACTIONS,
                                          sla_states.AUDIT_ACTIONS, tender_states.AUDIT_OBJECTS,
-                                         bid_states.AUDIT_OBJECTS, sla_states.AUDIT_OBJECTS])
+                                         bid_states.AUDIT_OBJECTS, sla_states.AUDIT_OBJECTS,
+                                         ratings_states.AUDIT_ACTIONS, ratings_states.AUDIT_OBJECTS])
 def test_domain_audit_labels_are_the_words_the_shell_shows(domain_list):
     # The shell shows another domain's audit action as its words: the domain's own
     # labels must be exactly those words, or the two pages would disagree.
@@ -72,6 +74,7 @@ def _recorded(folder: str, keyword: str) -> set[str]:
     ("tenders", tender_states.AUDIT_ACTIONS, tender_states.AUDIT_OBJECTS),
     ("bids", bid_states.AUDIT_ACTIONS, bid_states.AUDIT_OBJECTS),
     ("sla", sla_states.AUDIT_ACTIONS, sla_states.AUDIT_OBJECTS),
+    ("ratings", ratings_states.AUDIT_ACTIONS, ratings_states.AUDIT_OBJECTS),
 ])
 def test_every_audit_action_a_domain_records_has_a_label(folder, actions, objects):
     known_actions = set(actions) | set(values.AUDIT_ACTIONS)
