@@ -34,6 +34,7 @@ from sla.services import contracts
 from sla.services.events import append_event
 
 MAX_CLIENT_ID = 100
+SEAT_TRIES = 100  # at most, waiting for a seat that concurrent assignments hold
 
 
 @dataclass(frozen=True)
@@ -342,12 +343,14 @@ async def open_business(member, contract_id: uuid.UUID) -> dict:
 async def _take_seat(org_id: uuid.UUID) -> uuid.UUID | None:
     """A seat with room, taken in the caller's transaction. On PostgreSQL a seat that a
     concurrent assignment holds is skipped; when all are held while some still has
-    room, it waits for one (a few tries) instead of queueing with capacity free."""
+    room, it waits for one instead of queueing with capacity free (each failed try
+    means a concurrent assignment took the last place of that seat, so the tries are
+    bounded by the free places)."""
     if not is_postgres():
         row = await fetchrow(sql.TAKE_SEAT_SQLITE, org_id, now())
         return row["user"] if row else None
     row = await fetchrow(sql.TAKE_SEAT_POSTGRES, org_id, now())
-    for _ in range(5):
+    for _ in range(SEAT_TRIES):
         if row is not None or await fetchrow(sql.FREE_SEAT, org_id) is None:
             break
         row = await fetchrow(sql.TAKE_SEAT_WAIT_POSTGRES, org_id, now())

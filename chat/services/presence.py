@@ -57,11 +57,27 @@ async def set_presence(member: Member, user_id: uuid.UUID, presence: str) -> dic
     return await _seat(member.organisation_id, user_id)
 
 
+# When this process last wrote each agent's heartbeat: an agent's sockets (a console,
+# a tab per conversation) all beat every HEARTBEAT_SECONDS, and one write in that
+# time keeps the seats seen (offline only after OFFLINE_AFTER_SECONDS of silence).
+_last_beat: dict = {}
+
+
 async def heartbeat(user_id: uuid.UUID, organisation_ids) -> None:
-    """A connected agent is still there: its seats stay as they are, seen now."""
-    if organisation_ids:
-        await Seat.update({Seat.last_seen: now()}).where(
-            (Seat.user == user_id) & Seat.organisation.is_in(list(organisation_ids)))
+    """A connected agent is still there: its seats stay as they are, seen now (written
+    at most once per half heartbeat interval per agent and process)."""
+    if not organisation_ids:
+        return
+    key = (user_id, tuple(sorted(str(o) for o in organisation_ids)))
+    moment = now()
+    last = _last_beat.get(key)
+    if last is not None and (moment - last).total_seconds() < states.HEARTBEAT_SECONDS / 2:
+        return
+    if len(_last_beat) > 50_000:
+        _last_beat.clear()
+    _last_beat[key] = moment
+    await Seat.update({Seat.last_seen: moment}).where(
+        (Seat.user == user_id) & Seat.organisation.is_in(list(organisation_ids)))
 
 
 async def set_capacity(viewer_id: uuid.UUID, member: Member, agent_id: uuid.UUID, capacity: int) -> dict:
