@@ -1,6 +1,7 @@
 """HTTP throughput baseline: Fuwu's real app against a bare Litestar route.
 
-Measures requests per second, side by side in one run, on SQLite and on PostgreSQL:
+Measures requests per second and the server's CPU time per request, side by side in
+one run, on SQLite and on PostgreSQL:
 
   page       GET /providers                       public HTML page (20 providers listed)
   api list   GET /api/v1/notifications?limit=20   Bearer token, a full page of 20 rows
@@ -12,7 +13,16 @@ and FUWU_RUN_SCHEDULER=0 on a free loopback port. The script prepares its own da
 and drops), runs `fuwu migrate`, seeds providers, a user with notifications and an
 API token, then loads each target with wrk (installed with apt-get when missing and
 possible, else a multi-process raw-asyncio load generator) and prints the median of
-3 runs and each target's ratio to the bare route.
+3 runs, their spread, and each target's ratio to the bare route (req/s and CPU).
+
+The path measured is the one users get: no process-local cache sits in it. After the
+measurements the script proves it on each engine's server: a notification stored by
+another process is on the next page read, and a token revoked by another process is
+refused on its next request.
+
+Exit status 1 when any request errored (non-2xx/3xx answer, socket error) or timed
+out (wrk's 2 s), or when the no-cache check fails: the figures of a run that dropped
+requests are not figures.
 
     .venv/bin/python bench/http_baseline.py [--duration 10] [--connections 64]
                                             [--only sqlite|postgres] [--loadgen auto|wrk|python]
@@ -45,7 +55,9 @@ from harness import PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seco
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
-TARGET_RATIO = 0.30
+TARGET_RATIO = 0.30  # api list / bare route on PostgreSQL (issue 7)
+PAGE_TARGET_RATIO = 0.15  # /providers page / bare route
+LOADGEN_TIMEOUT = 2.0  # seconds; wrk's default, and the Python load generator's
 
 
 # --- the bare route (served by uvicorn as `http_baseline:create_bare_app`) -------------
@@ -110,6 +122,34 @@ async def main(providers, notes):
         await db.stop()
 
 asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+"""
+
+
+# What another process does between two requests: stores a notification for the user,
+# or revokes the token. The server must see it on the very next request.
+CHANGE_SNIPPET = r"""
+import asyncio, sys
+
+async def main(action, token):
+    from fuwu import db
+    from fuwu.services import notifications
+    from fuwu.services.accounts import tokens
+    from fuwu.clock import now
+    from fuwu.tables import ApiToken
+    from fuwu.security import token_hash
+
+    await db.start()
+    try:
+        row = await ApiToken.select(ApiToken.id, ApiToken.user).where(ApiToken.token_hash == token_hash(token)).first()
+        if action == "notify":
+            await notifications.notify([row["user"]], kind="member_joined", title="{name} joined {org}",
+                                       params={"name": "Fresh teammate", "org": "Bench Shop"}, link="/org")
+        else:
+            await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == row["id"])
+    finally:
+        await db.stop()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
@@ -207,7 +247,8 @@ def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) ->
 class Result:
     rps: float
     requests: int
-    errors: int  # non-2xx/3xx answers plus socket errors
+    errors: int  # non-2xx/3xx answers plus socket errors (connect, read, write)
+    timeouts: int = 0  # requests that got no answer within the load generator's timeout (2 s)
     p50_ms: float | None = None
     p99_ms: float | None = None
     cpu_ms: float | None = None  # server process CPU time per request (user + system, all threads)
@@ -240,19 +281,23 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(wrk: str, url: str, headers: dict, duration: float, connections: int, threads: int) -> Result:
-    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--latency"]
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--latency",
+               "--timeout", f"{LOADGEN_TIMEOUT:g}s"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     out = subprocess.run(command + [url], capture_output=True, text=True, timeout=duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    timeouts = 0
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if sock:
-        errors += sum(int(x) for x in sock.groups())
+        connect, read, write, timeouts = (int(x) for x in sock.groups())
+        errors += connect + read + write
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
-    return Result(rps, total, errors, _ms(p50.group(1)) if p50 else None, _ms(p99.group(1)) if p99 else None)
+    return Result(rps, total, errors, timeouts, _ms(p50.group(1)) if p50 else None,
+                  _ms(p99.group(1)) if p99 else None)
 
 
 async def _py_client(host: str, port: int, request: bytes, stop_at: float, counts: list, latencies: list) -> None:
@@ -277,6 +322,8 @@ async def _py_client(host: str, port: int, request: bytes, stop_at: float, count
             counts[0] += 1
             if not 200 <= status < 400:
                 counts[1] += 1
+            if latencies[-1] > LOADGEN_TIMEOUT:
+                counts[2] += 1
     except (OSError, asyncio.IncompleteReadError):
         counts[1] += 1
     finally:
@@ -299,7 +346,7 @@ def _py_worker(url: str, headers: dict, duration: float, connections: int, queue
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
 
     async def main():
-        counts, latencies = [0, 0], []
+        counts, latencies = [0, 0, 0], []
         stop_at = time.monotonic() + duration
         started = time.monotonic()
         await asyncio.gather(*(_py_client(parts.hostname, parts.port, request, stop_at, counts, latencies)
@@ -307,7 +354,7 @@ def _py_worker(url: str, headers: dict, duration: float, connections: int, queue
         return counts, latencies, time.monotonic() - started
 
     counts, latencies, elapsed = asyncio.run(main())
-    queue.put((counts[0], counts[1], elapsed, sorted(latencies)[:: max(1, len(latencies) // 2000)]))
+    queue.put((counts[0], counts[1], elapsed, sorted(latencies)[:: max(1, len(latencies) // 2000)], counts[2]))
 
 
 def run_python_loadgen(url: str, headers: dict, duration: float, connections: int, processes: int) -> Result:
@@ -330,7 +377,8 @@ def run_python_loadgen(url: str, headers: dict, duration: float, connections: in
     elapsed = max(r[2] for r in results)
     lat = sorted(x for r in results for x in r[3])
     pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: None)
-    return Result(total / elapsed, total, sum(r[1] for r in results), pct(0.50), pct(0.99))
+    return Result(total / elapsed, total, sum(r[1] for r in results), sum(r[4] for r in results), pct(0.50),
+                  pct(0.99))
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -345,9 +393,47 @@ class Target:
     pid: int
     runs: list[Result] = field(default_factory=list)
 
+    env: dict | None = None  # the engine's environment, for the no-cache check
+    token: str | None = None
+
     @property
     def median(self) -> float:
         return statistics.median(r.rps for r in self.runs)
+
+    @property
+    def failed(self) -> int:
+        return sum(r.errors + r.timeouts for r in self.runs)
+
+
+def spread(values) -> float:
+    """(max - min) / median of the runs, in percent."""
+    values = [v for v in values if v is not None]
+    return (max(values) - min(values)) * 100 / statistics.median(values) if values else float("nan")
+
+
+def check_no_cache(target: Target) -> list[str]:
+    """Proves that the server answers from the database, not from a process-local copy:
+    another process stores a notification (it must lead the next page read) and then
+    revokes the token (the next request must get 401)."""
+    problems = []
+
+    def change(action: str) -> None:
+        done = subprocess.run([sys.executable, "-c", CHANGE_SNIPPET, action, target.token], env=target.env,
+                              cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{action} on {target.engine} failed:\n{done.stdout}\n{done.stderr}")
+
+    change("notify")
+    status, _, body = http_get(target.url, target.headers)
+    first = json.loads(body)["items"][0]["title"] if status == 200 else None
+    if first != "Fresh teammate joined Bench Shop":
+        problems.append(f"{target.engine}: a notification stored by another process was not on the next page read "
+                        f"(HTTP {status}, first item {first!r})")
+    change("revoke")
+    status, _, _ = http_get(target.url, target.headers)
+    if status != 401:
+        problems.append(f"{target.engine}: a token revoked by another process still answered HTTP {status}")
+    return problems
 
 
 def check_target(target: Target) -> str:
@@ -377,6 +463,9 @@ def main() -> int:
                         help="auto: wrk (apt-get installed if missing and possible), else Python")
     parser.add_argument("--providers", type=int, default=20, help="provider organisations to seed (default 20)")
     parser.add_argument("--notifications", type=int, default=25, help="notifications of the user (>= 21)")
+    parser.add_argument("--busy-runs", type=int, default=1,
+                        help="runs of the API list (16 connections) beside 48 connections on /healthz, per engine "
+                             "(default 1; 0 skips them)")
     args = parser.parse_args()
     if args.notifications < 21:
         parser.error("--notifications must be at least 21 so that a full page of 20 has a next page")
@@ -391,15 +480,16 @@ def main() -> int:
         version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
         loadgen = f"{version}, {args.threads} threads"
 
-        def generate(target: Target, duration: float) -> Result:
-            return run_wrk(wrk, target.url, target.headers, duration, args.connections, args.threads)
+        def generate(target: Target, duration: float, connections: int | None = None) -> Result:
+            return run_wrk(wrk, target.url, target.headers, duration, connections or args.connections, args.threads)
     else:
         why = "chosen with --loadgen python" if args.loadgen == "python" else "wrk unavailable"
         loadgen = (f"Python raw-asyncio load generator, {args.threads} processes ({why}; it shares the 2 cores "
                    "with the servers and takes more CPU than wrk, so figures are lower)")
 
-        def generate(target: Target, duration: float) -> Result:
-            return run_python_loadgen(target.url, target.headers, duration, args.connections, args.threads)
+        def generate(target: Target, duration: float, connections: int | None = None) -> Result:
+            return run_python_loadgen(target.url, target.headers, duration, connections or args.connections,
+                                      args.threads)
 
     def measure(target: Target, duration: float) -> Result:
         before = proc_cpu_seconds(target.pid)
@@ -423,7 +513,8 @@ def main() -> int:
             base, pid = start_server(cleanup, engine, "fuwu.app:create_app", env)
             targets.append(Target("page GET /providers", engine, base + "/providers", {}, pid))
             targets.append(Target("api list GET /api/v1/notifications", engine,
-                                  base + "/api/v1/notifications?limit=20", {"Authorization": f"Bearer {token}"}, pid))
+                                  base + "/api/v1/notifications?limit=20", {"Authorization": f"Bearer {token}"}, pid,
+                                  env=env, token=token))
         for target in targets:
             print(f"  check {target.label} [{target.engine}]: {check_target(target)}", flush=True)
 
@@ -441,8 +532,37 @@ def main() -> int:
                 print(f"  run {round_no}/{args.runs} {target.label:<38} {target.engine:<8} {result.rps:>9.0f} req/s"
                       f"  p50 {result.p50_ms or float('nan'):.2f} ms  p99 {result.p99_ms or float('nan'):.2f} ms"
                       f"  server CPU {result.cpu_ms or float('nan'):.3f} ms/req"
-                      + (f"  ERRORS {result.errors}" if result.errors else ""), flush=True)
+                      + (f"  ERRORS {result.errors}" if result.errors else "")
+                      + (f"  TIMEOUTS {result.timeouts}" if result.timeouts else ""), flush=True)
+        # Issue 8, point 23: the API list while other requests keep the event loop busy
+        # (48 connections on /healthz beside 16 on the list): readers must not starve.
+        busy_runs: list[tuple[Target, Result, Result]] = []
+        if args.busy_runs:
+            import threading
+
+            for target in [t for t in targets if t.token]:
+                for _ in range(args.busy_runs):
+                    other: dict = {}
+                    base = target.url.split("/api/")[0]
+                    thread = threading.Thread(target=lambda: other.setdefault("r", generate(
+                        Target("busy", target.engine, base + "/healthz", {}, target.pid), args.duration, 48)))
+                    thread.start()
+                    result = generate(target, args.duration, 16)
+                    thread.join()
+                    busy_runs.append((target, result, other["r"]))
+                    print(f"  busy {target.label:<38} {target.engine:<8} {result.rps:>9.0f} req/s  p50 "
+                          f"{result.p50_ms or float('nan'):.2f} ms  p99 {result.p99_ms or float('nan'):.2f} ms  beside "
+                          f"{other['r'].rps:.0f} req/s on /healthz" + (f"  ERRORS {result.errors}" if result.errors else "")
+                          + (f"  TIMEOUTS {result.timeouts}" if result.timeouts else ""), flush=True)
         load_after = load_average()
+        cache_problems = []
+        for target in targets:
+            if target.token:
+                problems = check_no_cache(target)
+                cache_problems += problems
+                if not problems:
+                    print(f"  no-cache check [{target.engine}]: a notification stored by another process led the "
+                          "next page; a token revoked by another process got 401 on its next request", flush=True)
     finally:
         cleanup.run()
         for sig, handler in previous.items():
@@ -455,26 +575,56 @@ def main() -> int:
     bare_rps = bare.median
     bare_cpu = med(r.cpu_ms for r in bare.runs)
     print()
-    print(f"{'target':<37} {'engine':<8} {'req/s (median of ' + str(args.runs) + ')':>21} {'ratio to bare':>13}"
-          f"  {'runs':<20} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'CPU ratio':>9}")
-    print("-" * 142)
+    head = (f"{'target':<37} {'engine':<8} {'req/s':>7} {'ratio':>6}  {'runs (req/s)':<17} {'spread':>6}"
+            f" {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'runs (CPU ms/req)':<19} {'spread':>6} {'CPU ratio':>9}"
+            f" {'failed':>6}")
+    print(head)
+    print("-" * len(head))
     for target in targets:
         runs = "/".join(f"{r.rps:.0f}" for r in target.runs)
+        cpu_runs = "/".join(f"{r.cpu_ms:.3f}" if r.cpu_ms else "?" for r in target.runs)
         cpu = med(r.cpu_ms for r in target.runs)
-        errors = sum(r.errors for r in target.runs)
-        print(f"{target.label:<37} {target.engine:<8} {target.median:>21.0f} {target.median / bare_rps:>13.2f}"
-              f"  {runs:<20} {med(r.p50_ms for r in target.runs):>7.2f} {med(r.p99_ms for r in target.runs):>7.2f}"
-              f" {cpu:>10.3f} {bare_cpu / cpu:>9.2f}" + (f"  ({errors} errors!)" if errors else ""))
-    print("-" * 142)
+        print(f"{target.label:<37} {target.engine:<8} {target.median:>7.0f} {target.median / bare_rps:>6.2f}"
+              f"  {runs:<17} {spread(r.rps for r in target.runs):>5.0f}%"
+              f" {med(r.p50_ms for r in target.runs):>7.2f} {med(r.p99_ms for r in target.runs):>7.2f}"
+              f" {cpu:>10.3f} {cpu_runs:<19} {spread(r.cpu_ms for r in target.runs):>5.0f}% {bare_cpu / cpu:>9.2f}"
+              f" {target.failed:>6}")
+    print("-" * len(head))
     print(f"load generator: {loadgen}; {args.connections} connections; uvicorn 1 worker per server")
-    print(f"load average before/after: {load_before} / {load_after} on {os.cpu_count()} CPUs. 'CPU ms/req' is the "
-          "server process's CPU time per request; 'CPU ratio' (bare CPU / target CPU) is the ratio a dedicated core "
-          "would give, and is less disturbed by other load on the machine than req/s.")
-    pg_list = next((t for t in targets if t.engine == "postgres" and t.label.startswith("api list")), None)
-    if pg_list is None:
-        print("api list / bare on PostgreSQL: not measured (--only sqlite)")
-    else:
-        print(f"api list / bare on PostgreSQL: {pg_list.median / bare_rps:.2f} (target >= {TARGET_RATIO:.2f})")
+    print(f"load average before/after: {load_before} / {load_after} on {os.cpu_count()} CPUs. 'ratio' is the "
+          "target's median req/s over the bare route's; 'spread' is (max - min) / median of the runs. 'CPU ms/req' "
+          "is the server process's CPU time per request; 'CPU ratio' (bare CPU / target CPU) is the ratio a "
+          "dedicated core would give, and is less disturbed by other load on the machine than req/s. 'failed': "
+          f"requests that errored or timed out (no answer within {LOADGEN_TIMEOUT:g} s).")
+    for engine in engines:
+        for label in ("api list", "page"):
+            target = next(t for t in targets if t.engine == engine and t.label.startswith(label))
+            goal = TARGET_RATIO if label == "api list" else PAGE_TARGET_RATIO
+            cpu = med(r.cpu_ms for r in target.runs)
+            print(f"{label} / bare on {engine}: req/s {target.median / bare_rps:.2f}, CPU {bare_cpu / cpu:.2f} "
+                  f"(target >= {goal:.2f})")
+    if busy_runs:
+        print("API list beside a busy event loop (16 connections on the list, 48 on /healthz; issue 8, point 23):")
+        for target, result, other in busy_runs:
+            print(f"  {target.engine:<8} {result.rps:>6.0f} req/s  p50 {result.p50_ms or float('nan'):.2f} ms  p99 "
+                  f"{result.p99_ms or float('nan'):.2f} ms  failed {result.errors + result.timeouts}  (/healthz "
+                  f"{other.rps:.0f} req/s, p99 {other.p99_ms or float('nan'):.2f} ms)")
+    failed = [t for t in targets if t.failed]
+    failed_busy = [(t, r) for t, r, _ in busy_runs if r.errors or r.timeouts]
+    if failed or cache_problems or failed_busy:
+        for target, result in failed_busy:
+            print(f"FAILED: {target.label} [{target.engine}] beside a busy event loop: {result.errors} requests "
+                  f"errored and {result.timeouts} timed out (no answer within {LOADGEN_TIMEOUT:g} s) of "
+                  f"{result.requests}", file=sys.stderr)
+        for target in failed:
+            errors = sum(r.errors for r in target.runs)
+            timeouts = sum(r.timeouts for r in target.runs)
+            print(f"FAILED: {target.label} [{target.engine}]: {errors} requests errored and {timeouts} timed out "
+                  f"(no answer within {LOADGEN_TIMEOUT:g} s) of {sum(r.requests for r in target.runs)}",
+                  file=sys.stderr)
+        for problem in cache_problems:
+            print(f"FAILED: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 
