@@ -3,6 +3,7 @@ agents' seats. Live messages go over the WebSocket (chat/socket.py, chat/PROTOCO
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Annotated
 
@@ -24,27 +25,33 @@ from fuwu.pagination import DEFAULT_LIMIT, Page
 
 from fuwu.services import accounts, idempotency
 
-TOKENS_PER_MINUTE = 30
+
+
+def tokens_per_minute() -> int:
+    """Visitor tokens an address may get a minute (FUWU_VISITOR_TOKENS_PER_MINUTE, 30)."""
+    return int(os.environ.get("FUWU_VISITOR_TOKENS_PER_MINUTE", "30"))
 
 
 # Public and without credentials: the widget on a shop's own site may fetch it from any origin.
 @get("/api/v1/shops/{shop_id:uuid}/visitor-token", tags=["chat"],
      response_headers=[ResponseHeader(name="Access-Control-Allow-Origin", value="*")])
 async def visitor_token(request: Request, shop_id: FromPath[uuid.UUID],
-                        visitor: Annotated[str, QueryParameter(min_length=8, max_length=64)]) -> VisitorToken:
+                        visitor: Annotated[str | None, QueryParameter(min_length=8, max_length=64)] = None,
+                        ) -> VisitorToken:
     """A signed, expiring token for a buyer of the shop to chat (the widget asks for it with the visitor id it
     keeps in the browser). Public; at most 30 a minute per address."""
-    wait = await limits.hit(f"visitor:{request.client.host if request.client else '-'}", TOKENS_PER_MINUTE, 60)
+    wait = await limits.hit(f"visitor:{request.client.host if request.client else '-'}", tokens_per_minute(), 60)
     if wait is not None:
         raise TooManyRequests("too_many_requests", N_("Too many chats opened from here. Try again in a minute."),
                               retry_after=wait)
+    visitor = visitor or f"v-{uuid.uuid4().hex}"  # a new visitor: the widget keeps the id it is given
     if not visitors.valid_visitor_id(visitor):
         raise InvalidInput(ChatError.VISITOR, N_("The visitor id is 8 to 64 letters, digits, - or _."))
     shop = await accounts.get_organisation(shop_id)
     if shop["kind"] != "merchant":
         raise not_found("Shop")
     token, expires = visitors.issue(shop_id, visitor)
-    return VisitorToken(token=token, expires_at=expires, websocket=f"/ws/chat?visitor_token={token}")
+    return VisitorToken(token=token, expires_at=expires, websocket=f"/ws/chat?visitor_token={token}", visitor=visitor)
 
 
 class ConversationController(Controller):

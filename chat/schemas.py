@@ -14,6 +14,7 @@ class VisitorToken(msgspec.Struct):
     token: str
     expires_at: Annotated[int, Meta(description="When the token expires, in seconds since 1970 (UTC).")]
     websocket: Annotated[str, Meta(description="The path to open the chat WebSocket with this token.")]
+    visitor: Annotated[str, Meta(description="The visitor id the token is for: the one sent, or a new one to keep.")]
 
 
 class ConversationRead(msgspec.Struct):

@@ -17,6 +17,7 @@ from fuwu import api_contract
 from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import Forbidden, InvalidInput
+from fuwu.clock import now
 from fuwu.services import accounts
 from fuwu.i18n import N_
 from fuwu.pagination import DEFAULT_LIMIT, Page
@@ -123,6 +124,8 @@ class ContractController(Controller):
 
 WindowSize = Annotated[Literal["day", "week", "month"], QueryParameter()]
 Source = Annotated[Literal["live", "history"], QueryParameter()]
+FROM_TEXT = "Start of the range (ISO 8601 with a zone); by default the contract's start (a shop's history: 90 days ago)."
+TO_TEXT = "End of the range, not included; by default now."
 CSV_COLUMNS = ("window_start", "window_end", "metric", "statistic", "value", "sample_size", "comparator", "target",
                "met")
 STREAMED = ("application/x-ndjson", "application/jsonl")
@@ -160,8 +163,8 @@ class ContractReportController(Controller):
 
     @get("/report")
     async def contract_report(self, member: MemberDep, contract_id: FromPath[uuid.UUID],
-                              start: Annotated[datetime.datetime, QueryParameter(name="from")],
-                              end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                              start: Annotated[datetime.datetime | None, QueryParameter(name="from", description=FROM_TEXT)] = None,
+                              end: Annotated[datetime.datetime | None, QueryParameter(name="to", description=TO_TEXT)] = None,
                               window: WindowSize = "month", source: Source = "live") -> ReportRead:
         """The SLA report of a contract over [from, to) in day, week or month windows (local periods in the
         contract's zone, cut to the range), from its live events or the shop's imported history (source):
@@ -170,21 +173,25 @@ class ContractReportController(Controller):
 
     @get("/report.csv", responses=CSV_SPEC)
     async def contract_report_csv(self, member: MemberDep, contract_id: FromPath[uuid.UUID],
-                                  start: Annotated[datetime.datetime, QueryParameter(name="from")],
-                                  end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                                  start: Annotated[datetime.datetime | None, QueryParameter(name="from", description=FROM_TEXT)] = None,
+                                  end: Annotated[datetime.datetime | None, QueryParameter(name="to", description=TO_TEXT)] = None,
                                   window: WindowSize = "month", source: Source = "live") -> Response:
         """The contract's SLA report as CSV, one row per window and metric."""
         return report_csv(await _contract_report(member, contract_id, start, end, window, source))
 
 
 async def _contract_report(member, contract_id, start, end, window, source) -> dict:
-    await contracts.get_contract(member, contract_id)
+    contract = await contracts.get_contract(member, contract_id)
+    end = end or now()
+    start = start or min(contract["starts_at"], end - datetime.timedelta(days=1))
     return await evaluation.report(contract_id=contract_id, start=start, end=end, window_size=window, source=source)
 
 
 async def _history_report(member, start, end, window) -> dict:
     _require_shop(member)
     org = await accounts.get_organisation(member.organisation_id)
+    end = end or now()
+    start = start or end - datetime.timedelta(days=90)
     return await evaluation.report(shop_id=member.organisation_id, start=start, end=end, window_size=window,
                                    source=states.HISTORY, time_zone=org["timezone"])
 
@@ -212,8 +219,8 @@ class HistoryController(Controller):
 
     @get("/report")
     async def history_report(self, member: MemberDep,
-                             start: Annotated[datetime.datetime, QueryParameter(name="from")],
-                             end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                             start: Annotated[datetime.datetime | None, QueryParameter(name="from", description=FROM_TEXT)] = None,
+                             end: Annotated[datetime.datetime | None, QueryParameter(name="to", description=TO_TEXT)] = None,
                              window: WindowSize = "month") -> ReportRead:
         """The shop's history as a report.
 
@@ -223,8 +230,8 @@ class HistoryController(Controller):
 
     @get("/report.csv", responses=CSV_SPEC)
     async def history_report_csv(self, member: MemberDep,
-                                 start: Annotated[datetime.datetime, QueryParameter(name="from")],
-                                 end: Annotated[datetime.datetime, QueryParameter(name="to")],
+                                 start: Annotated[datetime.datetime | None, QueryParameter(name="from", description=FROM_TEXT)] = None,
+                                 end: Annotated[datetime.datetime | None, QueryParameter(name="to", description=TO_TEXT)] = None,
                                  window: WindowSize = "month") -> Response:
         """The shop's history report as CSV, one row per window and metric."""
         return report_csv(await _history_report(member, start, end, window))

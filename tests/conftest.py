@@ -12,6 +12,7 @@ os.environ["FUWU_DATA_DIR"] = _DATA
 os.environ["FUWU_RUN_SCHEDULER"] = "0"
 os.environ.setdefault("FUWU_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("FUWU_LOGIN_ATTEMPTS_PER_MINUTE", "100000")
+os.environ.setdefault("FUWU_VISITOR_TOKENS_PER_MINUTE", "100000")
 os.environ.setdefault("FUWU_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "100000")
 os.environ.setdefault("FUWU_SIGNUPS_PER_ADDRESS_PER_HOUR", "100000")
 os.environ.setdefault("FUWU_MIN_BIDDING_SECONDS", "1")

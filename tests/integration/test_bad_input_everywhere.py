@@ -118,6 +118,27 @@ async def world() -> World:
     slot = (await evaluation.schedule_slot(owner.viewer, om, t2, 2, bid_a2, start,
                                            start + datetime.timedelta(minutes=45), "Room 3"))["id"]
 
+    # A contract between the merchant and provider A, with a delivered milestone; a
+    # conversation of the merchant's shop served by provider A; a seat; a canned reply.
+    from chat.services import canned
+    from chat.tables import Conversation, Seat
+    from sla.services import milestones
+    from sla.tables import Contract
+
+    starts = now() + datetime.timedelta(days=1)
+    contract = Contract(merchant=owner.org_id, provider=provider_a.org_id, category="cs_presales",
+                        status="pending_signature", starts_at=starts, ends_at=starts + datetime.timedelta(days=365),
+                        currency="CNY", pricing_model="periodic_fee", pricing_terms={}, period_fee=100_000,
+                        time_zone="Asia/Shanghai", calendar={})
+    await contract.save()
+    milestone = await milestones.add_milestone(owner.viewer, om, contract.id, "Spring styles", starts, 100)
+    await milestones.submit(provider_a.viewer, am, contract.id, milestone["id"], "Delivered.")
+    conversation = Conversation(kind="shop", shop=owner.org_id, provider=provider_a.org_id, buyer="visitor-sweep-01",
+                                status="assigned", opened_at=now())
+    await conversation.save()
+    await Seat(organisation=owner.org_id, user=operator.user_id, pair=f"{owner.org_id}:{operator.user_id}").save()
+    reply = await canned.add_reply(owner.user_id, om, "Sizes", "Our sizes run small: choose one size up.")
+
     invitation = await accounts.invite(owner.viewer, om, "someone.new@example.test", roles.OPERATOR)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.user == owner.user_id).first()
     notification = await Notification.select(Notification.id).where(Notification.user == owner.user_id).first()
@@ -133,6 +154,8 @@ async def world() -> World:
             "attachment": str(attachment), "question": str(question), "slot": str(slot),
             "operator_membership": str((await _member(operator)).membership_id),
             "invitation": str(invitation["id"]), "token": str(token["id"]), "notification": str(notification["id"]),
+            "contract": str(contract.id), "milestone": str(milestone["id"]), "conversation": str(conversation.id),
+            "operator_user": str(operator.user_id), "reply": str(reply["id"]),
         })
     return _world
 
@@ -145,6 +168,7 @@ async def world() -> World:
 PROVIDER_HANDLERS = {
     "read_my_bid", "submit_bid", "revise_bid", "confirm_bid", "withdraw_bid", "bid_history", "upload_attachment",
     "download_attachment", "my_slots", "confirm_slot", "ask_question", "decline_invitation", "browse_open_tenders",
+    "submit_milestone",
 }
 # Handlers acting on T2 (under evaluation); the others act on T1 (open).
 T2_HANDLERS = {
@@ -178,6 +202,13 @@ def path_values(route: authz.Route) -> dict[str, str]:
         "token_id": "{token}",
         "notification_id": "{notification}",
         "provider_id": "{provider_org}",
+        "contract_id": "{contract}",
+        "milestone_id": "{milestone}",
+        "conversation_id": "{conversation}",
+        "user_id": "{operator_user}",
+        "reply_id": "{reply}",
+        "visitor": "visitor-sweep-01",
+        "shop_id": "{merchant_org}",
     }
 
 
@@ -194,6 +225,7 @@ def _valid_bodies() -> dict[tuple[str, str], Any]:
     soon = now() + datetime.timedelta(days=1)
     tenders = "/api/v1/orgs/{org_id:uuid}/tenders"
     tender = tenders + "/{tender_id:uuid}"
+    contract = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}"
     return {
         ("PATCH", "/api/v1/me"): {"display_name": "Chen Jing of Lanfei Fashion", "locale": "en",
                                       "timezone": "Asia/Shanghai"},
@@ -226,6 +258,14 @@ def _valid_bodies() -> dict[tuple[str, str], Any]:
                                                             "finding": "Clean, well-run office."},
         ("POST", tender + "/award"): {"bid_id": "{bid_a2}", "reason": ""},
         ("POST", tender + "/unsuccessful"): {"reason": "No bid qualified"},
+        ("PATCH", contract): {"attribution_window_seconds": 7200},
+        ("POST", contract + "/terminate"): {"reason": "The season ended early this year."},
+        ("POST", contract + "/milestones"): {"deliverable": "Summer styles", "due_at": iso(soon), "amount": 100},
+        ("POST", contract + "/milestones/{milestone_id:uuid}/submit"): {"note": "Delivered again."},
+        ("POST", contract + "/milestones/{milestone_id:uuid}/reject"): {"reason": "Colour casts on six styles."},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/orders"): {"order": "o-sweep-1", "buyer": "b-1", "amount": 12900},
+        ("PUT", "/api/v1/orgs/{org_id:uuid}/seats/{user_id:uuid}"): {"capacity": 4},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/canned-replies"): {"title": "Returns", "text": "Returns are free."},
         ("POST", "/api/v1/admin/organisations/{org_id:uuid}/suspend"): {"reason": "Unpaid fees"},
         ("POST", "/api/v1/admin/organisations/{org_id:uuid}/reinstate"): {"reason": "Fees paid"},
     }
@@ -490,7 +530,9 @@ def path_cases(route: authz.Route) -> list[Case]:
     cases = []
     for name, kind in params:
         for bad in malformed.get(kind, ["%00"]):
-            cases.append(Case(route, f"{name} malformed {bad[:12]!r}", request({**real, name: bad}), 404))
+            # A NUL anywhere in the address is refused as such (400) before any route looks.
+            cases.append(Case(route, f"{name} malformed {bad[:12]!r}", request({**real, name: bad}),
+                              400 if bad == "%00" else 404))
         if kind in unknown:
             cases.append(Case(route, f"{name} unknown", request({**real, name: unknown[kind]}), 404))
     if len(params) > 1:

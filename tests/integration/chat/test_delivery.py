@@ -162,3 +162,17 @@ async def test_buyers_opening_at_once_all_reach_an_agent_with_room(chat_server):
     assert (await Seat.select(Seat.load).where(Seat.user == agent.user_id).first())["load"] == 12
     for client in [console, *(buyer for buyer, _ in buyers)]:
         await client.close()
+
+
+async def test_visitor_tokens_are_limited_per_address(client, monkeypatch):
+    from tests.conftest import new_actor
+
+    merchant = await new_actor("merchant")
+    monkeypatch.setenv("FUWU_VISITOR_TOKENS_PER_MINUTE", "3")
+    answers = [await client.get(f"/api/v1/shops/{merchant.org_id}/visitor-token", headers={"X-Test": str(n)})
+               for n in range(6)]
+    statuses = [a.status_code for a in answers]
+    assert 429 in statuses and statuses.count(200) <= 3, statuses
+    refused = next(a for a in answers if a.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    assert answers[0].json()["visitor"].startswith("v-")  # a new visitor gets an id to keep
