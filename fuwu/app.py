@@ -30,6 +30,7 @@ from litestar.template.config import TemplateConfig
 import bids.domain
 import chat.domain
 import fuwu.domain
+import ratings.domain
 import sla.domain
 import tenders.domain
 from fuwu import api_contract, api_docs, db, i18n
@@ -49,7 +50,8 @@ log = logging.getLogger("fuwu")
 
 def domains() -> list[Domain]:
     """Every domain, lowest first: fuwu <- tenders <- bids <- sla <- chat <- ratings."""
-    return [fuwu.domain.DOMAIN, tenders.domain.DOMAIN, bids.domain.DOMAIN, sla.domain.DOMAIN, chat.domain.DOMAIN]
+    return [fuwu.domain.DOMAIN, tenders.domain.DOMAIN, bids.domain.DOMAIN, sla.domain.DOMAIN, chat.domain.DOMAIN,
+            ratings.domain.DOMAIN]
 
 
 def wire() -> Wiring:

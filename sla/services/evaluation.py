@@ -276,3 +276,49 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             windows.append({"start": from_us(window_start), "end": from_us(window_end), "metrics": rows})
     return {"contract_id": contract_id, "shop_id": shop, "source": source, "window_size": window_size,
             "start": start, "end": end, "as_of": as_of, "time_zone": zone, "windows": windows}
+
+
+# The latest version of each window's measurement (the only one that counts).
+_LATEST_VERSION = ("NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = sla_measurement.target "
+                   "AND later.window_start = sla_measurement.window_start AND later.version > sla_measurement.version)")
+
+
+async def attainment(provider_ids: list[uuid.UUID], since: datetime, until: datetime) -> dict[uuid.UUID, dict]:
+    """What providers measurably delivered over [since, until), for the ratings
+    domain's scorecards, in three aggregate statements whatever the number of
+    contracts: per provider, `measured` windows (the latest version of each SLA
+    measurement whose window ended in the range and that was met or breached),
+    of which `met`; `due` milestones (due in the range) of which `on_time` (first
+    delivery at or before the due time). Providers without any are left out."""
+    from piccolo.query.functions.aggregate import Count
+
+    from fuwu.db import where
+    from sla.tables import Milestone, MilestoneSubmission
+
+    found: dict[uuid.UUID, dict] = {}
+
+    def entry(provider_id: uuid.UUID) -> dict:
+        return found.setdefault(provider_id, {"measured": 0, "met": 0, "due": 0, "on_time": 0})
+
+    if not provider_ids:
+        return found
+    provider = Measurement.contract.provider
+    for row in await Measurement.select(provider.as_alias("provider_id"), Measurement.outcome, Count()).where(
+            provider.is_in(list(provider_ids)) & (Measurement.window_end > since) & (Measurement.window_end <= until)
+            & Measurement.outcome.is_in([states.MET, states.BREACHED]) & where(_LATEST_VERSION)).group_by(
+            provider, Measurement.outcome):
+        counts = entry(row["provider_id"])
+        counts["measured"] += row["count"]
+        if row["outcome"] == states.MET:
+            counts["met"] += row["count"]
+    owner = Milestone.contract.provider
+    for row in await Milestone.select(owner.as_alias("provider_id"), Count()).where(
+            owner.is_in(list(provider_ids)) & (Milestone.due_at >= since) & (Milestone.due_at < until)).group_by(owner):
+        entry(row["provider_id"])["due"] = row["count"]
+    delivered = MilestoneSubmission.milestone
+    for row in await MilestoneSubmission.select(delivered.contract.provider.as_alias("provider_id"), Count()).where(
+            delivered.contract.provider.is_in(list(provider_ids)) & (MilestoneSubmission.number == 1)
+            & (delivered.due_at >= since) & (delivered.due_at < until)
+            & (MilestoneSubmission.submitted_at <= delivered.due_at)).group_by(delivered.contract.provider):
+        entry(row["provider_id"])["on_time"] = row["count"]
+    return found

@@ -15,6 +15,7 @@ import pytest
 import bids.sql
 import chat.sql
 import fuwu.sql
+import ratings.sql
 import sla.sql
 import tenders.sql
 from bids.tables import Bid, BidRevision, EvaluationRound, RoundEntry, Score
@@ -29,7 +30,7 @@ from tenders.tables import Tender
 from tests.conftest import add_member, new_actor
 from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
 
-MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql)
+MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
@@ -402,6 +403,29 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     await Seat.update({Seat.capacity: 2}).where(Seat.user == agent.user_id)
     taken = await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id)
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
+
+
+# --- ratings -------------------------------------------------------------------------------
+
+
+@case("ratings.sql.ENSURE_STANDING", "ratings.sql.INSERT_EVALUATION")
+async def standing_is_made_once_and_an_evaluation_is_stored_once_per_moment(client):
+    from ratings.tables import Evaluation, Standing
+
+    provider = await new_actor("provider")
+    moment = now()
+    for _ in range(2):
+        await fetch(ratings.sql.ENSURE_STANDING, uuid.uuid4(), provider.org_id, moment)
+    rows = await Standing.select().where(Standing.provider == provider.org_id)
+    assert [(row["tier"], row["at_risk"], row["below_count"], row["composite"]) for row in rows] == [(0, False, 0, None)]
+    key = f"{provider.org_id}:1"
+    args = (provider.org_id, moment, key, 60.5, 80.0, 47.25, 50.0, 61.29, 0, 3, True, db.dump_json({"a": [1]}), moment)
+    first = await fetch(ratings.sql.INSERT_EVALUATION, uuid.uuid4(), *args)
+    again = await fetch(ratings.sql.INSERT_EVALUATION, uuid.uuid4(), *args)
+    assert len(first) == 1 and again == []
+    stored = await Evaluation.select().where(Evaluation.key == key).output(load_json=True).first()
+    assert (stored["composite"], stored["tier_after"], stored["at_risk"], stored["explanation"]) == (
+        61.29, 3, True, {"a": [1]})
 
 
 # --- the sweep ---------------------------------------------------------------------------
