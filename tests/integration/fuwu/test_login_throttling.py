@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
+import random
 import re
 import threading
 import time
@@ -21,13 +21,12 @@ from tests.conftest import PASSWORD, csrf_token, new_actor, unique
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
-_addresses = itertools.count(1)
 
 
 def _address(prefix: str = "198.18") -> str:
-    """A fresh address per use, so that no other test's failures count here."""
-    n = next(_addresses)
-    return f"{prefix}.{(n // 250) % 250}.{n % 250 + 1}"
+    """A fresh address per use (attempts are kept in the database: no other test's or
+    earlier run's count applies to it)."""
+    return f"{prefix}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
 
 @pytest.fixture
@@ -113,7 +112,8 @@ async def test_hashing_runs_beside_the_event_loop_a_few_at_a_time(make_client, m
     assert all(a.status_code == 401 for a in answers), [a.status_code for a in answers]
     # 30 argon2 verifications (tens of milliseconds of CPU each, more on a busy
     # machine) ran beside the event loop, not on it.
-    assert stalled < all_seconds / 4, (stalled, all_seconds)
+    # (On the loop it was stalled nearly the whole time; the margin is for a busy machine.)
+    assert stalled < all_seconds / 2, (stalled, all_seconds)
     assert most == 1
 
 
@@ -189,7 +189,7 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(make_
     proxy = "10.9.0.7"
     answers = []
     for n in range(8):
-        client, token = await _login_form(make_client, proxy, {"X-Forwarded-For": f"203.0.113.{n + 1}"})
+        client, token = await _login_form(make_client, proxy, {"X-Forwarded-For": _address()})
         answers.append((await _login(client, token, f"{unique()}@example.test", "wrong password 1")).status_code)
     assert answers == [401] * 8, answers
 
