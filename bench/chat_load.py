@@ -20,8 +20,10 @@ the frames the chat server sends.
 Load: messages at a fixed total rate, evenly spaced, conversation after conversation,
 buyer and agent in turn, for --duration seconds, from --loaders processes (one
 process could not drive 2,000 sockets at 3,000 messages a second on these cores;
-conversations are split between them by shop). After a phase the clients wait up to
---drain seconds for what is outstanding. Per phase:
+conversations are split between them by shop). After a phase the clients wait for what
+is outstanding while acks or deliveries still arrive (slow is not lost; at most 90 s),
+until nothing has moved for --drain seconds, and the next phase starts once the server
+has worked off its queue. Per phase:
 
   persisted/s  the phase's messages stored, over the span of their server timestamps
   p50/p99      delivery latency: the send call to the other party's receipt of the
@@ -33,8 +35,11 @@ conversations are split between them by shop). After a phase the clients wait up
                falls behind measures itself, not the server)
 
 It measures --rate (default 1,000) on both targets, prints the ratio, then searches
-for the highest rate holding p99 under --p99-ms with 0 lost and 0 errors on each
-(steps of --step up to --max-rate, then one bisection), and prints that ratio too.
+for the highest rate holding p99 under --p99-ms with 0 lost and 0 errors on each (up
+in steps of --step to --max-rate from a rate that held, or halving from one that
+failed, then two bisections), and prints that ratio too. A server that falls more
+than 20 s behind has its sockets closed by uvicorn's keepalive (1011): the phase
+then fails with those closes as its example errors.
 
     .venv/bin/python bench/chat_load.py [--rate 1000] [--duration 10] [--conversations 1000]
         [--shops 10] [--agents 100] [--capacity 10] [--loaders 2] [--workers 2] [--max-rate 6000]
@@ -447,9 +452,14 @@ async def run_phase(pairs, stats: Stats, phase: str, rate: float, duration: floa
         except Exception as exc:
             stats.closed.append(repr(exc)[:200])
     send_end = time.time()
-    deadline = time.time() + drain
-    while time.time() < deadline and (len(stats.acked) < len(stats.sent) or len(stats.received) < len(stats.sent)):
+    # Slow is not lost: wait while acks or deliveries still arrive (up to 90 s), and
+    # stop once nothing has moved for `drain` seconds.
+    quiet_since, seen = time.time(), (0, 0)
+    while (len(stats.acked) < len(stats.sent) or len(stats.received) < len(stats.sent)) \
+            and time.time() - send_end < 90 and time.time() - quiet_since < drain:
         await asyncio.sleep(0.05)
+        if (len(stats.acked), len(stats.received)) != seen:
+            seen, quiet_since = (len(stats.acked), len(stats.received)), time.time()
     acked = stats.acked
     latencies = [stats.received[c] - stats.sent[c][0] for c in stats.sent if c in stats.received]
     not_received = [c for c in acked if c not in stats.received]
@@ -493,6 +503,7 @@ class Target:
 
     def __init__(self, name: str, loaders: list[subprocess.Popen], server_pid: int, database: str | None) -> None:
         self.name, self.loaders, self.server_pid, self.database = name, loaders, server_pid, database
+        self.broken = False  # sockets closed under overload: later phases would not measure the server
 
 
 def start_loaders(cleanup: Cleanup, env: dict, folder: str, name: str, configs: list[dict]) -> list[subprocess.Popen]:
@@ -580,6 +591,7 @@ def measure(target: Target, rate: float, args) -> dict:
         "server_cpu_ms": 1000 * server_cpu / max(1, acked), "load_cpu_ms": 1000 * sum(r["cpu"] for r in results)
         / max(1, acked), "machine_busy": busy / (elapsed * (os.cpu_count() or 1)),
         "samples": [s for r in results for s in r["error_samples"] + r["closed"]][:3],
+        "closed": sum(len(r["closed"]) for r in results),
     }
     figure["holds"] = figure["p99_ms"] < args.p99_ms and figure["lost"] == 0 and figure["errors"] == 0
     print(f"  {target.name:5} {rate:6.0f}/s: sent {figure['sent']}, persisted {figure['persisted_per_s']:.0f}/s, "
@@ -593,22 +605,59 @@ def measure(target: Target, rate: float, args) -> dict:
     return figure
 
 
-def search(target: Target, args, start: float) -> float:
-    """The highest rate that holds: steps up from `start`, then bisects once between the
-    last that held and the first that failed."""
-    best, rate = 0.0, start
-    failed = None
-    while rate <= args.max_rate:
-        if measure(target, rate, args)["holds"]:
-            best, rate = rate, rate + args.step
-        else:
-            failed = rate
+def settle(target: Target, most: float = 60.0) -> None:
+    """Waits until the server has worked off what a phase left queued (its processes
+    use under a fifth of a core for a second), so that phases do not overlap."""
+    deadline = time.time() + most
+    while time.time() < deadline:
+        before = sum(proc_cpu_seconds(p) for p in process_tree(target.server_pid))
+        time.sleep(1)
+        if sum(proc_cpu_seconds(p) for p in process_tree(target.server_pid)) - before < 0.2:
+            return
+
+
+def search(target: Target, args, held: float | None, failed: float | None) -> float:
+    """The highest rate that holds: steps of --step up from the last that held (or
+    halves down from the first that failed) until the other side is found, then
+    bisects twice between them (to 50 messages a second)."""
+    def attempt(rate: float) -> bool:
+        if target.broken:
+            return False
+        settle(target)
+        figure = measure(target, rate, args)
+        if figure["closed"]:
+            target.broken = True
+            print(f"  {target.name}: sockets were closed in that phase; the search stops (later phases would "
+                  "measure dead sockets)", flush=True)
+        return figure["holds"]
+
+    if held is not None:
+        rate = held + args.step
+        while rate <= args.max_rate and failed is None:
+            if attempt(rate):
+                held, rate = rate, rate + args.step
+            else:
+                failed = rate
+    else:
+        rate = failed / 2
+        while held is None and rate >= 25:
+            if attempt(rate):
+                held = rate
+            else:
+                failed, rate = rate, rate / 2
+    if held is None:
+        return 0.0
+    for _ in range(2):
+        if failed is None or failed - held <= 50:
             break
-    if failed is not None and best and failed - best > args.step / 2:
-        middle = round((best + failed) / 2 / 50) * 50
-        if measure(target, middle, args)["holds"]:
-            best = middle
-    return best
+        middle = round((held + failed) / 2 / 50) * 50 or (held + failed) / 2
+        if middle in (held, failed):
+            break
+        if attempt(middle):
+            held = middle
+        else:
+            failed = middle
+    return held
 
 
 def main() -> int:
@@ -671,15 +720,20 @@ def main() -> int:
 
         print(f"At {args.rate:.0f} messages a second for {args.duration:.0f} s:", flush=True)
         base_bare = measure(bare, args.rate, args)
+        settle(bare)
         base_fuwu = measure(fuwu, args.rate, args)
+        fuwu.broken = bool(base_fuwu["closed"])
+        bare.broken = bool(base_bare["closed"])
         print(f"fuwu / bare relay at {args.rate:.0f}/s: p50 {base_fuwu['p50_ms'] / base_bare['p50_ms']:.1f}x, "
               f"p99 {base_fuwu['p99_ms'] / base_bare['p99_ms']:.1f}x, server CPU a message "
               f"{base_fuwu['server_cpu_ms'] / base_bare['server_cpu_ms']:.1f}x", flush=True)
         if not args.no_search:
             print(f"Searching the highest rate with p99 under {args.p99_ms:.0f} ms, 0 lost, 0 errors:", flush=True)
-            best_fuwu = search(fuwu, args, args.rate + args.step if base_fuwu["holds"] else args.rate)
-            best_fuwu = best_fuwu or (args.rate if base_fuwu["holds"] else 0)
-            best_bare = search(bare, args, max(best_fuwu, args.rate) + args.step)
+            if fuwu.broken:
+                print("  fuwu: sockets were closed at the first rate; no search (run again with a lower --rate)",
+                      flush=True)
+            best_fuwu = search(fuwu, args, *((args.rate, None) if base_fuwu["holds"] else (None, args.rate)))
+            best_bare = search(bare, args, *((args.rate, None) if base_bare["holds"] else (None, args.rate)))
             capped = best_bare >= args.max_rate
             print(f"highest rate holding the target: fuwu {best_fuwu:.0f}/s, bare relay {best_bare:.0f}/s"
                   f"{' (the --max-rate cap)' if capped else ''}; ratio {best_fuwu / best_bare if best_bare else 0:.2f}"
