@@ -45,6 +45,8 @@ INSERT_EVENTS = _insert_event("ON CONFLICT DO NOTHING")
 COUNT_IMPORTED = f"SELECT COUNT(*) AS n FROM {EVENTS} WHERE import_id = $1"
 # Undo an import that a bad line stopped: $1 the import.
 DELETE_IMPORT = f"DELETE FROM {EVENTS} WHERE import_id = $1"
+# After a bulk import (PostgreSQL): statistics for the planner.
+ANALYZE_EVENTS = f"ANALYZE {EVENTS}"
 # The event an order id already has in this source and shop: $1 the order key.
 ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
 
