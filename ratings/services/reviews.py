@@ -392,7 +392,11 @@ def shown(row: dict, viewer_org: uuid.UUID | None = None) -> dict:
 async def provider_ratings(provider_id: uuid.UUID, cursor: str | None, limit: int) -> Page:
     """A provider's ratings for its public profile, newest first: the published ones
     with their replies, and the hidden ones listed as hidden (with the reason); blind
-    ones are not listed."""
+    ones are not listed. 404 for an id that is no provider."""
+    from fuwu.tables import Organisation
+
+    if not await Organisation.exists().where((Organisation.id == provider_id) & (Organisation.kind == roles.PROVIDER)):
+        raise not_found("Provider")
     moment = now()
     query = Rating.select(*_columns(Rating)).where(
         (Rating.provider == provider_id) & ((Rating.status != states.BLIND) | (Rating.publish_after <= moment)))
@@ -404,18 +408,21 @@ async def provider_ratings(provider_id: uuid.UUID, cursor: str | None, limit: in
     return Page(items=items, next_cursor=page.next_cursor)
 
 
-async def contract_reviews(member: Member, contract_id: uuid.UUID) -> list[dict]:
-    """Both sides' reviews of one contract for its parties (bounded: one per month or
-    milestone), blind ones shown only to their author's side."""
+async def contract_reviews(member: Member, contract_id: uuid.UUID, kind: str = states.RATING,
+                           cursor: str | None = None, limit: int = 50) -> Page:
+    """One contract's ratings (or provider reviews) for its parties, oldest first, a
+    blind one shown only to its author's side."""
     await contracts.get_contract(member, contract_id)
-    found = []
-    for kind, table in TABLES.items():
-        for row in await table.select(*_columns(table)).where(table.contract == contract_id).order_by(
-                table.created_at).limit(500):
-            row = _effective(row, kind)
-            row = await _hidden(row) if row["status"] == states.HIDDEN else {**row, "hidden_reason": ""}
-            found.append(shown(row, member.organisation_id))
-    return found
+    table = TABLES[kind]
+    moment = now()
+    page = await paginate(table.select(*_columns(table)).where(table.contract == contract_id), table.created_at,
+                          table.id, cursor, limit, oldest_first=True)
+    items = []
+    for row in page.items:
+        row = _effective(row, kind, moment)
+        row = await _hidden(row) if row["status"] == states.HIDDEN else {**row, "hidden_reason": ""}
+        items.append(shown(row, member.organisation_id))
+    return Page(items=items, next_cursor=page.next_cursor)
 
 
 async def read_dispute(dispute_id: uuid.UUID) -> dict:

@@ -139,6 +139,24 @@ async def world() -> World:
     await Seat(organisation=owner.org_id, user=operator.user_id, pair=f"{owner.org_id}:{operator.user_id}").save()
     reply = await canned.add_reply(owner.user_id, om, "Sizes", "Our sizes run small: choose one size up.")
 
+    # A signed contract whose first month both sides reviewed (both published), a
+    # dispute of the rating, and a tier override another admin asked for.
+    from ratings.services import grading, reviews as ratings_reviews
+    from ratings.services.reviews import Scores
+
+    signed_from = now() - datetime.timedelta(days=10)
+    signed = Contract(merchant=owner.org_id, provider=provider_a.org_id, category="cs_presales", status="active",
+                      starts_at=signed_from, ends_at=signed_from + datetime.timedelta(days=365), currency="CNY",
+                      pricing_model="periodic_fee", pricing_terms={}, period_fee=0, time_zone="Asia/Shanghai",
+                      calendar={}, merchant_signed_at=signed_from, provider_signed_at=signed_from)
+    await signed.save()
+    rating = await ratings_reviews.rate_provider(owner.viewer, om, signed.id, Scores(4, 4, 4, 4), period=1)
+    review = await ratings_reviews.review_merchant(provider_a.viewer, am, signed.id, Scores(4, 4, 4, 4), period=1)
+    dispute = await ratings_reviews.dispute(owner.viewer, om, "rating", rating["id"], "Please check this rating.")
+    approval = await grading.request_override((await _admin()).viewer, provider_b.org_id, tier=4,
+                                              reason="Audited delivery records.",
+                                              expires_at=now() + datetime.timedelta(days=30))
+
     invitation = await accounts.invite(owner.viewer, om, "someone.new@example.test", roles.OPERATOR)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.user == owner.user_id).first()
     notification = await Notification.select(Notification.id).where(Notification.user == owner.user_id).first()
@@ -156,6 +174,8 @@ async def world() -> World:
             "invitation": str(invitation["id"]), "token": str(token["id"]), "notification": str(notification["id"]),
             "contract": str(contract.id), "milestone": str(milestone["id"]), "conversation": str(conversation.id),
             "operator_user": str(operator.user_id), "reply": str(reply["id"]),
+            "signed_contract": str(signed.id), "rating": str(rating["id"]), "review": str(review["id"]),
+            "dispute": str(dispute["id"]), "approval": str(approval["id"]),
         })
     return _world
 
@@ -168,7 +188,7 @@ async def world() -> World:
 PROVIDER_HANDLERS = {
     "read_my_bid", "submit_bid", "revise_bid", "confirm_bid", "withdraw_bid", "bid_history", "upload_attachment",
     "download_attachment", "my_slots", "confirm_slot", "ask_question", "decline_invitation", "browse_open_tenders",
-    "submit_milestone",
+    "submit_milestone", "review_merchant", "reply_to_rating", "read_scorecard",
 }
 # Handlers acting on T2 (under evaluation); the others act on T1 (open).
 T2_HANDLERS = {
@@ -209,6 +229,10 @@ def path_values(route: authz.Route) -> dict[str, str]:
         "reply_id": "{reply}",
         "visitor": "visitor-sweep-01",
         "shop_id": "{merchant_org}",
+        "rating_id": "{rating}",
+        "review_id": "{review}",
+        "dispute_id": "{dispute}",
+        "approval_id": "{approval}",
     }
 
 
@@ -268,6 +292,22 @@ def _valid_bodies() -> dict[tuple[str, str], Any]:
         ("POST", "/api/v1/orgs/{org_id:uuid}/canned-replies"): {"title": "Returns", "text": "Returns are free."},
         ("POST", "/api/v1/admin/organisations/{org_id:uuid}/suspend"): {"reason": "Unpaid fees"},
         ("POST", "/api/v1/admin/organisations/{org_id:uuid}/reinstate"): {"reason": "Fees paid"},
+        ("POST", contract + "/ratings"): {"overall": 4, "quality": 4, "communication": 4, "timeliness": 4,
+                                         "comment": "Good.", "period": 2},
+        ("POST", contract + "/reviews"): {"overall": 4, "quality": 4, "communication": 4, "timeliness": 4,
+                                         "comment": "Clear brief.", "period": 2},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/ratings/{rating_id:uuid}/reply"): {"text": "Thank you."},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/reviews/{review_id:uuid}/reply"): {"text": "Thank you."},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/ratings/{rating_id:uuid}/dispute"): {"reason": "The record differs."},
+        ("POST", "/api/v1/orgs/{org_id:uuid}/reviews/{review_id:uuid}/dispute"): {"reason": "The record differs."},
+        ("POST", "/api/v1/admin/ratings/disputes/{dispute_id:uuid}/decide"): {"hide": False,
+                                                                            "reason": "The rating is genuine."},
+        ("POST", "/api/v1/admin/providers/{provider_id:uuid}/brand-grades"): {
+            "score": 70, "evidence": "Three key accounts served.", "expires_at": iso(soon)},
+        ("POST", "/api/v1/admin/providers/{provider_id:uuid}/tier-requests"): {
+            "kind": "override", "tier": 4, "reason": "Audited delivery records.", "expires_at": iso(soon)},
+        ("POST", "/api/v1/admin/tier-requests/{approval_id:uuid}/approve"): {"reason": ""},
+        ("POST", "/api/v1/admin/tier-requests/{approval_id:uuid}/reject"): {"reason": "Not enough evidence."},
     }
 
 
