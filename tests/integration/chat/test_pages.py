@@ -8,6 +8,7 @@ import datetime
 
 from chat.tables import Conversation, Message
 from fuwu.clock import now
+from fuwu.tables import User
 from tests.authz import sign_in
 from tests.conftest import add_member, new_actor
 from tests.integration.chat.conftest import shop_with_contract
@@ -137,3 +138,20 @@ async def test_canned_replies_are_added_by_a_manager_read_by_agents_and_removed(
     assert removed.status_code == 204
     assert (await client.get(url, headers=agent.headers)).json() == []
     assert (await client.delete(f"{url}/{added.json()['id']}", headers=manager.headers)).status_code == 404
+
+
+async def test_the_chat_pages_speak_chinese(client):
+    merchant, provider, _, (agent,) = await shop_with_contract()
+    await _conversation(merchant, provider, agent, status="closed", buyer="visitor-zh-01")
+    await User.update({User.locale: "zh_Hans"}).where(User.id == agent.user_id)
+    await sign_in(client, agent)
+    chinese = {"Accept-Language": "zh-CN"}
+    console = await client.get("/console")
+    assert console.status_code == 200 and '<html lang="zh-Hans">' in console.text
+    assert "我的会话" in console.text and "快捷回复" in console.text and "自 {time} 起等待" in console.text
+    listed = await client.get("/conversations")
+    assert "开始日期从" in listed.text and "visitor-zh-01" in listed.text
+    client.cookies.clear()  # someone not signed in: the browser's language
+    shop = await client.get(f"/shops/{merchant.org_id}", headers=chinese)
+    assert '<html lang="zh-Hans">' in shop.text
+    assert "春季印花真丝围巾" in shop.text
