@@ -2,10 +2,13 @@
 agent answers from the console, typing and read receipts show on both sides, the
 agent closes, the buyer rates, and the contract's SLA panel (open on the merchant's
 screen, not reloaded) shows the new first-response sample. Screenshots of the widget
-(desktop and 390 px) and of the console; no page scrolls sideways."""
+(desktop and 390 px) and of the console; no page scrolls sideways. Also: the widget
+in Chinese, the queue, a reload; a dropped frame each way and a cut connection; the
+customer's earlier conversations and a transfer from the console."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
@@ -13,10 +16,11 @@ import pytest
 from playwright.async_api import expect
 
 from chat.tables import CannedReply, Conversation, Message
+from fuwu.clock import now
 from sla.tables import SlaTarget
 from tests.e2e.conftest import screenshot_path
 from tests.e2e.test_tendering_flow import logged_in_page
-from tests.integration.chat.conftest import agent_client, shop_with_contract
+from tests.integration.chat.conftest import agent_client, buyer_client, open_conversation, shop_with_contract
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -213,3 +217,36 @@ async def test_the_widget_fills_a_gap_and_resends_what_was_not_acknowledged_afte
     assert (await console.next("message", seq=4))["text"] == "Still there?"
     assert await Message.count().where((Message.conversation == conversation) & (Message.text == "Still there?")) == 1
     await console.close()
+
+
+async def test_an_agent_sees_the_customers_earlier_conversation_and_transfers_to_a_colleague(new_page, live_server):
+    merchant, provider, contract_id, (agent, colleague) = await shop_with_contract(agents=2)
+    server = type("Server", (), {"url": live_server})()
+    console = await logged_in_page(new_page, agent)
+    await console.goto("/console")
+    await expect(console.get_by_test_id("link-state")).to_have_attribute("data-state", "connected")
+    await console.get_by_test_id("presence").select_option("online")
+
+    buyer, visitor = await buyer_client(server, merchant.org_id)
+    earlier = Conversation(kind="shop", shop=merchant.org_id, provider=provider.org_id, buyer=visitor,
+                           status="closed", opened_at=now() - datetime.timedelta(days=3), rating=4)
+    await earlier.save()
+    conversation = await open_conversation(buyer)
+    await buyer.send({"type": "send", "conversation": conversation, "client_id": "b1", "text": "My parcel is late."})
+    await buyer.next("ack", client_id="b1")
+    await expect(console.get_by_test_id("console-log")).to_contain_text("My parcel is late.")
+    past = console.get_by_test_id("earlier-item")
+    await expect(past).to_have_count(1)
+    await expect(past.get_by_role("link")).to_have_attribute("href", f"/conversations/{earlier.id}")
+
+    # The colleague comes online; the console offers them and hands the conversation over.
+    other = await agent_client(server, colleague)
+    transfer = console.get_by_test_id("transfer")
+    await expect(transfer.locator("option").first).to_have_attribute("value", str(colleague.user_id))
+    await transfer.get_by_role("button").click()
+    assert (await other.next("assigned"))["conversation"] == conversation
+    await expect(console.get_by_test_id("mine-item")).to_have_count(1)  # still shown while it is open here
+    assigned = await Conversation.select(Conversation.agent).where(Conversation.id == conversation).first()
+    assert assigned["agent"] == colleague.user_id
+    await other.close()
+    await buyer.close()
