@@ -324,6 +324,9 @@ MATRIX = [
     Entry("GET", "/", PUBLIC, ok=(200, 302)),  # signed in: to /dashboard
     Entry("GET", "/signup", PUBLIC),
     Entry("POST", "/signup", PUBLIC, setup=_signup),
+    Entry("POST", "/api/v1/signup", PUBLIC, ok=(201,), setup=lambda t: Call("/api/v1/signup", json={
+        "email": f"{unique('api')}@example.test", "password": "a long enough password for a shop",
+        "display_name": "Chen Jing", "organisation": {"kind": "merchant", "name": unique("Shop "), "size": "small"}})),
     Entry("GET", "/login", PUBLIC),
     Entry("POST", "/login", PUBLIC, setup=_login),
     Entry("POST", "/logout", PUBLIC),

@@ -193,6 +193,10 @@ MATRIX = [
                                                "?from=2026-01-01T00:00:00%2B08:00&to=2026-02-01T00:00:00%2B08:00")),
     # pages
     Entry("GET", "/contracts", ORG, kinds=BOTH, roles=EVERY_MEMBER, outsider=None),
+    Entry("POST", "/contracts/history", ORG, kinds=(MERCHANT,), roles=WRITERS, outsider=None, other_kind=403,
+          ok=(200,),
+          files={"file": ("history.jsonl", b'{"type": "notice", "at": "2026-03-02T09:00:00+08:00", "conversation": "c"}\n',
+                          "application/x-ndjson")}),
     Entry("GET", PAGE, ORG, setup=_page_read, kinds=BOTH, roles=EVERY_MEMBER),
     Entry("GET", PAGE + "/sla-panel", ORG, setup=_page_read_panel, kinds=BOTH, roles=EVERY_MEMBER),
     Entry("POST", PAGE + "/sign", ORG, setup=lambda t: _page_post(t, "/sign", {}), kinds=BOTH, roles=SIGNERS),
