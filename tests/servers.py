@@ -28,7 +28,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return response.status == 200
@@ -71,7 +71,7 @@ def start_server(**env_overrides: str) -> Server:
     )
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log.name)
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not _healthy(f"{server.url}/readyz"):
+    while not healthy(f"{server.url}/readyz"):
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"the server on port {port} did not start:\n{server.output()}")

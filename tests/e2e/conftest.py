@@ -10,16 +10,15 @@ running loop. Without Chromium the tests are skipped, unless FUWU_REQUIRE_BROWSE
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, healthy
 
 # FUWU_CHROMIUM names another Chromium (or, in the suite's own test, a missing one).
 CHROMIUM = os.environ.get("FUWU_CHROMIUM", "/usr/bin/chromium")
@@ -66,27 +65,13 @@ def _require_browser() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def live_server(database):
     """The real app in a uvicorn subprocess on a free port, sharing the tests' database
     (tests/conftest.py set FUWU_DATA_DIR, FUWU_SECRET_KEY, FUWU_RUN_SCHEDULER=0 and maybe
     DATABASE_URL in os.environ; `database` has migrated it). Yields the base URL."""
     _require_browser()
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_file = tempfile.NamedTemporaryFile(prefix="fuwu-e2e-server-", suffix=".log", delete=False)
     env = dict(os.environ)
@@ -103,7 +88,7 @@ def live_server(database):
         return Path(log_file.name).read_text(errors="replace")
 
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not _healthy(f"{base_url}/healthz"):
+    while not healthy(f"{base_url}/healthz"):
         if process.poll() is not None:
             pytest.fail(f"the app server exited with {process.returncode} before answering /healthz:\n{output()}",
                         pytrace=False)
