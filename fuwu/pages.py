@@ -242,8 +242,14 @@ async def providers_page(request: Request) -> Template:
 
 @get("/providers/{provider_id:uuid}", include_in_schema=False)
 async def provider_page(request: Request, provider_id: FromPath[uuid.UUID]) -> Template:
-    return await render(request, "provider.html", provider=await accounts.provider_profile(provider_id),
-                        verified=await admin.is_verified(provider_id))
+    profile = await accounts.provider_profile(provider_id)
+    panels = []
+    for panel in wiring().panels("provider"):  # higher domains' blocks (ratings: tier and ratings)
+        result = await panel.render(request, provider_id)
+        if result:
+            panels.append(result)
+    return await render(request, "provider.html", provider=profile, verified=await admin.is_verified(provider_id),
+                        panels=panels)
 
 
 # --- signed in -----------------------------------------------------------------------

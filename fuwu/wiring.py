@@ -40,8 +40,9 @@ class Panel:
     """A block one domain adds to a page another (lower) domain owns.
 
     `slot` names the page: "dashboard" (called with viewer, member), "tender"
-    (called with request, viewer, member, tender) or "admin_organisation" (a platform
-    admin's page of one organisation, called with the organisation). `render` returns the template
+    (called with request, viewer, member, tender), "admin_organisation" (a platform
+    admin's page of one organisation, called with the organisation) or "provider" (the
+    public provider profile, called with request and the provider's id). `render` returns the template
     context of the block (with its "template"), or None to show nothing.
     """
 

@@ -3,15 +3,22 @@ grading (DESIGN.md section 6)."""
 
 from __future__ import annotations
 
-from ratings import api, jobs
+from pathlib import Path
+
+from fuwu.wiring import Domain, NavItem, Panel
+from ratings import api, jobs, pages
 from ratings.services import scorecards
-from fuwu.wiring import Domain
 from tenders.hooks import TenderHooks
 
 DOMAIN = Domain(
     name="ratings",
-    route_handlers=[*api.ROUTES],
+    route_handlers=[*api.ROUTES, *pages.ROUTES],
     jobs=jobs.JOBS,
+    nav=[NavItem("Scorecard", "/scorecard", ("provider",), order=25),
+         NavItem("Tiers", "/admin/tiers", ("platform",), ("admin",), order=55)],
+    panels=[Panel("provider", pages.provider_panel, order=10),
+            Panel("admin_organisation", pages.admin_panel, order=30)],
     # Recommendations rank providers with their tiers, looked up for a batch at once.
     hooks=[TenderHooks(provider_tiers=scorecards.provider_tiers)],
+    templates=Path(__file__).parent / "templates",
 )

@@ -176,6 +176,32 @@ async def _admin_decide(t: Target, action: str) -> Call:
     return Call(f"/api/v1/admin/tier-requests/{approval}/{action}", json={"reason": ""})
 
 
+async def _page_grade(t: Target) -> Call:
+    day = (now() + datetime.timedelta(days=90)).date().isoformat()
+    return Call(f"/admin/providers/{provider(t).org_id}/brand-grade",
+                form={"score": "70", "evidence": "Three key accounts served.", "expires_on": day})
+
+
+async def _page_request(t: Target) -> Call:
+    call = await _admin_request(t)
+    provider_id = call.url.split("/")[5]
+    day = (now() + datetime.timedelta(days=30)).date().isoformat()
+    return Call(f"/admin/providers/{provider_id}/tier-request",
+                form={"kind": "override", "tier": "4", "reason": "Audited delivery records.", "expires_on": day})
+
+
+async def _page_decide(t: Target, action: str) -> Call:
+    call = await _admin_decide(t, action)
+    approval = call.url.split("/")[5]
+    return Call(f"/admin/tiers/{approval}/{action}", form={"reason": ""})
+
+
+async def _page_dispute(t: Target) -> Call:
+    call = await _admin_dispute(t)
+    dispute = call.url.split("/")[6]
+    return Call(f"/admin/disputes/{dispute}/decide", form={"decision": "uphold", "reason": "The rating is genuine."})
+
+
 ONE = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}"
 RATING = "/api/v1/orgs/{org_id:uuid}/ratings/{rating_id:uuid}"
 REVIEW = "/api/v1/orgs/{org_id:uuid}/reviews/{review_id:uuid}"
@@ -207,6 +233,16 @@ MATRIX = [
           setup=lambda t: _admin_decide(t, "approve")),
     Entry("POST", "/api/v1/admin/tier-requests/{approval_id:uuid}/reject", ADMIN, ok=(200,),
           setup=lambda t: _admin_decide(t, "reject")),
+    # pages
+    Entry("GET", "/scorecard", ORG, kinds=(PROVIDER,), roles=EVERY_MEMBER, other_kind=403, outsider=None),
+    Entry("GET", "/providers/{provider_id:uuid}/ratings", PUBLIC,
+          setup=lambda t: Call(f"/providers/{provider(t).org_id}/ratings")),
+    Entry("GET", "/admin/tiers", ADMIN),
+    Entry("POST", "/admin/providers/{provider_id:uuid}/brand-grade", ADMIN, setup=_page_grade),
+    Entry("POST", "/admin/providers/{provider_id:uuid}/tier-request", ADMIN, setup=_page_request),
+    Entry("POST", "/admin/tiers/{approval_id:uuid}/approve", ADMIN, setup=lambda t: _page_decide(t, "approve")),
+    Entry("POST", "/admin/tiers/{approval_id:uuid}/reject", ADMIN, setup=lambda t: _page_decide(t, "reject")),
+    Entry("POST", "/admin/disputes/{dispute_id:uuid}/decide", ADMIN, setup=_page_dispute),
 ]
 
 
