@@ -136,7 +136,10 @@ async def test_a_verified_provider_shows_its_badge_to_merchants(client, admin):
     directory = await client.get("/providers")
     row = directory.text.split(provider.extra["org_name"], 1)[1].split("</li>", 1)[0]
     assert 'data-testid="verified-badge"' in row
-    # ... and the recommendations of a draft tender.
+    # ... and the recommendations of a draft tender (a province of their own puts it first).
+    province = unique("Province ")
+    await Organisation.update({Organisation.province: province}).where(
+        Organisation.id.is_in([merchant.org_id, provider.org_id]))
     tid = (await client.post(tender_url(merchant), json=tender_body(), headers=merchant.headers)).json()["id"]
     recommended = (await client.get(tender_url(merchant, tid, "/recommendations"), headers=merchant.headers)).json()
     items = recommended["items"] if isinstance(recommended, dict) else recommended
