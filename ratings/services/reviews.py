@@ -201,13 +201,17 @@ async def _publish(table, review_id: uuid.UUID, kind: str, moment: datetime.date
 
 
 async def publish_due() -> dict:
-    """The job: reviews blind for 14 days are published (a conditional update each:
-    safe to run twice, in any process). Reads already treat them as published from
-    their moment, so a late run changes nothing anyone sees."""
+    """The job: reviews blind for 14 days are published, and so are both reviews of
+    an occasion that the two sides wrote at the same moment (each transaction could
+    not yet see the other's, so neither published the pair). A conditional update
+    each: safe to run twice, in any process. Reads already treat a review past its
+    14 days as published, so a late run changes nothing anyone sees of those."""
     moment, done = now(), 0
     for kind, table in TABLES.items():
+        other = TABLES[states.PROVIDER_REVIEW if kind == states.RATING else states.RATING]
         due = await table.select(table.id).where(
-            (table.status == states.BLIND) & (table.publish_after <= moment)).limit(500)
+            (table.status == states.BLIND) & ((table.publish_after <= moment) | table.key.is_in(
+                other.select(other.key).where(other.status != states.HIDDEN)))).limit(500)
         for row in due:
             async with atomic():
                 done += await _publish(table, row["id"], kind, moment)

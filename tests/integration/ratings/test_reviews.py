@@ -138,3 +138,20 @@ async def test_an_upheld_dispute_keeps_the_rating(admin):
                                    "Please check this is mine.")
     await reviews.decide_dispute(admin.viewer, raised["id"], False, "The rating is genuine.")
     assert (await reviews.read(states.RATING, rating["id"]))["status"] == states.PUBLISHED
+
+
+async def test_two_reviews_written_at_the_same_moment_are_published_by_the_job(merchant, provider):
+    # Each transaction could not see the other's review: both stored blind.
+    contract = await signed_contract(merchant, provider)
+    await reviews.rate_provider(merchant.viewer, await member_of(merchant), contract, GOOD, period=1)
+    key = f"{contract}:period:1"
+    from ratings.tables import ProviderReview
+
+    await ProviderReview(contract=contract, merchant=merchant.org_id, provider=provider.org_id, occasion="period:1",
+                         key=key, overall=4, quality=4, communication=4, timeliness=4, author=provider.user_id,
+                         publish_after=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=14),
+                         status=states.BLIND).save()
+    assert (await reviews.publish_due())["published"] >= 2
+    assert (await Rating.select(Rating.status).where(Rating.key == key).first())["status"] == states.PUBLISHED
+    assert (await ProviderReview.select(ProviderReview.status).where(ProviderReview.key == key).first())[
+        "status"] == states.PUBLISHED
