@@ -182,3 +182,30 @@ async def test_the_job_evaluates_once_per_moment_in_any_process_and_tiers_reach_
     again = await scorecards.evaluate_due(T + 7 * DAY, settings=SETTINGS)
     assert first["evaluated"] >= 2 and again["evaluated"] == 0
     assert await Evaluation.count().where(Evaluation.provider == provider.org_id) == 2
+
+
+async def test_stored_evaluations_promote_at_once_and_demote_only_at_the_second_below_the_margin():
+    # The brand grade alone makes the composite (the other weights are 0).
+    only_brand = ScorecardSettings(weights={"operating": 0, "brand": 100, "service": 0, "growth": 0})
+    T = _as_of(2045)
+    provider = await new_actor("provider")
+    for _ in range(2):  # two completed contracts with two merchants: the 4-star gates
+        await _contract(await new_actor("merchant"), provider, T - 400 * DAY, T - 100 * DAY, status="completed")
+    standings = []
+    for week, score in enumerate((60, 52, 45, 45, 72)):
+        moment = T + week * 7 * DAY
+        await BrandGrade(provider=provider.org_id, score=score, evidence="Graded.", graded_by=provider.user_id,
+                         graded_at=moment - DAY, expires_at=moment + 365 * DAY).save()
+        assert await scorecards.evaluate_batch([provider.org_id], moment, only_brand) == 1
+        row = await Standing.select().where(Standing.provider == provider.org_id).first()
+        standings.append((row["tier"], row["at_risk"], row["below_count"]))
+    assert standings == [
+        (4, False, 0),  # 60 clears the 4-star band (55): rated 4 stars
+        (4, True, 0),  # 52: under the band but within the margin (50): at risk
+        (4, True, 1),  # 45: below the margin once: still 4 stars, at risk
+        (3, False, 0),  # 45 again: demoted
+        (4, False, 0),  # 72 clears the 5-star band, but 5 stars needs 5 completed contracts: promoted to 4 at once
+    ]
+    history = await Evaluation.select(Evaluation.tier_before, Evaluation.tier_after).where(
+        Evaluation.provider == provider.org_id).order_by(Evaluation.as_of)
+    assert [(row["tier_before"], row["tier_after"]) for row in history] == [(0, 4), (4, 4), (4, 4), (4, 3), (3, 4)]
