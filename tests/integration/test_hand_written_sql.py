@@ -332,6 +332,15 @@ async def orders_are_stored_once_by_order_id(client):
     assert (first["created"], again["created"], again["amount"], again["id"]) == (True, False, 100, first["id"])
 
 
+@case("sla.sql.ANALYZE_EVENTS")
+async def the_event_log_can_be_analysed_after_a_bulk_import(client):
+    from sla.tables import ServiceEvent
+
+    before = await ServiceEvent.count()
+    assert await fetch(sla.sql.ANALYZE_EVENTS) == []  # planner statistics only: no rows, nothing changed
+    assert await ServiceEvent.count() == before
+
+
 @case("sla.sql.INSERT_EVENTS", "sla.sql.COUNT_IMPORTED", "sla.sql.DELETE_IMPORT")
 async def history_lines_are_imported_in_batches_and_undone_on_a_bad_line(client):
     from fuwu.errors import InvalidInput
