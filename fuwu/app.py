@@ -35,6 +35,7 @@ import sla.domain
 import tenders.domain
 from fuwu import api_contract, api_docs, db, i18n
 from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
+from fuwu.connection_loss import RETRY_AFTER_SECONDS, connection_lost, is_connection_lost, retry_reads_middleware
 from fuwu.errors import FuwuError, InvalidInput
 from fuwu.i18n import N_
 from fuwu.received import received_at_middleware
@@ -279,6 +280,12 @@ def _integral_floats_as_ints(value):
 
 
 def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if is_connection_lost(exc):
+        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
+        connection_lost(request.scope)
+        return _fixed_problem(request, 503, N_("Database unavailable"),
+                              N_("The database is restarting. Try again in a few seconds."), "database_unavailable",
+                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _fixed_problem(request, 500, "Server error", "Something went wrong on our side. Try again later.",
                           "server_error")
@@ -356,7 +363,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
     return Litestar(
         route_handlers=wiring.route_handlers,
         # First: the time a request was received is stamped before anything that waits.
-        middleware=[received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
+        middleware=[retry_reads_middleware, received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
         plugins=[ProblemDetailsPlugin(ProblemDetailsConfig()), *api_contract.PLUGINS],
         exception_handlers={
             FuwuError: handle_fuwu_error,
