@@ -63,7 +63,8 @@ class DisputeCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class DisputeDecision(msgspec.Struct, forbid_unknown_fields=True):
-    hide: Annotated[bool, Meta(description="true hides the review (listed as hidden, never counted); false upholds it.")]
+    hide: Annotated[bool, Meta(description="true hides the review (listed as hidden, never counted); false "
+                                           "upholds it.")]
     reason: Reason
 
 

@@ -305,7 +305,8 @@ async def dispute(viewer: Viewer, member: Member, kind: str, review_id: uuid.UUI
             raise
         await audit.record(actor=viewer.user_id, organisation=member.organisation_id, object_type=kind,
                            object_id=review_id, action="disputed", after={"reason": reason})
-        await notifications.notify(await admin_user_ids(), kind="rating_disputed", title=N_("A rating is disputed: {title}"),
+        await notifications.notify(await admin_user_ids(), kind="rating_disputed",
+                                   title=N_("A rating is disputed: {title}"),
                                    params={"title": row["provider_name"]}, link="/admin/ratings/disputes")
     return await read_dispute(record.id)
 
@@ -454,5 +455,5 @@ async def open_disputes(cursor: str | None, limit: int) -> Page:
 async def _tell(org_id: uuid.UUID, *, kind: str, title: str, title_text: str, link: str, body: str = "",
                 params: dict | None = None) -> None:
     people = await member_user_ids(org_id, roles.OWNER, roles.OPERATOR, roles.MANAGER)
-    await notifications.notify(people, kind=kind, title=title, body=body, params={"title": title_text, **(params or {})},
-                               link=link, organisation=org_id)
+    await notifications.notify(people, kind=kind, title=title, body=body,
+                               params={"title": title_text, **(params or {})}, link=link, organisation=org_id)

@@ -63,7 +63,8 @@ def evaluation_moment(moment: datetime.datetime, settings: ScorecardSettings | N
     return origin + ((moment - origin) // length) * length
 
 
-def periods(as_of: datetime.datetime, settings: ScorecardSettings) -> list[tuple[datetime.datetime, datetime.datetime, int]]:
+def periods(as_of: datetime.datetime,
+            settings: ScorecardSettings) -> list[tuple[datetime.datetime, datetime.datetime, int]]:
     """The window's periods, newest first: (start, end, weight)."""
     length = datetime.timedelta(days=settings.window_days) / settings.periods
     return [(as_of - (k + 1) * length, as_of - k * length, settings.periods - k) for k in range(settings.periods)]

@@ -45,6 +45,7 @@ from tests.integration.tenders.test_authz_matrix import (
     provider,
     shared,
 )
+from tests.integration.ratings.conftest import UNRECOMMENDED
 
 SIGNERS = (roles.OWNER, roles.OPERATOR, roles.MANAGER)
 PROVIDER_SIGNERS = (roles.OWNER, roles.MANAGER)
@@ -155,7 +156,7 @@ async def _admin_request(t: Target) -> Call:
     async def make():
         from tests.conftest import new_actor
 
-        return (await new_actor("provider")).org_id
+        return (await new_actor("provider", categories=UNRECOMMENDED)).org_id
 
     provider_id = await acted_on(("tier provider",), make)
     expires = (now() + datetime.timedelta(days=30)).isoformat()
@@ -167,7 +168,7 @@ async def _admin_decide(t: Target, action: str) -> Call:
     async def make():
         from tests.conftest import new_actor
 
-        target = await new_actor("provider")
+        target = await new_actor("provider", categories=UNRECOMMENDED)
         await Standing(provider=target.org_id, tier=5, pending_tier=6, composite=90.0).save()
         asked = await grading.request_promotion(await _other_admin(), target.org_id, "Excellent for a year.")
         return asked["id"]

@@ -15,6 +15,7 @@ from ratings import states
 from ratings.services import grading, scorecards
 from ratings.tables import Standing
 from tests.conftest import PASSWORD, Actor, new_actor, unique
+from tests.integration.ratings.conftest import UNRECOMMENDED
 
 DAY = datetime.timedelta(days=1)
 
@@ -24,7 +25,8 @@ async def _admin() -> Actor:
     user = await accounts.create_admin(email, PASSWORD, "Admin")
     viewer = accounts.Viewer(user_id=user["id"], email=email, display_name="Admin", locale="en",
                              timezone="Asia/Shanghai", via="token")
-    return Actor(user_id=user["id"], email=email, password=PASSWORD, org_id=user["memberships"][0]["organisation"]["id"],
+    org_id = user["memberships"][0]["organisation"]["id"]
+    return Actor(user_id=user["id"], email=email, password=PASSWORD, org_id=org_id,
                  org_kind="platform", role="admin", token="", name="Admin", extra={"viewer": viewer})
 
 
@@ -33,7 +35,7 @@ def _v(actor: Actor) -> accounts.Viewer:
 
 
 async def test_an_admin_grades_the_brand_with_evidence_and_it_is_the_brand_dimension():
-    first, provider = await _admin(), await new_actor("provider")
+    first, provider = await _admin(), await new_actor("provider", categories=UNRECOMMENDED)
     with pytest.raises(InvalidInput):
         await grading.grade_brand(_v(first), provider.org_id, score=101, evidence="Three key accounts served.",
                                   expires_at=now() + 90 * DAY)
@@ -53,7 +55,8 @@ async def test_an_admin_grades_the_brand_with_evidence_and_it_is_the_brand_dimen
 
 
 async def test_an_override_takes_effect_only_when_a_second_admin_approves_and_ends_when_it_expires():
-    first, second, provider = await _admin(), await _admin(), await new_actor("provider")
+    first, second = await _admin(), await _admin()
+    provider = await new_actor("provider", categories=UNRECOMMENDED)
     with pytest.raises(InvalidInput):  # no reason written
         await grading.request_override(_v(first), provider.org_id, tier=5, reason="", expires_at=now() + 30 * DAY)
     asked = await grading.request_override(_v(first), provider.org_id, tier=5, reason="Audited delivery records.",
@@ -71,7 +74,7 @@ async def test_an_override_takes_effect_only_when_a_second_admin_approves_and_en
         AuditEvent.object_id == str(provider.org_id)).order_by(AuditEvent.at)]
     assert actions[-2:] == ["tier_requested", "tier_approved"]
     # A rejected override changes nothing.
-    other = await new_actor("provider")
+    other = await new_actor("provider", categories=UNRECOMMENDED)
     asked = await grading.request_override(_v(first), other.org_id, tier=3, reason="Complaints under review.",
                                            expires_at=now() + 30 * DAY)
     await grading.decide(_v(second), asked["id"], False, "Not enough evidence.")
@@ -79,7 +82,8 @@ async def test_an_override_takes_effect_only_when_a_second_admin_approves_and_en
 
 
 async def test_a_six_star_promotion_waits_for_two_admins():
-    first, second, provider = await _admin(), await _admin(), await new_actor("provider")
+    first, second = await _admin(), await _admin()
+    provider = await new_actor("provider", categories=UNRECOMMENDED)
     with pytest.raises(Conflict):  # nothing earned
         await grading.request_promotion(_v(first), provider.org_id, "Consistently excellent delivery.")
     await Standing(provider=provider.org_id, tier=5, pending_tier=6, composite=91.0).save()

@@ -12,7 +12,7 @@ from ratings.services import reviews, scorecards
 from ratings.services.reviews import Scores
 from tests.authz import sign_in
 from tests.conftest import csrf_token, new_actor
-from tests.integration.ratings.conftest import member_of, signed_contract
+from tests.integration.ratings.conftest import UNRECOMMENDED, member_of, signed_contract
 from tests.integration.ratings.test_grading import _admin
 
 
@@ -24,7 +24,7 @@ def _approval_block(page: str, provider_id) -> str:
 
 
 async def test_scorecard_profile_and_admin_grading_pages(make_client):
-    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    merchant, provider = await new_actor("merchant"), await new_actor("provider", categories=UNRECOMMENDED)
     contract = await signed_contract(merchant, provider)
     rating = await reviews.rate_provider(merchant.viewer, await member_of(merchant), contract,
                                          Scores(5, 5, 4, 5, "Quick <b>and</b> careful."), period=1)

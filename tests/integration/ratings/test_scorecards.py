@@ -21,6 +21,7 @@ from ratings.tables import BrandGrade, Evaluation, Rating, Standing
 from sla.tables import Contract, Measurement, Milestone, MilestoneSubmission, SlaTarget
 from tenders.hooks import TenderHooks
 from tests.conftest import new_actor
+from tests.integration.ratings.conftest import UNRECOMMENDED
 
 DAY = datetime.timedelta(days=1)
 SETTINGS = ScorecardSettings(window_days=60, periods=2, volume_target=2, prior_weight=2, chat_share=0.5)
@@ -63,8 +64,8 @@ def wilson(positive, total, z=1.96):
 
 async def test_a_scorecard_computed_by_hand_and_its_explanation_adds_up_to_the_composite():
     T = _as_of(2041)
-    m1, m2, p, q = (await new_actor("merchant"), await new_actor("merchant"), await new_actor("provider"),
-                    await new_actor("provider"))
+    m1, m2 = await new_actor("merchant"), await new_actor("merchant")
+    p, q = await new_actor("provider", categories=UNRECOMMENDED), await new_actor("provider", categories=UNRECOMMENDED)
     a = await _contract(m1, p, T - 50 * DAY, T + 300 * DAY)
     b = await _contract(m2, p, T - 100 * DAY, T - 5 * DAY, status="completed")
     other = await _contract(m1, q, T - 50 * DAY, T + 300 * DAY)
@@ -163,7 +164,7 @@ def test_promotion_at_once_demotion_only_after_two_evaluations_below_the_band_le
 
 async def test_the_job_evaluates_once_per_moment_in_any_process_and_tiers_reach_recommendations():
     T = _as_of(2043)
-    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    merchant, provider = await new_actor("merchant"), await new_actor("provider", categories=UNRECOMMENDED)
     await _contract(merchant, provider, T - 400 * DAY, T - 10 * DAY, status="completed")
     # Two processes at once: one evaluation stored, one standing move.
     stored = await asyncio.gather(scorecards.evaluate_batch([provider.org_id], T, SETTINGS),
@@ -175,20 +176,25 @@ async def test_the_job_evaluates_once_per_moment_in_any_process_and_tiers_reach_
     assert standing["tier"] == 3 and standing["evaluated_as_of"] == T
     # The tenders domain's recommendations read tiers through the wired hook, in one batch.
     lookup = wiring().hooks(TenderHooks).provider_tiers
-    stranger = await new_actor("provider")
+    stranger = await new_actor("provider", categories=UNRECOMMENDED)
     assert await lookup([provider.org_id, stranger.org_id]) == {provider.org_id: 3}
     # The whole job: every provider at the moment, once.
+    rated_before = {row["provider"] for row in await Standing.select(Standing.provider)}
     first = await scorecards.evaluate_due(T + 7 * DAY, settings=SETTINGS)
     again = await scorecards.evaluate_due(T + 7 * DAY, settings=SETTINGS)
     assert first["evaluated"] >= 2 and again["evaluated"] == 0
     assert await Evaluation.count().where(Evaluation.provider == provider.org_id) == 2
+    # Other tests' providers leave as they came: their recommendations rank them without tiers.
+    ours = [provider.org_id, stranger.org_id]
+    await Evaluation.delete().where((Evaluation.as_of == T + 7 * DAY) & Evaluation.provider.not_in(ours))
+    await Standing.delete().where(Standing.provider.not_in([*rated_before, *ours]))
 
 
 async def test_stored_evaluations_promote_at_once_and_demote_only_at_the_second_below_the_margin():
     # The brand grade alone makes the composite (the other weights are 0).
     only_brand = ScorecardSettings(weights={"operating": 0, "brand": 100, "service": 0, "growth": 0})
     T = _as_of(2045)
-    provider = await new_actor("provider")
+    provider = await new_actor("provider", categories=UNRECOMMENDED)
     for _ in range(2):  # two completed contracts with two merchants: the 4-star gates
         await _contract(await new_actor("merchant"), provider, T - 400 * DAY, T - 100 * DAY, status="completed")
     standings = []
