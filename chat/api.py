@@ -154,7 +154,8 @@ class CannedReplyController(Controller):
         await canned.remove_reply(viewer.user_id, member, reply_id)
 
 
-ROUTES = api_contract.document([visitor_token, ConversationController, SeatController, CannedReplyController])
+ROUTES = api_contract.document([visitor_token, ConversationController, SeatController, CannedReplyController],
+                               extra={"visitor_token": (429,)})  # the per-address limit
 
 
 

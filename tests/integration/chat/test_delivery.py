@@ -176,3 +176,5 @@ async def test_visitor_tokens_are_limited_per_address(client, monkeypatch):
     refused = next(a for a in answers if a.status_code == 429)
     assert int(refused.headers["retry-after"]) >= 1
     assert answers[0].json()["visitor"].startswith("v-")  # a new visitor gets an id to keep
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "429" in document["paths"]["/api/v1/shops/{shop_id}/visitor-token"]["get"]["responses"]
