@@ -220,6 +220,9 @@ def figure_params(target: dict, value: float | None, window_start: datetime) -> 
             "window_at": window_start.isoformat()}
 
 
+REPORT_MAX_WINDOWS = 60
+
+
 async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | None = None, start: datetime,
                  end: datetime, window_size: str, source: str = states.LIVE, time_zone: str = "Asia/Shanghai",
                  present: datetime | None = None) -> dict:
@@ -256,7 +259,13 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             shop = shop_id
             scope = Scope.history(shop_id)
         windows = []
-        for window_start, window_end in periods(zone, window_size, to_us(start), to_us(end)):
+        spans = periods(zone, window_size, to_us(start), to_us(end))
+        if len(spans) > REPORT_MAX_WINDOWS:
+            # Each window is every metric's statements: a bound keeps a report an answer, not a job.
+            raise InvalidInput(SlaError.RANGE, N_(
+                "A report holds at most {limit} windows. Choose a shorter range or a larger window size."),
+                params={"limit": REPORT_MAX_WINDOWS})
+        for window_start, window_end in spans:
             rows = []
             for metric in states.SLA_METRICS:
                 result = await measure(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)

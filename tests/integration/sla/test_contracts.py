@@ -225,3 +225,7 @@ async def test_a_contract_report_compares_live_figures_with_their_targets(client
     assert first["first_response_time"]["target"] == 18 and first["first_response_time"]["met"] is None
     assert_problem(await client.get(url(provider, cid, "/report"), headers=provider.headers,
                                     params={"from": contract["ends_at"], "to": contract["starts_at"]}), 422)
+    # A report is an answer, not a job: at most 60 windows (26 years of months is refused at once).
+    too_long = assert_problem(await client.get(url(provider, cid, "/report"), headers=provider.headers,
+                                               params={"from": "2000-01-01T00:00:00Z"}), 422)
+    assert "at most 60 windows" in too_long["detail"]
