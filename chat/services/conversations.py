@@ -318,28 +318,6 @@ async def open_for_buyer(shop_id: uuid.UUID, buyer: str) -> dict:
     return await read(row.id)
 
 
-async def open_business(member, contract_id: uuid.UUID) -> dict:
-    """The merchant-provider conversation of a contract (one per contract), for
-    either party's members."""
-    contract = await contracts.get_contract(member, contract_id)
-    existing = await Conversation.select(Conversation.id).where(
-        (Conversation.contract == contract_id) & (Conversation.kind == states.BUSINESS)).first()
-    if existing is None:
-        try:
-            async with atomic():
-                row = Conversation(kind=states.BUSINESS, shop=contract["merchant_id"],
-                                   provider=contract["provider_id"], contract=contract_id, status=states.ASSIGNED,
-                                   opened_at=now())
-                await row.save()
-            return await read(row.id)
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
-        existing = await Conversation.select(Conversation.id).where(
-            (Conversation.contract == contract_id) & (Conversation.kind == states.BUSINESS)).first()
-    return await read(existing["id"])
-
-
 async def _take_seat(org_id: uuid.UUID) -> uuid.UUID | None:
     """A seat with room, taken in the caller's transaction. On PostgreSQL a seat that a
     concurrent assignment holds is skipped; when all are held while some still has
