@@ -196,11 +196,11 @@ async def login(request: Request) -> Template | Redirect:
     except FuwuError as exc:
         return with_retry_after(await render(request, "login.html", status_code=exc.status_code, next=target,
                                              error=form_errors(exc), email=email), exc)
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    # The language the log-in page was read in (picked on the site, or the browser's)
+    # stays after logging in, and the account keeps it as the person's latest choice:
+    # nobody reading English is switched to Chinese by logging in.
+    chosen = form.get("locale") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in i18n.SUPPORTED and chosen != user.get("locale"):
-        # A language picked on the site just before logging in is the person's
-        # latest choice: it stays, and the account keeps it (the account's own
-        # language applies when nothing was picked in this browser).
         await accounts.set_locale(user["id"], chosen)
     token = await accounts.start_session(user)
     return Redirect(target, cookies=[session_cookie(token)])

@@ -85,7 +85,26 @@ async def test_a_language_chosen_before_logging_in_is_kept_and_saved_on_the_acco
     assert (await accounts.get_user(chinese.user_id))["locale"] == "en"
 
 
-async def test_without_a_choice_in_this_browser_the_account_language_applies(make_client):
+async def test_logging_in_from_a_page_read_in_the_browsers_language_keeps_that_language(make_client):
+    """Nobody reading the English log-in page is switched to Chinese by logging in (a
+    demo account's saved language is Chinese): the form carries the page's language."""
+    chinese = await new_actor("merchant")
+    await accounts.set_locale(chinese.user_id, "zh_Hans")
+    browser = await make_client()
+    browser.headers["Accept-Language"] = "en-GB,en;q=0.9"
+    page = await browser.get("/login")
+    assert '<html lang="en">' in page.text and hidden_value(page.text, "locale") == "en"
+    await browser.post("/login", data={"_csrf_token": hidden_value(page.text, "_csrf_token"),
+                                       "locale": hidden_value(page.text, "locale"), "next": "/dashboard",
+                                       "email": chinese.email, "password": chinese.password})
+    dashboard = await browser.get("/dashboard")
+    assert '<html lang="en">' in dashboard.text and "Dashboard" in dashboard.text
+    assert (await accounts.get_user(chinese.user_id))["locale"] == "en"
+
+
+async def test_a_log_in_without_the_pages_language_keeps_the_accounts_language(make_client):
+    """A client that posts the log-in form without the page's language field (a script)
+    gets the account's saved language."""
     chinese = await new_actor("merchant")
     await accounts.set_locale(chinese.user_id, "zh_Hans")
     browser = await make_client()
