@@ -27,7 +27,9 @@ async def test_the_api_documentation_renders_offline(page: Page, live_server):
     page.on("console", lambda message: refused.append(message.text)
             if "Content Security Policy" in message.text else None)
     await page.goto("/schema")
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Fuwu API")
+    # Redoc parses the whole document in the browser before it draws anything: seconds
+    # on a busy two-core machine, so the heading gets more than the default 5 s.
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Fuwu API", timeout=30_000)
     await expect(page.get_by_text("/api/v1/orgs/{org_id}/tenders").first).to_be_attached()
     await page.screenshot(path=screenshot_path("api-docs.png"))
     assert not elsewhere, elsewhere
