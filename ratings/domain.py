@@ -8,13 +8,13 @@ from pathlib import Path
 from litestar.static_files import create_static_files_router
 
 from fuwu.wiring import Domain, NavItem, Panel
-from ratings import analytics_pages, api, jobs, pages
+from ratings import analytics_pages, api, jobs, pages, scorecard_pages
 from ratings.services import scorecards
 from tenders.hooks import TenderHooks
 
 DOMAIN = Domain(
     name="ratings",
-    route_handlers=[*api.ROUTES, *pages.ROUTES, *analytics_pages.ROUTES,
+    route_handlers=[*api.ROUTES, *pages.ROUTES, *scorecard_pages.ROUTES, *analytics_pages.ROUTES,
                     # The scorecard's and the analytics' scripts and styles.
                     create_static_files_router(path="/static/ratings", directories=[Path(__file__).parent / "static"])],
     jobs=jobs.JOBS,
