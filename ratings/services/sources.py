@@ -152,7 +152,6 @@ def history_chart(card: dict, zone: str) -> str:
     settings = get_settings()
     rows = card["history"]
     return json.dumps({
-        "title": i18n.gettext("Composite and tier over time"),
         "labels": [_day(row["as_of"], zone) for row in rows],
         "composite": [round(float(row["composite"]), 2) for row in rows],
         "tiers": [row["tier_after"] for row in rows],

@@ -23,10 +23,12 @@
           return (d.label || p.name) + "<br>" + data.series + ": " + (d.value === undefined ? "–" : d.value);
         }
       },
-      visualMap: { min: 0, max: 1, left: 0, bottom: 0, text: [data.high, data.low], calculable: false,
-                   inRange: { color: ["#fdecea", "#f29b8f", "#e4393c", "#8f1d20"] }, itemHeight: 90 },
+      visualMap: { min: 0, max: 1, orient: "horizontal", left: "center", bottom: 0, text: [data.high, data.low],
+                   calculable: false, inRange: { color: ["#fdecea", "#f29b8f", "#e4393c", "#8f1d20"] },
+                   itemWidth: 12, itemHeight: 120 },
       series: [{
         name: data.series, type: "map", map: "china", roam: false, nameMap: data.names,
+        top: 36, bottom: 40,
         label: { show: false }, emphasis: { label: { show: true } },
         data: data.data.map(function (d) {
           return { name: data.names[d.name] || d.name, label: d.label, value: d.value, providers: d.providers };
@@ -41,8 +43,10 @@
       tooltip: { trigger: "axis" },
       grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "value", min: 0, max: 1 },
-      yAxis: { type: "category", data: data.labels.slice().reverse(), axisLabel: { width: 110, overflow: "truncate" } },
-      series: [{ name: data.series, type: "bar", data: data.values.slice().reverse(), itemStyle: { color: "#e4393c" } }]
+      yAxis: { type: "category", data: data.labels.slice().reverse(),
+               axisLabel: { interval: 0, width: 110, overflow: "truncate" } },
+      series: [{ name: data.series, type: "bar", data: data.values.slice().reverse(), itemStyle: { color: "#e4393c" },
+                 barMaxWidth: 18 }]
     });
   }
 
@@ -54,9 +58,10 @@
       legend: { bottom: 0, type: "scroll" },
       grid: { left: 8, right: 16, top: 36, bottom: 36, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: data.labels.slice().reverse(), axisLabel: { width: 120, overflow: "truncate" } },
+      yAxis: { type: "category", data: data.labels.slice().reverse(),
+               axisLabel: { interval: 0, width: 120, overflow: "truncate" } },
       series: data.series.map(function (s, i) {
-        return { name: s.name, type: "bar", stack: "tiers", data: s.values.slice().reverse(),
+        return { name: s.name, type: "bar", stack: "tiers", data: s.values.slice().reverse(), barMaxWidth: 28,
                  itemStyle: { color: colours[i % colours.length] } };
       })
     });

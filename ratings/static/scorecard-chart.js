@@ -16,7 +16,6 @@
               { yAxis: b.high }];
     });
     chart.setOption({
-      title: { text: data.title, textStyle: { fontSize: 13 } },
       tooltip: {
         trigger: "axis",
         formatter: function (items) {
@@ -27,7 +26,7 @@
         }
       },
       legend: { bottom: 0, data: [data.names.composite, data.names.tier] },
-      grid: { left: 8, right: 8, top: 36, bottom: 40, containLabel: true },
+      grid: { left: 8, right: 8, top: 30, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: data.labels, boundaryGap: false },
       yAxis: [
         { type: "value", min: 0, max: 100, name: data.names.composite, splitLine: { show: false } },
