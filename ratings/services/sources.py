@@ -136,6 +136,8 @@ async def scorecard_sources(provider_id: uuid.UUID, latest: dict | None, reader:
     return {
         "sla": sla, "milestones": milestones, "served": served, "growth_now": started, "growth_before": before,
         "ratings": f"/providers/{provider_id}/ratings",
+        # How the records it may not open are described: another merchant's, or a party's.
+        "merchant_reader": reader.merchant_id is not None,
         # The grade's record (its evidence is in the organisation's timeline), where admins
         # also grade a provider not graded yet: admins only.
         "brand": f"/admin/orgs/{provider_id}" if reader.admin else None,

