@@ -99,32 +99,41 @@ PROVINCE_ECOSYSTEM = (
     "CASE WHEN pd_high > pd_low THEN (provider_density - pd_low) / (pd_high - pd_low) ELSE 0 END AS provider_term, "
     "CASE WHEN mp_high > mp_low THEN (performance - mp_low) / (mp_high - mp_low) ELSE 0 END AS performance_term, "
     "CASE WHEN md_high > md_low THEN (merchant_density - md_low) / (md_high - md_low) ELSE 0 END AS merchant_term "
-    "FROM span) "
-    "SELECT code, population, providers, tier6, tier5, tier4, tier3, unrated, evaluated, paying_merchants, "
-    "provider_density, performance, merchant_density, provider_term, performance_term, merchant_term, "
-    "0.3 * provider_term + 0.4 * performance_term + 0.3 * merchant_term AS ecosystem_index "
-    "FROM normalised ORDER BY ecosystem_index DESC, providers DESC, code"
+    "FROM span), "
+    "scored AS (SELECT code, population, providers, tier6, tier5, tier4, tier3, unrated, evaluated, "
+    "paying_merchants, provider_density, performance, merchant_density, provider_term, performance_term, "
+    "merchant_term, 0.3 * provider_term + 0.4 * performance_term + 0.3 * merchant_term AS ecosystem_index "
+    "FROM normalised) "
+    "SELECT scored.*, ROW_NUMBER() OVER (ORDER BY ecosystem_index DESC, providers DESC, code) AS rank "
+    "FROM scored ORDER BY rank"
 )
 
 # Providers by city (within the recognised province; code NULL when the province is not
-# recognised), the city as first given among its spellings: $1 now, $2 rows. Most providers first.
+# recognised), the city as first given among its spellings (trimmed, compared in lower case):
+# $1 now, $2 rows. Most providers first; `cities` is how many there are in all.
 PROVIDERS_BY_CITY = (
-    f"{_PLACED_PROVIDERS} SELECT p.code, MIN(TRIM(p.city)) AS city, {_BY_TIER} FROM provider p "
-    "GROUP BY p.code, LOWER(TRIM(p.city)) ORDER BY providers DESC, city, p.code LIMIT $2"
+    f"{_PLACED_PROVIDERS}, by_city AS (SELECT p.code, MIN(TRIM(p.city)) AS city, {_BY_TIER} FROM provider p "
+    "GROUP BY p.code, LOWER(TRIM(p.city))) "
+    "SELECT by_city.*, ROW_NUMBER() OVER (ORDER BY providers DESC, city, code) AS rank, COUNT(*) OVER () AS cities "
+    "FROM by_city ORDER BY rank LIMIT $2"
 )
 
 # Providers by service category (a provider listed in several counts in each): $1 now.
 PROVIDERS_BY_CATEGORY = (
-    f"{_PLACED_PROVIDERS}, category(name) AS (VALUES {_CATEGORY_NAMES}) "
-    f"SELECT g.name AS category, {_BY_TIER} FROM category g "
-    "JOIN provider p ON p.categories LIKE '%\"' || g.name || '\"%' GROUP BY g.name ORDER BY providers DESC, g.name"
+    f"{_PLACED_PROVIDERS}, category(name) AS (VALUES {_CATEGORY_NAMES})"
+    f", by_category AS (SELECT g.name AS category, {_BY_TIER} FROM category g "
+    "JOIN provider p ON p.categories LIKE '%\"' || g.name || '\"%' GROUP BY g.name) "
+    "SELECT by_category.*, ROW_NUMBER() OVER (ORDER BY providers DESC, category) AS rank FROM by_category ORDER BY rank"
 )
 
 # Providers by the tier they hold now, with the share of all providers and how many have
-# no recognised province: $1 now. Highest tier first.
+# no recognised province, and the totals of both (`all_providers`, `all_unplaced`): $1 now.
+# Highest tier first.
 PROVIDERS_BY_TIER = (
-    f"{_PLACED_PROVIDERS} SELECT CASE WHEN p.tier IN (3, 4, 5, 6) THEN p.tier ELSE 0 END AS tier, "
-    "COUNT(*) AS providers, CAST(COUNT(*) AS DOUBLE PRECISION) / SUM(COUNT(*)) OVER () AS share, "
-    "SUM(CASE WHEN p.code IS NULL THEN 1 ELSE 0 END) AS unplaced "
-    "FROM provider p GROUP BY CASE WHEN p.tier IN (3, 4, 5, 6) THEN p.tier ELSE 0 END ORDER BY tier DESC"
+    f"{_PLACED_PROVIDERS}, by_tier AS (SELECT CASE WHEN p.tier IN (3, 4, 5, 6) THEN p.tier ELSE 0 END AS tier, "
+    "COUNT(*) AS providers, SUM(CASE WHEN p.code IS NULL THEN 1 ELSE 0 END) AS unplaced "
+    "FROM provider p GROUP BY CASE WHEN p.tier IN (3, 4, 5, 6) THEN p.tier ELSE 0 END) "
+    "SELECT tier, providers, unplaced, CAST(providers AS DOUBLE PRECISION) / SUM(providers) OVER () AS share, "
+    "CAST(SUM(providers) OVER () AS BIGINT) AS all_providers, CAST(SUM(unplaced) OVER () AS BIGINT) AS all_unplaced "
+    "FROM by_tier ORDER BY tier DESC"
 )

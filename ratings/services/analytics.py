@@ -35,8 +35,8 @@ from ratings.settings import get_settings
 SOURCE = N_("Seventh National Population Census of China (2020), National Bureau of Statistics: Communiqué No. 3 "
             "for the 31 provinces, autonomous regions and municipalities of the mainland, Communiqué No. 2 for Hong "
             "Kong, Macao and Taiwan (11 May 2021).")
-CITY_ROWS = 200  # the page's and the file's most populous cities
-WEIGHTS = {"provider_term": 0.3, "performance_term": 0.4, "merchant_term": 0.3}
+CITY_ROWS = 200  # the page's cities with most providers (the CSV file has them all)
+ALL_CITIES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -119,27 +119,24 @@ TABLES = {
 }
 
 
-async def _rows(table: str, moment: datetime.datetime) -> list[dict]:
+async def _rows(table: str, moment: datetime.datetime, cities: int = CITY_ROWS) -> list[dict]:
     if table == "provinces":
         start = moment - datetime.timedelta(days=get_settings().window_days)
         rows = await fetch(sql.PROVINCE_ECOSYSTEM, moment, start)
     elif table == "cities":
-        rows = await fetch(sql.PROVIDERS_BY_CITY, moment, CITY_ROWS)
+        rows = await fetch(sql.PROVIDERS_BY_CITY, moment, cities)
     elif table == "categories":
         rows = await fetch(sql.PROVIDERS_BY_CATEGORY, moment)
     elif table == "tiers":
         rows = await fetch(sql.PROVIDERS_BY_TIER, moment)
     else:
         raise KeyError(table)
-    rows = [dict(row) for row in rows]
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return rows
+    return [dict(row) for row in rows]
 
 
-async def table(name: str, moment: datetime.datetime | None = None) -> dict:
+async def table(name: str, moment: datetime.datetime | None = None, cities: int = CITY_ROWS) -> dict:
     """One table: its title, column headings and cells as shown, and its raw rows."""
-    rows = await _rows(name, moment or now())
+    rows = await _rows(name, moment or now(), cities)
     columns = _columns(name)
     return {"name": name, "title": i18n.gettext(TABLES[name]),
             "headings": [i18n.gettext(c.label) for c in columns], "numeric": [c.numeric for c in columns],
@@ -153,6 +150,7 @@ async def overview(moment: datetime.datetime | None = None) -> dict:
     locale = _locale()
     by_code = provinces.by_code()
     province_rows = tables["provinces"]["rows"]
+    tiers, cities = tables["tiers"]["rows"], tables["cities"]["rows"]
     tier_names = [states.TIER_LABELS.label(str(t)) for t in states.TIERS] + [states.TIER_LABELS.label("0")]
     tier_keys = [f"tier{t}" for t in states.TIERS] + ["unrated"]
     charts = {
@@ -186,15 +184,16 @@ async def overview(moment: datetime.datetime | None = None) -> dict:
         },
     }
     return {"tables": tables, "charts": charts, "as_of": moment, "window_days": get_settings().window_days,
-            "weights": WEIGHTS, "source": i18n.gettext(SOURCE),
-            "providers": sum(r["providers"] for r in tables["tiers"]["rows"]),
-            "unplaced": sum(r["unplaced"] for r in tables["tiers"]["rows"])}
+            "source": i18n.gettext(SOURCE),
+            "providers": tiers[0]["all_providers"] if tiers else 0,
+            "unplaced": tiers[0]["all_unplaced"] if tiers else 0,
+            "cities": cities[0]["cities"] if cities else 0, "cities_shown": len(cities)}
 
 
 async def csv_file(name: str, moment: datetime.datetime | None = None) -> str:
     """One table as CSV (UTF-8 with a byte-order mark, so that spreadsheet programs
     read the Chinese names): the headings and cells as the page shows them."""
-    found = await table(name, moment)
+    found = await table(name, moment, cities=ALL_CITIES)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

@@ -125,7 +125,8 @@ async def test_analytics_give_the_hand_computed_figures(admin):
     assert zj["ecosystem_index"] == pytest.approx(
         0.3 * (3 / ZHEJIANG) / (1 / HAINAN) + 0.4 * 70 / 90 + 0.3 * (1 / ZHEJIANG) / (1 / HAINAN))
     assert bj["ecosystem_index"] == pytest.approx(0.31592, abs=5e-5)
-    assert [row["code"] for row in found["provinces"][:3]] == ["460000", "330000", "110000"]
+    assert [(row["rank"], row["code"]) for row in found["provinces"][:3]] == [(1, "460000"), (2, "330000"),
+                                                                             (3, "110000")]
     assert all(row["ecosystem_index"] == 0 for row in found["provinces"][3:])
     assert math.isclose(sum(row["ecosystem_index"] for row in found["provinces"]), 1.0 + 0.49847 + 0.31592,
                         abs_tol=1e-4)
@@ -142,6 +143,9 @@ async def test_analytics_give_the_hand_computed_figures(admin):
     tiers = [(row["tier"], row["providers"], round(float(row["share"]), 4), row["unplaced"])
              for row in found["tiers"]]
     assert tiers == [(6, 1, 0.1667, 0), (5, 1, 0.1667, 0), (4, 1, 0.1667, 0), (3, 1, 0.1667, 0), (0, 2, 0.3333, 1)]
+    assert {(row["all_providers"], row["all_unplaced"]) for row in found["tiers"]} == {(6, 1)}
+    assert {row["cities"] for row in found["cities"]} == {5}
+    assert [row["rank"] for row in found["cities"]] == [1, 2, 3, 4, 5]
 
 
 async def test_admin_reads_the_analytics_page_and_downloads_each_table(make_client, admin):
