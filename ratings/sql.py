@@ -45,19 +45,23 @@ INSERT_EVALUATION = insert_statement(Evaluation, {
 
 _DIVISIONS, _SPELLINGS = provinces.values_sql()
 _CATEGORY_NAMES = ", ".join(f"('{name}')" for name in CATEGORIES)
-_TIER_NOW = (
-    f"COALESCE((SELECT t.tier FROM {TierApproval._meta.tablename} t WHERE t.provider = o.id "
-    f"AND t.kind = '{states.OVERRIDE}' AND t.status = '{states.APPROVED}' AND t.expires_at > $1 "
-    "ORDER BY t.decided_at DESC LIMIT 1), s.tier, 0)"
+# The approved, unexpired override of each provider that has one, the latest decided ($1 now).
+_OVERRIDES = (
+    "SELECT x.provider, x.tier FROM (SELECT t.provider, t.tier, "
+    "ROW_NUMBER() OVER (PARTITION BY t.provider ORDER BY t.decided_at DESC) AS latest "
+    f"FROM {TierApproval._meta.tablename} t WHERE t.kind = '{states.OVERRIDE}' AND t.status = '{states.APPROVED}' "
+    "AND t.expires_at > $1) x WHERE x.latest = 1"
 )
 _PLACED_PROVIDERS = (
     f"WITH division(code, population) AS (VALUES {_DIVISIONS}), "
     f"spelling(name, code) AS (VALUES {_SPELLINGS}), "
+    f"override AS ({_OVERRIDES}), "
     "provider AS (SELECT o.id, o.city, o.categories, sp.code, "
-    f"{_TIER_NOW} AS tier, s.composite "
+    "COALESCE(ov.tier, s.tier, 0) AS tier, s.composite "
     f"FROM ({fuwu_sql.organisations_by_place()}) o "
     "LEFT JOIN spelling sp ON sp.name = LOWER(TRIM(o.province)) "
     f"LEFT JOIN {Standing._meta.tablename} s ON s.provider = o.id "
+    "LEFT JOIN override ov ON ov.provider = o.id "
     "WHERE o.kind = 'provider' AND NOT o.suspended)"
 )
 _BY_TIER = (
