@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 
+from fuwu.auth import LANGUAGE_COOKIE
 from fuwu.clock import now
 from fuwu.db import atomic
 from ratings.services import grading, reviews, scorecards
@@ -111,14 +112,21 @@ async def test_each_figure_links_to_its_sources_as_far_as_the_reader_may_open_th
     admin_page = await client.get(f"/admin/orgs/{provider.org_id}")
     assert admin_page.status_code == 200 and "Three brands, audited." in admin_page.text
 
-    # Anyone else: the public ratings, no contract.
+    # Anyone else: the public ratings, no contract; the public profile leads to the scorecard.
     client = await make_client()
+    profile = await client.get(f"/providers/{provider.org_id}")
+    assert f'href="/providers/{provider.org_id}/scorecard"' in profile.text
     response = await client.get(f"/providers/{provider.org_id}/scorecard")
     assert response.status_code == 200 and CONTRACT_LINK.findall(response.text) == []
     assert "2 contracts, shown to their parties only" in _section(response.text, "served")
     assert "of other merchants" not in response.text
     assert await _answers(client, [f"/providers/{provider.org_id}/ratings"]) == [200]
     assert (await client.get(f"/providers/{merchant.org_id}/scorecard")).status_code == 404  # not a provider
+
+    # In Chinese, the same figures and where they come from.
+    client.cookies.set(LANGUAGE_COOKIE, "zh_Hans")
+    chinese = (await client.get(f"/providers/{provider.org_id}/scorecard")).text
+    assert "评分卡" in chinese and "2 份合同，仅向合同双方显示" in chinese
 
 
 async def test_the_history_chart_draws_the_stored_evaluations(make_client):
