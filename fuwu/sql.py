@@ -116,6 +116,14 @@ RANKED_PROVIDER_CANDIDATES = (
 )
 
 
+def organisations_by_place() -> str:
+    """A subquery for other domains' aggregates (the ratings domain's analytics): each
+    organisation's id, kind, province and city as given, categories as JSON text, and
+    whether it is suspended. No placeholders."""
+    return (f"SELECT o.id, o.kind, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
+            f"(o.suspended_at IS NOT NULL) AS suspended FROM {_ORGANISATION} o")
+
+
 # --- attempts at the doors (log-in, sign-up) ------------------------------------------------
 
 # Holds one address while its recent attempts are counted and the new one written

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from litestar.static_files import create_static_files_router
+
 from fuwu.wiring import Domain, NavItem, Panel
-from ratings import api, jobs, pages
+from ratings import analytics_pages, api, jobs, pages, scorecard_pages
 from ratings.services import scorecards
 from tenders.hooks import TenderHooks
 
 DOMAIN = Domain(
     name="ratings",
-    route_handlers=[*api.ROUTES, *pages.ROUTES],
+    route_handlers=[*api.ROUTES, *pages.ROUTES, *scorecard_pages.ROUTES, *analytics_pages.ROUTES,
+                    # The scorecard's and the analytics' scripts and styles.
+                    create_static_files_router(path="/static/ratings", directories=[Path(__file__).parent / "static"])],
     jobs=jobs.JOBS,
     nav=[NavItem("Scorecard", "/scorecard", ("provider",), order=25),
-         NavItem("Tiers", "/admin/tiers", ("platform",), ("admin",), order=55)],
+         NavItem("Tiers", "/admin/tiers", ("platform",), ("admin",), order=55),
+         NavItem("Analytics", "/admin/analytics", ("platform",), ("admin",), order=56)],
     panels=[Panel("provider", pages.provider_panel, order=10),
             Panel("admin_organisation", pages.admin_panel, order=30)],
     # Recommendations rank providers with their tiers, looked up for a batch at once.

@@ -20,6 +20,7 @@ from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Viewer, is_platform_admin
 from ratings import states
 from ratings.errors import RatingsError
+from ratings.scorecard_pages import scorecard_context
 from ratings.services import grading, reviews, scorecards
 
 PAGE_SIZE = 20
@@ -50,11 +51,7 @@ async def scorecard_page(request: Request) -> Template:
         from fuwu.errors import Forbidden
 
         raise Forbidden("role_not_allowed", N_("Scorecards are kept for providers."))
-    card = await scorecards.scorecard(member.organisation_id)
-    settings = scorecards.get_settings()
-    return await render(request, "ratings/scorecard.html", card=card, rows=_explained(card),
-                        dimensions=states.DIMENSIONS, tiers=states.TIER_LABELS, bands=settings.bands,
-                        gates=settings.gates, margin=settings.margin)
+    return await render(request, "ratings/scorecard.html", **await scorecard_context(request, member.organisation_id))
 
 
 async def provider_panel(request: Request, provider_id: uuid.UUID) -> dict | None:
@@ -63,6 +60,7 @@ async def provider_panel(request: Request, provider_id: uuid.UUID) -> dict | Non
     tier = (await scorecards.provider_tiers([provider_id])).get(provider_id, 0)
     page = await reviews.provider_ratings(provider_id, None, 5)
     return {"template": "ratings/_provider_panel.html", "tier": tier, "tiers": states.TIER_LABELS,
+            "provider_id": provider_id,
             "ratings": page.items, "more": f"/providers/{provider_id}/ratings" if page.next_cursor else None}
 
 

@@ -21,7 +21,7 @@ $2 window start, $3 window end, $4 T; then per statement as noted.
 from __future__ import annotations
 
 from sla import states
-from sla.tables import ServiceEvent
+from sla.tables import Contract, ServiceEvent
 
 EVENTS = ServiceEvent._meta.tablename
 
@@ -261,3 +261,10 @@ def _build() -> dict[tuple[str, str, str], str]:
 
 # (metric, source, engine) -> statement text; engine is "sqlite" or "postgres".
 METRIC_STATEMENTS = _build()
+
+
+def signed_contracts() -> str:
+    """A subquery for other domains' aggregates (the ratings domain's analytics): every
+    contract both parties signed, with its merchant, provider and term. No placeholders."""
+    return (f"SELECT c.id, c.merchant, c.provider, c.starts_at, c.ends_at FROM {Contract._meta.tablename} c "
+            "WHERE c.merchant_signed_at IS NOT NULL AND c.provider_signed_at IS NOT NULL")

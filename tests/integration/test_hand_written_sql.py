@@ -437,6 +437,36 @@ async def standing_is_made_once_and_an_evaluation_is_stored_once_per_moment(clie
         61.29, 3, True, {"a": [1]})
 
 
+@case("ratings.sql.PROVINCE_ECOSYSTEM", "ratings.sql.PROVIDERS_BY_CITY", "ratings.sql.PROVIDERS_BY_CATEGORY",
+      "ratings.sql.PROVIDERS_BY_TIER")
+async def analytics_statements_give_the_hand_computed_figures(client):
+    # The hand-built world of tests/integration/ratings/test_analytics.py (answers worked out
+    # there), in a transaction rolled back: the statements run on this engine as written.
+    import datetime as dt
+
+    from tests.integration.ratings.test_analytics import _hand_built_world
+
+    somebody = await new_actor("merchant")
+    with pytest.raises(Rollback):
+        async with db.atomic():
+            world = await _hand_built_world(somebody.user_id)
+            moment = world["now"]
+            ecosystem = await fetch(ratings.sql.PROVINCE_ECOSYSTEM, moment, moment - dt.timedelta(days=180))
+            cities = await fetch(ratings.sql.PROVIDERS_BY_CITY, moment, 2)
+            categories = await fetch(ratings.sql.PROVIDERS_BY_CATEGORY, moment)
+            tiers = await fetch(ratings.sql.PROVIDERS_BY_TIER, moment)
+            raise Rollback
+    assert [(row["code"], round(row["ecosystem_index"], 4)) for row in ecosystem[:3]] == [
+        ("460000", 1.0), ("330000", 0.4985), ("110000", 0.3159)]
+    assert len(ecosystem) == 34 and {row["ecosystem_index"] for row in ecosystem[3:]} == {0}
+    assert [(row["code"], row["city"].lower(), row["providers"]) for row in cities] == [
+        ("330000", "hangzhou", 2), ("110000", "", 1)]  # $2 rows only
+    assert [(row["category"], row["providers"]) for row in categories] == [("design", 4), ("photography", 2),
+                                                                          ("video", 1)]
+    assert [(row["tier"], row["providers"], row["unplaced"]) for row in tiers] == [
+        (6, 1, 0), (5, 1, 0), (4, 1, 0), (3, 1, 0), (0, 2, 1)]
+
+
 # --- the sweep ---------------------------------------------------------------------------
 
 
