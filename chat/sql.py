@@ -82,3 +82,13 @@ QUEUE_PLACE = (
     f"SELECT COUNT(*) AS n FROM {_CONVERSATION} WHERE provider = $1 AND status = 'queued' "
     "AND (queued_at < $2 OR (queued_at = $2 AND id <= $3))"
 )
+
+# A business conversation (a merchant and a provider about a tender or a contract),
+# once per subject: a concurrent open of the same subject inserts nothing and reads the
+# one stored. $1 id, $2 the merchant, $3 the provider, $4 contract, $5 tender, $6 topic, $7 now.
+INSERT_BUSINESS = insert_statement(Conversation, {
+    "id": "$1", "kind": "'business'", "shop": "$2", "provider": "$3", "contract": "$4", "tender": "$5",
+    "topic": "$6", "buyer": "NULL", "agent": "NULL", "status": "'assigned'", "seq": "0", "epoch": "1",
+    "buyer_read": "0", "agent_read": "0", "opened_at": "$7", "queued_at": "NULL", "assigned_at": "$7",
+    "closed_at": "NULL", "rating": "NULL", "rating_comment": "''",
+}, suffix="ON CONFLICT (topic) DO NOTHING")

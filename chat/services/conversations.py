@@ -63,7 +63,8 @@ CONVERSATION_COLUMNS = (
     Conversation.agent.display_name.as_alias("agent_name"), Conversation.status, Conversation.seq,
     Conversation.epoch, Conversation.buyer_read, Conversation.agent_read, Conversation.opened_at,
     Conversation.queued_at, Conversation.assigned_at, Conversation.closed_at, Conversation.rating,
-    Conversation.rating_comment,
+    Conversation.rating_comment, Conversation.tender.as_alias("tender_id"),
+    Conversation.tender.title.as_alias("tender_title"), Conversation.provider.name.as_alias("provider_name"),
 )
 
 
@@ -94,6 +95,8 @@ async def visible(participant: Participant, conversation_id: uuid.UUID) -> dict:
 def sender_kind(participant: Participant, conversation: dict) -> str:
     if participant.is_buyer:
         return states.BUYER
+    if conversation["kind"] == states.BUSINESS:
+        return states.MERCHANT if conversation["shop_id"] in participant.organisations else states.PROVIDER
     if conversation["kind"] == states.SHOP and serves(participant, conversation):
         return states.AGENT
     return states.MEMBER
@@ -396,11 +399,29 @@ async def fill_capacity(org_id: uuid.UUID, most: int = 50) -> int:
 # --- closing, rating, transfer, reading --------------------------------------------------
 
 
+def _not_business(conversation: dict) -> None:
+    """A business conversation (merchant and provider) is nobody's service: it has no
+    agent to transfer it and stays open as long as its tender or contract."""
+    if conversation["kind"] == states.BUSINESS:
+        raise Conflict(ChatError.BUSINESS, N_("A conversation between a merchant and a provider is not "
+                                              "closed or transferred: it stays open for both."))
+
+
+def reader_side(participant: Participant, conversation: dict) -> str:
+    """Who a read receipt is from: the buyer or the serving agents in a shop
+    conversation; the merchant or the provider in a business one (stored as the
+    buyer's and the agents' read positions)."""
+    if conversation["kind"] == states.BUSINESS:
+        return "merchant" if conversation["shop_id"] in participant.organisations else "provider"
+    return "buyer" if participant.is_buyer else "agent"
+
+
 async def close(participant: Participant, conversation_id: uuid.UUID) -> dict:
     """A member of the serving organisation closes the conversation: the agent's place
     is freed (and given to the oldest queued conversation), the buyer is asked for a
     1-5 rating. Appends `conversation_closed`."""
     conversation = await visible(participant, conversation_id)
+    _not_business(conversation)
     if not serves(participant, conversation) and conversation["shop_id"] not in participant.organisations:
         raise Forbidden("role_not_allowed", N_("Only the agents serving this conversation close it."))
     async with atomic():
@@ -451,6 +472,7 @@ async def transfer(participant: Participant, conversation_id: uuid.UUID, to_user
     """An agent hands the conversation to a colleague of the serving organisation who
     is online or away with free capacity (exact, as routing)."""
     conversation = await visible(participant, conversation_id)
+    _not_business(conversation)
     if not serves(participant, conversation) or conversation["status"] != states.ASSIGNED:
         raise Forbidden("role_not_allowed", N_("Only the agents serving an open conversation transfer it."))
     if to_user == conversation["agent_id"]:
@@ -475,10 +497,11 @@ async def mark_read(participant: Participant, conversation_id: uuid.UUID, seq: i
     """A read receipt: the reader has seen up to `seq` (never moves back)."""
     conversation = await visible(participant, conversation_id)
     seq = min(int(seq), int(conversation["seq"]))
-    column = Conversation.buyer_read if participant.is_buyer else Conversation.agent_read
+    reader = reader_side(participant, conversation)
+    column = Conversation.buyer_read if reader in ("buyer", "merchant") else Conversation.agent_read
     await Conversation.update({column: seq}).where((Conversation.id == conversation_id) & (column < seq))
     await publish(_group(conversation_id), {"type": "read", "conversation": str(conversation_id),
-                                            "reader": "buyer" if participant.is_buyer else "agent", "seq": seq})
+                                            "reader": reader, "seq": seq})
 
 
 async def positions(conversation_ids: list[uuid.UUID]) -> dict[str, int]:
@@ -509,8 +532,16 @@ async def list_for(member, *, status: str | None, mine_only_for: uuid.UUID | Non
         query = query.where(Conversation.buyer == buyer)
     page = await paginate(query, Conversation.opened_at, Conversation.id, cursor, limit)
     for row in page.items:
-        row["unread"] = max(0, int(row["seq"]) - int(row["agent_read"]))
+        row["unread"] = unread(row, member.organisation_id)
     return page
+
+
+def unread(row: dict, organisation_id) -> int:
+    """Messages the organisation's side has not read: the serving side's in a shop
+    conversation, its own party's in a business one."""
+    read_up_to = row["buyer_read"] if row["kind"] == states.BUSINESS and row["shop_id"] == organisation_id \
+        else row["agent_read"]
+    return max(0, int(row["seq"]) - int(read_up_to))
 
 
 def participant_for(viewer, member) -> Participant:

@@ -414,6 +414,28 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
 
 
+@case("chat.sql.INSERT_BUSINESS")
+async def a_contracts_conversation_is_stored_once_however_many_open_it_at_once(client):
+    import asyncio
+    import datetime
+
+    from chat.services import business
+    from chat.tables import Conversation
+    from fuwu.services.accounts import membership
+    from sla.tables import Contract
+
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    contract = Contract(merchant=merchant.org_id, provider=provider.org_id, category="cs_presales", status="active",
+                        starts_at=now(), ends_at=now() + datetime.timedelta(days=30), currency="CNY",
+                        pricing_model="periodic_fee", pricing_terms={}, period_fee=1, time_zone="Asia/Shanghai",
+                        calendar={})
+    await contract.save()
+    members = [await membership(merchant.user_id, merchant.org_id), await membership(provider.user_id, provider.org_id)]
+    opened = await asyncio.gather(*[business.open_for_contract(members[n % 2], contract.id) for n in range(6)])
+    assert len({row["id"] for row in opened}) == 1 and opened[0]["kind"] == "business"
+    assert await Conversation.count().where(Conversation.contract == contract.id) == 1
+
+
 # --- ratings -------------------------------------------------------------------------------
 
 
