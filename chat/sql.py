@@ -92,3 +92,19 @@ INSERT_BUSINESS = insert_statement(Conversation, {
     "buyer_read": "0", "agent_read": "0", "opened_at": "$7", "queued_at": "NULL", "assigned_at": "$7",
     "closed_at": "NULL", "rating": "NULL", "rating_comment": "''",
 }, suffix="ON CONFLICT (topic) DO NOTHING")
+
+# PostgreSQL: the next position and the message at it in ONE statement (the per-message
+# path under load: one round trip instead of two). The sender's kind is decided from
+# the conversation's row the update returns, as `conversations.sender_kind` decides
+# it (the caller checks the two agree, and access, and rolls back otherwise):
+# $1 conversation, $2 message id, $3 client key, $4 'buyer' for a buyer (else NULL),
+# $5 the sender's organisations (uuid[]), $6 sender, $7 text, $8 at.
+STORE_MESSAGE_POSTGRES = (
+    f"WITH c AS ({NEXT_SEQ.replace('$1', '$1::uuid')}), "
+    f"k AS (SELECT c.*, COALESCE($4::text, CASE WHEN c.kind = 'business' THEN "
+    "CASE WHEN c.shop = ANY($5::uuid[]) THEN 'merchant' ELSE 'provider' END "
+    "WHEN c.provider = ANY($5::uuid[]) THEN 'agent' ELSE 'member' END) AS sender_kind FROM c), "
+    f"m AS (INSERT INTO {_MESSAGE} (id, conversation, seq, position, client_key, sender_kind, sender, text, at) "
+    "SELECT $2, $1, k.seq, $1::text || ':' || k.seq::text, $3, k.sender_kind, $6, $7, $8 FROM k RETURNING seq) "
+    "SELECT k.* FROM k"
+)

@@ -17,7 +17,12 @@ Delivery rules kept here:
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import logging
 import uuid
+import weakref
+from collections import deque
 from dataclasses import dataclass, field
 
 from chat import sql, states
@@ -27,12 +32,13 @@ from chat.tables import Conversation, Message
 from fuwu import i18n
 from fuwu.clock import now
 from fuwu.db import after_commit, atomic, fetch, fetchrow, is_postgres, is_unique_violation
-from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.errors import Conflict, Forbidden, FuwuError, InvalidInput, not_found
 from fuwu.i18n import N_
 from sla import states as sla_states
 from sla.services import contracts
-from sla.services.events import append_event
+from sla.services.events import append_event, append_events, event_values
 
+log = logging.getLogger("fuwu.chat.conversations")
 MAX_CLIENT_ID = 100
 SEAT_TRIES = 100  # at most, waiting for a seat that concurrent assignments hold
 
@@ -164,6 +170,16 @@ def _check_client_id(client_id) -> str:
     return client_id
 
 
+def _sla_values(conversation: dict, kind: str, **fields) -> dict | None:
+    """The matching SLA event's values for `append_events` (None for a conversation
+    that is not measured: see `_sla_event`)."""
+    if conversation["kind"] != states.SHOP:
+        return None
+    return event_values(kind, shop=conversation["shop"] if "shop" in conversation else conversation["shop_id"],
+                        contract=conversation.get("contract") if "contract" in conversation
+                        else conversation.get("contract_id"), conversation=str(conversation["id"]), **fields)
+
+
 async def _sla_event(conversation: dict, kind: str, **fields) -> None:
     """The matching SLA event, in the caller's transaction. Only shop conversations
     are measured; a contract's clock is the contract's (None without one: the shop's
@@ -225,45 +241,187 @@ async def post(participant: Participant, conversation_id: uuid.UUID, client_id: 
     SLA event (buyer message; agent reply from the serving provider's members) in the
     same transaction, fans out after commit.
 
-    One transaction of three statements: the position is taken first and its row
-    (the conversation's parties) decides whether the sender may write there; a
-    refusal rolls the position back. A resend meets the unique client key and gets
-    the stored message."""
+    Group commit: the messages a process receives while its previous batch is being
+    stored go to the database together, in one transaction (one BEGIN, one COMMIT and
+    one flush of the log for all of them; on PostgreSQL one statement a message takes
+    its position and stores it, and one more stores the batch's SLA events). Each is
+    acknowledged (this returns) only after that commit, and fanned out after it. A
+    batch that meets any refusal or conflict (a resend's unique client key, a
+    conversation the sender may not write to) is rolled back whole and its messages
+    are stored one by one, each with its own answer."""
     client_id, text = _check_client_id(client_id), _check_text(text)
-    key = f"{conversation_id}:{client_id}"
-    reopened = False
-    kind = None
+    item = _Post(participant, conversation_id, client_id, text)
+    if _in_transaction():  # inside the caller's transaction: stored in it, not batched
+        return await _post_alone(item)
+    return await _group_commit().submit(item)
 
-    def check(row: dict) -> None:
-        nonlocal kind
+
+@dataclass
+class _Post:
+    participant: Participant
+    conversation_id: uuid.UUID
+    client_id: str
+    text: str
+    message: dict | None = None
+    row: dict | None = None
+    kind: str | None = None
+    reopened: bool = False
+    event: dict | None = None
+
+
+MAX_BATCH = 200  # messages one transaction stores at most
+
+
+def _in_transaction() -> bool:
+    from fuwu import db
+
+    return db._after_commit.get() is not None
+
+
+class _GroupCommit:
+    """One per event loop: a queue of messages to store and the task that stores them
+    a batch at a time (a batch is whatever arrived while the previous one was being
+    stored, so at a low rate each message is alone and waits for nothing)."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[_Post, asyncio.Future]] = deque()
+        self.wakeup = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    async def submit(self, item: _Post) -> tuple[dict, bool]:
+        future = asyncio.get_running_loop().create_future()
+        self.queue.append((item, future))
+        self.wakeup.set()
+        if self.task is None or self.task.done():
+            # A fresh context: the caller's transaction and callbacks stay the caller's.
+            self.task = asyncio.get_running_loop().create_task(self.run(), context=contextvars.Context())
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            await asyncio.sleep(0)  # frames already read by other sockets join this batch
+            while self.queue:
+                batch = [self.queue.popleft() for _ in range(min(MAX_BATCH, len(self.queue)))]
+                await self.store(batch)
+
+    async def store(self, batch: list[tuple[_Post, asyncio.Future]]) -> None:
+        try:
+            async with atomic():
+                events = []
+                for item, _ in batch:
+                    await _store_post(item)
+                    if item.event is not None:
+                        events.append(item.event)
+                await append_events(events)
+        except Exception as exc:  # noqa: BLE001: every message is stored again alone, with its own answer
+            if len(batch) == 1 and isinstance(exc, FuwuError):  # alone already: its own answer
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
+                return
+            for item, future in batch:
+                item.message = item.row = item.kind = item.event = None
+                item.reopened = False
+                try:
+                    result = await _post_alone(item)
+                except Exception as alone:  # noqa: BLE001: handed to the sender
+                    if not future.done():
+                        future.set_exception(alone)
+                else:
+                    if not future.done():
+                        future.set_result(result)
+            return
+        for item, future in batch:
+            if item.reopened:
+                try:
+                    await route(item.conversation_id)
+                except Exception:  # noqa: BLE001: stored and acknowledged; the queue sweep assigns it
+                    log.exception("routing reopened conversation %s failed", item.conversation_id)
+            if not future.done():
+                future.set_result((item.message, True))
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]" = weakref.WeakKeyDictionary()
+
+
+def _group_commit() -> _GroupCommit:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _GroupCommit()
+    return writer
+
+
+async def _store_post(item: _Post) -> None:
+    """Inside the batch's transaction: the message at the conversation's next position
+    (refused, which rolls back, if the sender may not write there), its SLA event
+    (collected for the batch), the reopening of a closed conversation by its buyer,
+    and the fan-out after commit."""
+    participant, conversation_id = item.participant, item.conversation_id
+    moment = now()
+    message_id = uuid.uuid4()
+    key = f"{conversation_id}:{item.client_id}"
+    if is_postgres():
+        row = await fetchrow(sql.STORE_MESSAGE_POSTGRES, conversation_id, message_id, key,
+                             states.BUYER if participant.is_buyer else None,
+                             [] if participant.is_buyer else list(participant.organisations),
+                             participant.user_id, item.text, moment)
+        if row is None:
+            raise not_found("Conversation")
         seen = {"kind": row["kind"], "shop_id": row["shop"], "provider_id": row["provider"], "buyer": row["buyer"]}
         if not can_view(participant, seen):
             raise not_found("Conversation")
-        kind = sender_kind(participant, seen)
+        if row["sender_kind"] != sender_kind(participant, seen):  # the statement's CASE mirrors sender_kind
+            raise RuntimeError("the stored sender kind differs from conversations.sender_kind")
+        row["id"] = conversation_id
+        kind = row["sender_kind"]
+        message = {"id": message_id, "conversation": conversation_id, "seq": int(row["seq"]), "client_key": key,
+                   "sender_kind": kind, "sender": participant.user_id, "text": item.text, "at": moment}
+    else:
+        kind = None
 
+        def check(found: dict) -> None:
+            nonlocal kind
+            seen = {"kind": found["kind"], "shop_id": found["shop"], "provider_id": found["provider"],
+                    "buyer": found["buyer"]}
+            if not can_view(participant, seen):
+                raise not_found("Conversation")
+            kind = sender_kind(participant, seen)
+
+        message, row = await _store(conversation_id, None, participant.user_id, item.client_id, item.text,
+                                    check=check, kind_of=lambda: kind)
+    item.message, item.row, item.kind = message, row, kind
+    if kind == states.BUYER:
+        item.event = _sla_values(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
+        if row["status"] == states.CLOSED:
+            await Conversation.update({Conversation.status: states.QUEUED, Conversation.queued_at: now(),
+                                       Conversation.agent: None}).where(Conversation.id == conversation_id)
+            item.reopened = True
+    elif kind == states.AGENT:
+        item.event = _sla_values(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
+        _tell_sla(row)
+    _fan_out(message, int(row["epoch"]))
+
+
+async def _post_alone(item: _Post) -> tuple[dict, bool]:
+    """One message in a transaction of its own (a batch that failed, or a caller's
+    transaction). A resend meets the unique client key and gets the stored message."""
+    key = f"{item.conversation_id}:{item.client_id}"
     try:
         async with atomic():
-            message, row = await _store(conversation_id, None, participant.user_id, client_id, text, check=check,
-                                        kind_of=lambda: kind)
-            if kind == states.BUYER:
-                await _sla_event(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
-                if row["status"] == states.CLOSED:
-                    await Conversation.update({Conversation.status: states.QUEUED, Conversation.queued_at: now(),
-                                               Conversation.agent: None}).where(Conversation.id == conversation_id)
-                    reopened = True
-            elif kind == states.AGENT:
-                await _sla_event(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
-                _tell_sla(row)
-            _fan_out(message, int(row["epoch"]))
+            await _store_post(item)
+            if item.event is not None:
+                await append_events([item.event])
     except Exception as exc:
         if is_unique_violation(exc):  # the same client id: a resend, or stored meanwhile by a concurrent one
             existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
             if existing is not None:
                 return existing, False
         raise
-    if reopened:  # routed again like a new one (never to an offline agent)
-        await route(conversation_id)
-    return message, True
+    if item.reopened:  # routed again like a new one (never to an offline agent)
+        await route(item.conversation_id)
+    return item.message, True
 
 
 async def messages_after(participant: Participant, conversation_id: uuid.UUID, after_seq: int,
