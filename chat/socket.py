@@ -33,6 +33,7 @@ from chat.services.conversations import Participant
 from fuwu import i18n
 from fuwu.errors import FuwuError, NotFound, not_found
 from fuwu.services import accounts
+from sla.services import contracts
 
 log = logging.getLogger("fuwu.chat.socket")
 # Frames are encoded and decoded with msgspec (several times faster than json, the
@@ -325,6 +326,23 @@ class ChatSocket:
                 found.append((org_id, await accounts.membership(self.participant.user_id, org_id)))
         return found
 
+    async def watch_sla(self, data: dict) -> None:
+        """A contract's page follows its live SLA figures: `sla` frames for that
+        contract from now on (a member of one of its two parties only)."""
+        contract_id = uuid.UUID(str(data["contract"]))
+        if self.participant.is_buyer:
+            raise not_found("Contract")
+        for org_id in self.participant.organisations:
+            member = await accounts.membership(self.participant.user_id, org_id)
+            try:
+                await contracts.get_contract(member, contract_id)
+            except NotFound:
+                continue
+            await self.join(conversations.sla_group(contract_id))
+            self.emit({"type": "watching", "contract": str(contract_id)})
+            return
+        raise not_found("Contract")
+
     async def history(self, data: dict) -> None:
         conversation_id = self._conversation_id(data)
         rows, before = await conversations.messages_before(self.participant, conversation_id, data.get("before_seq"),
@@ -350,8 +368,6 @@ class ChatSocket:
         self.channel = await layer().new_channel("chat.")
         if not self.participant.is_buyer:
             await self.join(conversations.user_group(self.participant.user_id))
-            for org_id in self.participant.organisations:  # `sla` frames, for contract pages
-                await self.join(conversations.sla_group(org_id))
             for org_id, role in self.participant.organisations.items():
                 if role in presence.SEAT_ROLES:
                     await self.join(conversations.org_group(org_id))
@@ -391,6 +407,7 @@ HANDLERS = {
     "send": ChatSocket.send, "typing": ChatSocket.typing, "read": ChatSocket.read,
     "close": ChatSocket.close_conversation, "rate": ChatSocket.rate, "transfer": ChatSocket.transfer,
     "presence": ChatSocket.set_presence, "history": ChatSocket.history, "heartbeat": ChatSocket.heartbeat,
+    "watch_sla": ChatSocket.watch_sla,
 }
 
 

@@ -131,25 +131,58 @@ def org_group(org_id) -> str:
     return f"chat.org.{org_id}"
 
 
-def sla_group(org_id) -> str:
-    """Every member's sockets of the organisation: contract pages reload their live SLA panel."""
-    return f"chat.sla.{org_id}"
+def sla_group(contract_id) -> str:
+    """The sockets watching a contract's live SLA panel (its page sent `watch_sla`)."""
+    return f"chat.sla.{contract_id}"
+
+
+SLA_PUSH_SECONDS = 1.0  # a contract's `sla` frames: at most one a second per process, the last change never lost
+_sla_pushes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
 
 
 def _tell_sla(row: dict) -> None:
-    """After commit, the `sla` frame to both parties of the conversation's contract: a
-    reply, close or rating moved its live figures (pushed, not polled)."""
+    """After commit, the `sla` frame to the sockets watching the conversation's
+    contract: a reply, close or rating moved its live figures (pushed, not polled).
+    Under load a contract's agents reply many times a second, and one frame makes each
+    watching page fetch its panel: the first change is told at once, those within the
+    next second once at its end."""
     contract = row.get("contract", row.get("contract_id"))
     if contract is None:
         return
-    frame = {"type": "sla", "contract": str(contract)}
-    parties = {row.get("shop", row.get("shop_id")), row.get("provider", row.get("provider_id"))} - {None}
 
     async def tell() -> None:
-        for org_id in parties:
-            await publish(sla_group(org_id), frame)
+        _push_sla(str(contract))
 
     after_commit(tell)
+
+
+_tasks: set = set()
+
+
+def _spawn(coroutine) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _tasks.add(task)  # held until done (the loop keeps only weak references)
+    task.add_done_callback(_tasks.discard)
+
+
+def _push_sla(contract: str) -> None:
+    loop = asyncio.get_running_loop()
+    state = _sla_pushes.setdefault(loop, {})
+    last, pending = state.get(contract, (float("-inf"), False))
+    moment = loop.time()
+    if pending:
+        return
+    if moment - last >= SLA_PUSH_SECONDS:
+        state[contract] = (moment, False)
+        _spawn(publish(sla_group(contract), {"type": "sla", "contract": contract}))
+        return
+
+    def trailing() -> None:
+        state[contract] = (loop.time(), False)
+        _spawn(publish(sla_group(contract), {"type": "sla", "contract": contract}))
+
+    state[contract] = (last, True)
+    loop.call_later(last + SLA_PUSH_SECONDS - moment, trailing)
 
 
 def _check_text(text) -> str:
