@@ -108,3 +108,37 @@ STORE_MESSAGE_POSTGRES = (
     "SELECT $2, $1, k.seq, $1::text || ':' || k.seq::text, $3, k.sender_kind, $6, $7, $8 FROM k RETURNING seq) "
     "SELECT k.* FROM k"
 )
+
+# PostgreSQL, group commit: a batch's conversations locked in the order of their ids
+# (two processes' batches never wait for each other in a cycle): $1 the ids (uuid[]).
+LOCK_CONVERSATIONS_POSTGRES = (
+    f"SELECT id FROM {_CONVERSATION} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+)
+# PostgreSQL, group commit: a whole batch of messages in ONE statement. Each
+# conversation's seq moves by its number of messages in the batch; its messages take
+# the positions in their order in the batch; the sender's kind as in
+# STORE_MESSAGE_POSTGRES (the organisations as one comma-separated text a message).
+# Arrays, one element a message: $1 conversation, $2 message id, $3 client key,
+# $4 'buyer' or NULL, $5 the sender's organisations, $6 sender, $7 text, $8 at.
+# Returns one row a message stored, in the batch's order (`n`, from 1); a message
+# whose conversation does not exist returns none (the caller rolls back).
+STORE_BATCH_POSTGRES = (
+    "WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], "
+    "$7::text[], $8::timestamptz[]) WITH ORDINALITY AS t(conversation, id, client_key, buyer_kind, orgs, sender, "
+    "text, at, n)), "
+    "k AS (SELECT conversation, COUNT(*) AS k FROM i GROUP BY conversation), "
+    f"c AS (UPDATE {_CONVERSATION} SET seq = {_CONVERSATION}.seq + k.k FROM k WHERE {_CONVERSATION}.id = k.conversation "
+    f"RETURNING {_CONVERSATION}.id, {_CONVERSATION}.seq AS last, k.k, epoch, status, kind, shop, provider, contract, "
+    "buyer, agent), "
+    "s AS (SELECT i.*, c.last - c.k + ROW_NUMBER() OVER (PARTITION BY i.conversation ORDER BY i.n) AS seq, c.epoch, "
+    "c.status, c.kind, c.shop, c.provider, c.contract, c.buyer AS conversation_buyer, c.agent, "
+    "COALESCE(i.buyer_kind, CASE WHEN c.kind = 'business' THEN "
+    "CASE WHEN strpos(i.orgs, c.shop::text) > 0 THEN 'merchant' ELSE 'provider' END "
+    "WHEN strpos(i.orgs, c.provider::text) > 0 THEN 'agent' ELSE 'member' END) AS sender_kind "
+    "FROM i JOIN c ON c.id = i.conversation), "
+    f"m AS (INSERT INTO {_MESSAGE} (id, conversation, seq, position, client_key, sender_kind, sender, text, at) "
+    "SELECT id, conversation, seq, conversation::text || ':' || seq::text, client_key, sender_kind, sender, text, at "
+    "FROM s RETURNING id) "
+    "SELECT n, seq, epoch, status, kind, shop, provider, contract, conversation_buyer AS buyer, agent, sender_kind "
+    "FROM s ORDER BY n"
+)

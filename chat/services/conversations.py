@@ -342,12 +342,12 @@ class _GroupCommit:
     async def store(self, batch: list[tuple[_Post, asyncio.Future]]) -> None:
         try:
             async with atomic():
-                events = []
-                for item, _ in batch:
-                    await _store_post(item)
-                    if item.event is not None:
-                        events.append(item.event)
-                await append_events(events)
+                if is_postgres() and len(batch) > 1:
+                    await _store_batch_postgres([item for item, _ in batch])
+                else:
+                    for item, _ in batch:
+                        await _store_post(item)
+                await append_events([item.event for item, _ in batch if item.event is not None])
         except Exception as exc:  # noqa: BLE001: every message is stored again alone, with its own answer
             if len(batch) == 1 and isinstance(exc, FuwuError):  # alone already: its own answer
                 if not batch[0][1].done():
@@ -424,6 +424,48 @@ async def _store_post(item: _Post) -> None:
 
         message, row = await _store(conversation_id, None, participant.user_id, item.client_id, item.text,
                                     check=check, kind_of=lambda: kind)
+    await _stored(item, message, row, kind)
+
+
+async def _store_batch_postgres(items: list[_Post]) -> None:
+    """Inside the batch's transaction on PostgreSQL: the batch's conversations locked
+    in the order of their ids, then every message at its position in one statement;
+    then, message by message, the same checks and consequences as `_store_post`."""
+    ids = [item.conversation_id for item in items]
+    await fetch(sql.LOCK_CONVERSATIONS_POSTGRES, sorted(set(ids)))
+    moment = now()
+    message_ids = [uuid.uuid4() for _ in items]
+    keys = [f"{item.conversation_id}:{item.client_id}" for item in items]
+    rows = await fetch(sql.STORE_BATCH_POSTGRES, ids, message_ids, keys,
+                       [states.BUYER if item.participant.is_buyer else None for item in items],
+                       ["" if item.participant.is_buyer else ",".join(str(o) for o in item.participant.organisations)
+                        for item in items],
+                       [item.participant.user_id for item in items], [item.text for item in items],
+                       [moment] * len(items))
+    if len(rows) != len(items):
+        raise not_found("Conversation")
+    reopened: set = set()
+    for item, row, message_id, key in zip(items, rows, message_ids, keys):
+        participant = item.participant
+        seen = {"kind": row["kind"], "shop_id": row["shop"], "provider_id": row["provider"], "buyer": row["buyer"]}
+        if not can_view(participant, seen):
+            raise not_found("Conversation")
+        if row["sender_kind"] != sender_kind(participant, seen):  # the statement's CASE mirrors sender_kind
+            raise RuntimeError("the stored sender kind differs from conversations.sender_kind")
+        row["id"] = item.conversation_id
+        message = {"id": message_id, "conversation": item.conversation_id, "seq": int(row["seq"]), "client_key": key,
+                   "sender_kind": row["sender_kind"], "sender": participant.user_id, "text": item.text, "at": moment}
+        if row["status"] == states.CLOSED and item.conversation_id in reopened:
+            row["status"] = states.QUEUED  # reopened by an earlier message of this batch
+        await _stored(item, message, row, row["sender_kind"])
+        if item.reopened:
+            reopened.add(item.conversation_id)
+
+
+async def _stored(item: _Post, message: dict, row: dict, kind: str) -> None:
+    """A message stored (in the open transaction): its SLA event for the batch, the
+    reopening of a closed conversation by its buyer, the fan-out after commit."""
+    participant, conversation_id = item.participant, item.conversation_id
     item.message, item.row, item.kind = message, row, kind
     if kind == states.BUYER:
         item.event = _sla_values(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
@@ -695,12 +737,40 @@ async def mark_read(participant: Participant, conversation_id: uuid.UUID, seq: i
                                             "reader": reader, "seq": seq})
 
 
+POSITIONS_WINDOW = 0.05  # seconds the heartbeats of one process wait to share one read of the positions
+POSITIONS_MOST = 2000  # conversations one read asks for at most
+_position_reads: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
+
+
 async def positions(conversation_ids: list[uuid.UUID]) -> dict[str, int]:
-    """Each conversation's last seq, for heartbeats (views notice gaps while idle)."""
+    """Each conversation's last seq, for heartbeats (views notice gaps while idle).
+    Every socket sends one every 20 s (100 reads a second for 2,000 sockets): the
+    heartbeats of a process within POSITIONS_WINDOW share one read."""
     if not conversation_ids:
         return {}
-    rows = await Conversation.select(Conversation.id, Conversation.seq).where(Conversation.id.is_in(conversation_ids))
-    return {str(row["id"]): int(row["seq"]) for row in rows}
+    loop = asyncio.get_running_loop()
+    pending = _position_reads.get(loop)
+    if pending is None or pending["started"] or len(pending["ids"]) + len(conversation_ids) > POSITIONS_MOST:
+        pending = {"ids": set(), "future": loop.create_future(), "started": False}
+        _position_reads[loop] = pending
+        _spawn(_read_positions(loop, pending))
+    pending["ids"].update(conversation_ids)
+    found = await asyncio.shield(pending["future"])
+    return {str(key): found[str(key)] for key in conversation_ids if str(key) in found}
+
+
+async def _read_positions(loop, pending: dict) -> None:
+    await asyncio.sleep(POSITIONS_WINDOW)
+    pending["started"] = True
+    if _position_reads.get(loop) is pending:
+        del _position_reads[loop]
+    try:
+        rows = await Conversation.select(Conversation.id, Conversation.seq).where(
+            Conversation.id.is_in(list(pending["ids"])))
+    except Exception as exc:  # noqa: BLE001: every waiting heartbeat gets the error
+        pending["future"].set_exception(exc)
+        return
+    pending["future"].set_result({str(row["id"]): int(row["seq"]) for row in rows})
 
 
 async def list_for(member, *, status: str | None, mine_only_for: uuid.UUID | None, buyer: str | None,

@@ -34,7 +34,8 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
-                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
+                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
+                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.LOCK_CONVERSATIONS_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
 CASES: dict[str, object] = {}
@@ -412,6 +413,43 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     await Seat.update({Seat.capacity: 2}).where(Seat.user == agent.user_id)
     taken = await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id)
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
+
+
+@case("chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.LOCK_CONVERSATIONS_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES")
+async def messages_sent_at_once_are_stored_in_one_batch_at_contiguous_positions(client):
+    import asyncio
+
+    from chat.services import conversations
+    from chat.tables import Message
+    from sla.tables import ServiceEvent
+
+    merchant, agent = await _chat_shop(capacity=10)
+    staff = conversations.Participant(user_id=agent.user_id, organisations={merchant.org_id: "operator"})
+    opened = [await conversations.open_for_buyer(merchant.org_id, f"visitor-batch-{n}") for n in range(3)]
+    buyers = [conversations.Participant(shop=merchant.org_id, buyer=f"visitor-batch-{n}") for n in range(3)]
+    first, _ = await conversations.post(buyers[0], opened[0]["id"], "alone", "one at a time")  # a batch of one
+    sizes = []
+    store = conversations._GroupCommit.store
+
+    async def counted(self, batch):
+        sizes.append(len(batch))
+        return await store(self, batch)
+
+    conversations._GroupCommit.store = counted
+    try:
+        sent = await asyncio.gather(*[conversations.post(buyers[n % 3] if n % 2 == 0 else staff, opened[n % 3]["id"],
+                                                         f"b{n}", f"batch {n}") for n in range(30)])
+    finally:
+        conversations._GroupCommit.store = store
+    assert max(sizes) > 1 and all(created for _, created in sent)
+    assert {m["sender_kind"] for m, _ in sent} == {"buyer", "agent"}
+    for conversation in opened:
+        seqs = [r["seq"] for r in await Message.select(Message.seq).where(
+            Message.conversation == conversation["id"]).order_by(Message.seq)]
+        assert seqs == list(range(1, len(seqs) + 1))
+    kinds = [r["kind"] for r in await ServiceEvent.select(ServiceEvent.kind).where(
+        ServiceEvent.conversation.is_in([str(c["id"]) for c in opened]))]
+    assert kinds.count("buyer_message") == 16 and kinds.count("agent_reply") == 15
 
 
 @case("chat.sql.INSERT_BUSINESS")
