@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from chat import sql, states
 from chat.errors import ChatError
-from chat.layer import publish
+from chat.layer import publish, publish_many
 from chat.tables import Conversation, Message
 from fuwu import i18n
 from fuwu.clock import now
@@ -300,6 +300,7 @@ class _Post:
     kind: str | None = None
     reopened: bool = False
     event: dict | None = None
+    fanout: tuple | None = None
 
 
 MAX_BATCH = 200  # messages one transaction stores at most
@@ -354,7 +355,7 @@ class _GroupCommit:
                     batch[0][1].set_exception(exc)
                 return
             for item, future in batch:
-                item.message = item.row = item.kind = item.event = None
+                item.message = item.row = item.kind = item.event = item.fanout = None
                 item.reopened = False
                 try:
                     result = await _post_alone(item)
@@ -365,14 +366,19 @@ class _GroupCommit:
                     if not future.done():
                         future.set_result(result)
             return
+        # Committed: acknowledged, then fanned out in one round trip, in order.
+        for item, future in batch:
+            if not item.reopened and not future.done():
+                future.set_result((item.message, True))
+        await publish_many([item.fanout for item, _ in batch if item.fanout is not None])
         for item, future in batch:
             if item.reopened:
                 try:
                     await route(item.conversation_id)
                 except Exception:  # noqa: BLE001: stored and acknowledged; the queue sweep assigns it
                     log.exception("routing reopened conversation %s failed", item.conversation_id)
-            if not future.done():
-                future.set_result((item.message, True))
+                if not future.done():
+                    future.set_result((item.message, True))
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]" = weakref.WeakKeyDictionary()
@@ -476,7 +482,8 @@ async def _stored(item: _Post, message: dict, row: dict, kind: str) -> None:
     elif kind == states.AGENT:
         item.event = _sla_values(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
         _tell_sla(row)
-    _fan_out(message, int(row["epoch"]))
+    # Fanned out by the caller once committed: a batch's frames in one round trip (layer.publish_many).
+    item.fanout = (_group(conversation_id), frame(message, epoch=int(row["epoch"])))
 
 
 async def _post_alone(item: _Post) -> tuple[dict, bool]:
@@ -494,6 +501,8 @@ async def _post_alone(item: _Post) -> tuple[dict, bool]:
             if existing is not None:
                 return existing, False
         raise
+    if item.fanout is not None:
+        await publish(*item.fanout)
     if item.reopened:  # routed again like a new one (never to an offline agent)
         await route(item.conversation_id)
     return item.message, True
