@@ -321,6 +321,7 @@ class _GroupCommit:
         self.queue: deque[tuple[_Post, asyncio.Future]] = deque()
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.fallbacks = 0  # batches rolled back and stored one by one
 
     async def submit(self, item: _Post) -> tuple[dict, bool]:
         future = asyncio.get_running_loop().create_future()
@@ -354,6 +355,8 @@ class _GroupCommit:
                 if not batch[0][1].done():
                     batch[0][1].set_exception(exc)
                 return
+            self.fallbacks += 1
+            log.info("a batch of %d messages is stored one by one (%s)", len(batch), type(exc).__name__)
             for item, future in batch:
                 item.message = item.row = item.kind = item.event = item.fanout = None
                 item.reopened = False
