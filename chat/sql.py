@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from chat.tables import Conversation, Message, Seat
 from fuwu.db import insert_statement
+from sla import states as sla_states
+from sla.sql import insert_live_events_select
 
 _CONVERSATION = Conversation._meta.tablename
 _MESSAGE = Message._meta.tablename
@@ -109,36 +111,57 @@ STORE_MESSAGE_POSTGRES = (
     "SELECT k.* FROM k"
 )
 
-# PostgreSQL, group commit: a batch's conversations locked in the order of their ids
-# (two processes' batches never wait for each other in a cycle): $1 the ids (uuid[]).
-LOCK_CONVERSATIONS_POSTGRES = (
-    f"SELECT id FROM {_CONVERSATION} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
-)
-# PostgreSQL, group commit: a whole batch of messages in ONE statement. Each
-# conversation's seq moves by its number of messages in the batch; its messages take
-# the positions in their order in the batch; the sender's kind as in
-# STORE_MESSAGE_POSTGRES (the organisations as one comma-separated text a message).
-# Arrays, one element a message: $1 conversation, $2 message id, $3 client key,
-# $4 'buyer' or NULL, $5 the sender's organisations, $6 sender, $7 text, $8 at.
-# Returns one row a message stored, in the batch's order (`n`, from 1); a message
-# whose conversation does not exist returns none (the caller rolls back).
+# PostgreSQL, group commit: a whole batch of messages stored by ONE statement, which
+# is its own transaction (one round trip a batch, no BEGIN or COMMIT):
+# - each message only where its sender may write (as `conversations.can_view`: a
+#   buyer in their own conversation with the shop; a member of one of its two
+#   organisations); the others are left out and change nothing;
+# - the batch's conversations locked in the order of their ids (two processes'
+#   batches never wait for each other in a cycle), each one's seq moved by its
+#   messages in the batch, which take the positions in their order in the batch;
+# - a closed conversation a buyer writes to is reopened (queued again);
+# - the sender's kind as `conversations.sender_kind` decides it;
+# - the SLA events (a buyer's message, an agent's reply in a shop conversation)
+#   through the sla domain's fragment, in the same statement.
+# Arrays, one element a message: $1 conversation, $2 message id, $3 client key, $4 a
+# buyer's shop, $5 a buyer's visitor id (NULL for a member), $6 a member's
+# organisations (comma-separated), $7 sender, $8 text, $9 at, $10 at in microseconds.
+# Returns a row for each message stored, in the batch's order (`n`, from 1), with
+# `was` the conversation's status before. A resend (a client key stored before)
+# fails the statement, which then stores nothing.
+_LOCKED = f"SELECT c.id, c.status FROM {_CONVERSATION} c WHERE c.id IN (SELECT conversation FROM p) ORDER BY c.id FOR UPDATE"
 STORE_BATCH_POSTGRES = (
-    "WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], "
-    "$7::text[], $8::timestamptz[]) WITH ORDINALITY AS t(conversation, id, client_key, buyer_kind, orgs, sender, "
-    "text, at, n)), "
-    "k AS (SELECT conversation, COUNT(*) AS k FROM i GROUP BY conversation), "
-    f"c AS (UPDATE {_CONVERSATION} SET seq = {_CONVERSATION}.seq + k.k FROM k WHERE {_CONVERSATION}.id = k.conversation "
-    f"RETURNING {_CONVERSATION}.id, {_CONVERSATION}.seq AS last, k.k, epoch, status, kind, shop, provider, contract, "
-    "buyer, agent), "
-    "s AS (SELECT i.*, c.last - c.k + ROW_NUMBER() OVER (PARTITION BY i.conversation ORDER BY i.n) AS seq, c.epoch, "
-    "c.status, c.kind, c.shop, c.provider, c.contract, c.buyer AS conversation_buyer, c.agent, "
-    "COALESCE(i.buyer_kind, CASE WHEN c.kind = 'business' THEN "
+    "WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], "
+    "$7::uuid[], $8::text[], $9::timestamptz[], $10::bigint[]) WITH ORDINALITY AS t(conversation, id, client_key, "
+    "buyer_shop, buyer_id, orgs, sender, text, at, at_us, n)), "
+    "p AS (SELECT i.*, c.kind, c.shop, c.provider, c.contract, c.buyer AS conversation_buyer, "
+    "CASE WHEN i.buyer_id IS NOT NULL THEN 'buyer' WHEN c.kind = 'business' THEN "
     "CASE WHEN strpos(i.orgs, c.shop::text) > 0 THEN 'merchant' ELSE 'provider' END "
-    "WHEN strpos(i.orgs, c.provider::text) > 0 THEN 'agent' ELSE 'member' END) AS sender_kind "
-    "FROM i JOIN c ON c.id = i.conversation), "
+    "WHEN strpos(i.orgs, c.provider::text) > 0 THEN 'agent' ELSE 'member' END AS sender_kind "
+    f"FROM i JOIN {_CONVERSATION} c ON c.id = i.conversation "
+    "WHERE (i.buyer_id IS NOT NULL AND c.kind = 'shop' AND c.shop = i.buyer_shop AND c.buyer = i.buyer_id) "
+    "OR (i.buyer_id IS NULL AND (strpos(i.orgs, c.provider::text) > 0 OR strpos(i.orgs, c.shop::text) > 0))), "
+    f"l AS ({_LOCKED}), "
+    "k AS (SELECT conversation, COUNT(*) AS k, bool_or(sender_kind = 'buyer') AS buyer_wrote FROM p "
+    "GROUP BY conversation), "
+    f"u AS (UPDATE {_CONVERSATION} SET seq = {_CONVERSATION}.seq + k.k, "
+    f"status = CASE WHEN k.buyer_wrote AND l.status = 'closed' THEN 'queued' ELSE {_CONVERSATION}.status END, "
+    f"queued_at = CASE WHEN k.buyer_wrote AND l.status = 'closed' THEN $9[1] ELSE {_CONVERSATION}.queued_at END, "
+    f"agent = CASE WHEN k.buyer_wrote AND l.status = 'closed' THEN NULL ELSE {_CONVERSATION}.agent END "
+    f"FROM k, l WHERE {_CONVERSATION}.id = k.conversation AND l.id = k.conversation "
+    f"RETURNING {_CONVERSATION}.id, {_CONVERSATION}.seq AS last, k.k, {_CONVERSATION}.epoch, l.status AS was), "
+    "s AS (SELECT p.*, u.last - u.k + ROW_NUMBER() OVER (PARTITION BY p.conversation ORDER BY p.n) AS seq, "
+    "u.epoch, u.was FROM p JOIN u ON u.id = p.conversation), "
     f"m AS (INSERT INTO {_MESSAGE} (id, conversation, seq, position, client_key, sender_kind, sender, text, at) "
     "SELECT id, conversation, seq, conversation::text || ':' || seq::text, client_key, sender_kind, sender, text, at "
-    "FROM s RETURNING id) "
-    "SELECT n, seq, epoch, status, kind, shop, provider, contract, conversation_buyer AS buyer, agent, sender_kind "
+    "FROM s RETURNING id), "
+    "e AS (" + insert_live_events_select({
+        "kind": f"CASE WHEN s.sender_kind = 'buyer' THEN '{sla_states.BUYER_MESSAGE}' "
+                f"ELSE '{sla_states.AGENT_REPLY}' END",
+        "shop": "s.shop", "contract": "s.contract", "at": "s.at", "at_us": "s.at_us",
+        "conversation": "s.conversation::text", "buyer": "CASE WHEN s.sender_kind = 'buyer' THEN s.buyer_id END",
+        "agent": "CASE WHEN s.sender_kind = 'agent' THEN s.sender::text END",
+    }, "s WHERE s.kind = 'shop' AND s.sender_kind IN ('buyer', 'agent')") + " RETURNING id) "
+    "SELECT n, seq, epoch, was, kind, shop, provider, contract, conversation_buyer AS buyer, sender_kind "
     "FROM s ORDER BY n"
 )

@@ -35,7 +35,7 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
-                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.LOCK_CONVERSATIONS_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES"}
+                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
 CASES: dict[str, object] = {}
@@ -415,7 +415,7 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
 
 
-@case("chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.LOCK_CONVERSATIONS_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES")
+@case("chat.sql.STORE_BATCH_POSTGRES", "chat.sql.STORE_MESSAGE_POSTGRES")
 async def messages_sent_at_once_are_stored_in_one_batch_at_contiguous_positions(client):
     import asyncio
 
@@ -450,6 +450,21 @@ async def messages_sent_at_once_are_stored_in_one_batch_at_contiguous_positions(
     kinds = [r["kind"] for r in await ServiceEvent.select(ServiceEvent.kind).where(
         ServiceEvent.conversation.is_in([str(c["id"]) for c in opened]))]
     assert kinds.count("buyer_message") == 16 and kinds.count("agent_reply") == 15
+    # Inside a caller's transaction a message is stored in it, alone (not batched).
+    from fuwu.db import atomic
+
+    async with atomic():
+        inside, created = await conversations.post(staff, opened[1]["id"], "in-tx", "inside a transaction")
+    assert created and inside["sender_kind"] == "agent"
+    assert inside["seq"] == await Message.count().where(Message.conversation == opened[1]["id"])
+    # A resend in a batch is answered with the stored message; a stranger's message is refused alone.
+    stranger = conversations.Participant(shop=merchant.org_id, buyer="visitor-batch-nobody")
+    answers = await asyncio.gather(conversations.post(buyers[2], opened[2]["id"], "b2", "batch 2"),
+                                   conversations.post(stranger, opened[2]["id"], "x", "let me in"),
+                                   conversations.post(buyers[2], opened[2]["id"], "new", "new one"),
+                                   return_exceptions=True)
+    assert answers[0][1] is False and answers[0][0]["text"] == "batch 2"
+    assert getattr(answers[1], "status_code", None) == 404 and answers[2][1] is True
 
 
 @case("chat.sql.INSERT_BUSINESS")
