@@ -70,6 +70,8 @@ TAKE_AGENT_SEAT = (
     f'UPDATE {_SEAT} SET load = load + 1, last_assigned = $2 WHERE organisation = $1 AND "user" = $3 '
     "AND presence <> 'offline' AND load < capacity RETURNING \"user\""
 )
+# An agent's heartbeat: the seat was seen now. $1 the seat's pair "<organisation>:<user>", $2 now.
+SEAT_SEEN = f"UPDATE {_SEAT} SET last_seen = $2 WHERE pair = $1"
 # Gives a conversation's place back: $1 organisation, $2 the agent.
 RELEASE_SEAT = f'UPDATE {_SEAT} SET load = load - 1 WHERE organisation = $1 AND "user" = $2 AND load > 0'
 

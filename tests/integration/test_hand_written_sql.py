@@ -393,7 +393,7 @@ async def messages_are_stored_at_contiguous_positions_and_read_back_in_order(cli
 
 @case("chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.RELEASE_SEAT",
       "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.OLDEST_QUEUED_SQLITE", "chat.sql.QUEUE_PLACE",
-      "chat.sql.TAKE_AGENT_SEAT", "chat.sql.TAKE_SEAT_WAIT_POSTGRES", "chat.sql.FREE_SEAT")
+      "chat.sql.TAKE_AGENT_SEAT", "chat.sql.TAKE_SEAT_WAIT_POSTGRES", "chat.sql.FREE_SEAT", "chat.sql.SEAT_SEEN")
 async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(client):
     from chat.services import conversations
     from chat.tables import Conversation, Seat
@@ -413,6 +413,11 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     await Seat.update({Seat.capacity: 2}).where(Seat.user == agent.user_id)
     taken = await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id)
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
+    from chat.services import presence
+
+    await presence.heartbeat(agent.user_id, [merchant.org_id])
+    seen = await Seat.select(Seat.last_seen).where(Seat.user == agent.user_id).first()
+    assert seen["last_seen"] is not None and abs((now() - seen["last_seen"]).total_seconds()) < 60
 
 
 @case("chat.sql.STORE_BATCH_POSTGRES", "chat.sql.STORE_MESSAGE_POSTGRES")
