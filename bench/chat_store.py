@@ -115,7 +115,8 @@ async def phase(name: str, messages: int, senders: int, people, ids, profile: bo
     if group:
         group.store = original
     fallbacks = conversations._group_commit().fallbacks if group else 0
-    batching = f"{fallbacks} batches stored one by one, batch mean {sum(batches) / len(batches):5.1f}, max {max(batches)}" if batches else "no group commit"
+    batching = (f"{fallbacks} batches stored one by one, batch mean {sum(batches) / len(batches):5.1f}, "
+                f"max {max(batches)}") if batches else "no group commit"
     print(f"{name:<28} {messages / wall:8.0f} msg/s  {COUNTS['round_trips'] / messages:5.2f} round trips a message  "
           f"{cpu / messages * 1000:5.3f} ms CPU a message (this process)  {batching}")
     if profiler:

@@ -180,7 +180,8 @@ async def tender_panel(request: Request, viewer, member, tender: dict) -> dict |
                      "unread": conversations.unread(conversation, member.organisation_id) if conversation else 0})
     for conversation in existing.values():  # a provider dropped since: the conversation stays readable
         rows.append({"provider_id": conversation["provider_id"], "provider_name": conversation["provider_name"],
-                     "conversation": conversation, "unread": conversations.unread(conversation, member.organisation_id)})
+                     "conversation": conversation,
+                     "unread": conversations.unread(conversation, member.organisation_id)})
     return {"template": "chat/_tender_panel.html", "tender_id": tender["id"], "rows": rows,
             "merchant_side": tender.get("merchant_id") == member.organisation_id,
             "merchant_name": tender.get("merchant_name")}
