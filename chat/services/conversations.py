@@ -276,13 +276,13 @@ async def post(participant: Participant, conversation_id: uuid.UUID, client_id: 
     same transaction, fans out after commit.
 
     Group commit: the messages a process receives while its previous batch is being
-    stored go to the database together, in one transaction (one BEGIN, one COMMIT and
-    one flush of the log for all of them; on PostgreSQL one statement a message takes
-    its position and stores it, and one more stores the batch's SLA events). Each is
-    acknowledged (this returns) only after that commit, and fanned out after it. A
-    batch that meets any refusal or conflict (a resend's unique client key, a
-    conversation the sender may not write to) is rolled back whole and its messages
-    are stored one by one, each with its own answer."""
+    stored go to the database together, in one transaction and one flush of the log
+    (on PostgreSQL one statement, sql.STORE_BATCH_POSTGRES, is the whole batch with
+    its SLA events; on SQLite one IMMEDIATE transaction). Each is acknowledged (this
+    returns) only after that commit, and fanned out after it, the batch's frames in
+    one round trip. A message the sender may not write is left out of the batch and
+    answered alone; a batch that fails whole (a resend's unique client key) is rolled
+    back and its messages are stored one by one, each with its own answer."""
     client_id, text = _check_client_id(client_id), _check_text(text)
     item = _Post(participant, conversation_id, client_id, text)
     if _in_transaction():  # inside the caller's transaction: stored in it, not batched
@@ -340,7 +340,13 @@ class _GroupCommit:
             await asyncio.sleep(0)  # frames already read by other sockets join this batch
             while self.queue:
                 batch = [self.queue.popleft() for _ in range(min(MAX_BATCH, len(self.queue)))]
-                await self.store(batch)
+                try:
+                    await self.store(batch)
+                except Exception as exc:  # noqa: BLE001: the writer goes on; its senders get the error
+                    log.exception("storing a batch of %d messages failed", len(batch))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
 
     async def store(self, batch: list[tuple[_Post, asyncio.Future]]) -> None:
         try:
