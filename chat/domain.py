@@ -13,7 +13,7 @@ from fuwu import roles
 from fuwu.i18n import N_
 from fuwu.services.notifications import NotificationHooks
 from fuwu.settings import get_settings
-from fuwu.wiring import Domain, NavItem
+from fuwu.wiring import Domain, NavItem, Panel
 
 HERE = Path(__file__).parent
 
@@ -42,6 +42,8 @@ DOMAIN = Domain(
     nav=[NavItem(N_("Console"), "/console", ("provider", "merchant"),
                  roles=(roles.AGENT, roles.MANAGER, roles.OWNER, roles.OPERATOR), order=17),
          NavItem(N_("Conversations"), "/conversations", ("provider", "merchant"), order=18)],
+    # Merchant-provider conversations, opened from the tender's and the contract's pages.
+    panels=[Panel("tender", pages.tender_panel, order=40), Panel("contract", pages.contract_panel)],
     jobs=jobs.JOBS,
     hooks=[NotificationHooks(pushers=[push_notification])],
     on_startup=[start],

@@ -15,3 +15,4 @@ class ChatError(StrEnum):
     NO_CAPACITY = "no_capacity"
     VISITOR = "visitor_token_invalid"
     SEAT = "seat_invalid"
+    BUSINESS = "business_conversation"

@@ -19,7 +19,8 @@ class VisitorToken(msgspec.Struct):
 
 class ConversationRead(msgspec.Struct):
     id: uuid.UUID
-    kind: Literal["shop", "business"]
+    kind: Annotated[Literal["shop", "business"], Meta(
+        description="shop: a buyer and the shop; business: the merchant and a provider about a tender or a contract")]
     shop_id: uuid.UUID
     shop_name: str
     provider_id: uuid.UUID | None
@@ -39,6 +40,7 @@ class ConversationRead(msgspec.Struct):
     rating: int | None
     rating_comment: str
     unread: int = 0
+    tender_id: Annotated[uuid.UUID | None, Meta(description="A business conversation's tender.")] = None
 
 
 class MessageRead(msgspec.Struct):
@@ -48,7 +50,7 @@ class MessageRead(msgspec.Struct):
     epoch: int
     id: uuid.UUID
     client_id: str
-    sender: Literal["buyer", "agent", "member", "system"]
+    sender: Literal["buyer", "agent", "member", "system", "merchant", "provider"]
     sender_id: uuid.UUID | None
     text: str
     at: datetime.datetime

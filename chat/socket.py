@@ -21,19 +21,25 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from chat import states, visitors
 from chat.errors import ChatError
 from chat.layer import Overflowed, layer
-from chat.services import conversations, presence
+from chat.services import business, conversations, presence
 from chat.services.conversations import Participant
 from fuwu import i18n
-from fuwu.errors import FuwuError
+from fuwu.errors import FuwuError, NotFound, not_found
 from fuwu.services import accounts
+from sla.services import contracts
 
 log = logging.getLogger("fuwu.chat.socket")
+# Frames are encoded and decoded with msgspec (several times faster than json, the
+# same JSON: UTF-8 text, no ASCII escapes); a decode error is a ValueError.
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 MAX_FRAME_BYTES = 32 * 1024
 MAX_MALFORMED = 10
 
@@ -69,6 +75,7 @@ class ChatSocket:
         self.groups: set[str] = set()
         self.last_sent: dict[str, int] = {}
         self.epochs: dict[str, int] = {}
+        self.sides: dict[str, str] = {}  # who this socket is in each subscribed conversation (typing, read)
         self.lock = asyncio.Lock()
         self.outbox: asyncio.Queue = asyncio.Queue(states.SOCKET_BUFFER)
         self.closing: tuple[int, str] | None = None
@@ -100,7 +107,7 @@ class ChatSocket:
             frame = await self.outbox.get()
             if frame is None or self.closing is not None:
                 return
-            await self.socket.send_text(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+            await self.socket.send_text(_encode(frame).decode())
 
     def error(self, code: str, detail: str, ref=None, **extra) -> None:
         self.emit({"type": "error", "code": str(code), "detail": detail, **({"ref": ref} if ref else {}), **extra})
@@ -154,7 +161,7 @@ class ChatSocket:
                 await self._malformed()
                 continue
             try:
-                data = json.loads(text)
+                data = _decode(text)
                 if not isinstance(data, dict) or not isinstance(data.get("type"), str):
                     raise ValueError
             except ValueError:
@@ -203,6 +210,7 @@ class ChatSocket:
             rows, conversation = await conversations.messages_after(self.participant, conversation_id, last_seq)
             epoch = int(conversation["epoch"])
             self.epochs[key] = epoch
+            self.sides[key] = conversations.reader_side(self.participant, conversation)
             if last_seq > int(conversation["seq"]) or len(rows) > states.REPLAY_CAP or (
                     data.get("epoch") not in (None, epoch)):
                 # Past the replay cap (or another epoch): no partial replay; page the history.
@@ -218,7 +226,9 @@ class ChatSocket:
         return {"type": kind, "conversation": str(conversation["id"]), "seq": int(conversation["seq"]),
                 "epoch": int(conversation["epoch"]), "status": conversation["status"],
                 "agent": conversation["agent_name"] or None, "buyer_read": int(conversation["buyer_read"]),
-                "agent_read": int(conversation["agent_read"]), "rating": conversation["rating"]}
+                "agent_read": int(conversation["agent_read"]), "rating": conversation["rating"],
+                "kind": conversation["kind"], "tender": str(conversation["tender_id"]) if conversation.get("tender_id")
+                else None, "contract": str(conversation["contract_id"]) if conversation.get("contract_id") else None}
 
     async def unsubscribe(self, data: dict) -> None:
         key = str(self._conversation_id(data))
@@ -227,11 +237,13 @@ class ChatSocket:
             await layer().group_discard(group, self.channel)
             self.groups.discard(group)
         self.last_sent.pop(key, None)
+        self.sides.pop(key, None)
 
     async def open(self, data: dict) -> None:
         if not self.participant.is_buyer:
-            raise FuwuError(ChatError.MALFORMED, "Only a buyer opens a conversation with a shop.")
-        conversation = await conversations.open_for_buyer(self.participant.shop, self.participant.buyer)
+            conversation = await self._open_business(data)
+        else:
+            conversation = await conversations.open_for_buyer(self.participant.shop, self.participant.buyer)
         self.emit(self._status(conversation, "opened"))
         await self.subscribe({"conversation": str(conversation["id"]), "last_seq": data.get("last_seq", 0)})
 
@@ -251,15 +263,39 @@ class ChatSocket:
                    "seq": int(message["seq"]), "id": str(message["id"]), "at": message["at"].isoformat()
                    if hasattr(message["at"], "isoformat") else str(message["at"]), "duplicate": not created})
 
+    async def _open_business(self, data: dict) -> dict:
+        """A member's `open` of a business conversation: `contract`, or `tender` (with
+        `provider` from the merchant's side), for whichever of the member's
+        organisations is a party (`organisation` to choose). One answer for every
+        refusal: conversation_not_found."""
+        contract, tender = data.get("contract"), data.get("tender")
+        if (contract is None) == (tender is None):
+            raise FuwuError(ChatError.MALFORMED, "A member opens a conversation about a tender or a contract.")
+        subject = uuid.UUID(str(contract or tender))
+        provider = uuid.UUID(str(data["provider"])) if data.get("provider") else None
+        wanted = data.get("organisation")
+        for org_id in self.participant.organisations:
+            if wanted is not None and str(org_id) != str(wanted):
+                continue
+            try:
+                member = await accounts.membership(self.participant.user_id, org_id)
+                if contract is not None:
+                    return await business.open_for_contract(member, subject)
+                return await business.open_for_tender(member, subject, provider)
+            except NotFound:
+                continue
+        raise not_found("Conversation")
+
     async def typing(self, data: dict) -> None:
         conversation_id = self._conversation_id(data)
-        if str(conversation_id) not in self.last_sent:
-            await conversations.visible(self.participant, conversation_id)
+        side = self.sides.get(str(conversation_id))
+        if side is None:
+            side = conversations.reader_side(self.participant,
+                                             await conversations.visible(self.participant, conversation_id))
         from chat.layer import publish
 
         await publish(conversations._group(conversation_id), {
-            "type": "typing", "conversation": str(conversation_id),
-            "sender": "buyer" if self.participant.is_buyer else "agent", "by": self.participant.key()})
+            "type": "typing", "conversation": str(conversation_id), "sender": side, "by": self.participant.key()})
 
     async def read(self, data: dict) -> None:
         await conversations.mark_read(self.participant, self._conversation_id(data), int(data["seq"]))
@@ -290,6 +326,23 @@ class ChatSocket:
                 found.append((org_id, await accounts.membership(self.participant.user_id, org_id)))
         return found
 
+    async def watch_sla(self, data: dict) -> None:
+        """A contract's page follows its live SLA figures: `sla` frames for that
+        contract from now on (a member of one of its two parties only)."""
+        contract_id = uuid.UUID(str(data["contract"]))
+        if self.participant.is_buyer:
+            raise not_found("Contract")
+        for org_id in self.participant.organisations:
+            member = await accounts.membership(self.participant.user_id, org_id)
+            try:
+                await contracts.get_contract(member, contract_id)
+            except NotFound:
+                continue
+            await self.join(conversations.sla_group(contract_id))
+            self.emit({"type": "watching", "contract": str(contract_id)})
+            return
+        raise not_found("Contract")
+
     async def history(self, data: dict) -> None:
         conversation_id = self._conversation_id(data)
         rows, before = await conversations.messages_before(self.participant, conversation_id, data.get("before_seq"),
@@ -315,8 +368,6 @@ class ChatSocket:
         self.channel = await layer().new_channel("chat.")
         if not self.participant.is_buyer:
             await self.join(conversations.user_group(self.participant.user_id))
-            for org_id in self.participant.organisations:  # `sla` frames, for contract pages
-                await self.join(conversations.sla_group(org_id))
             for org_id, role in self.participant.organisations.items():
                 if role in presence.SEAT_ROLES:
                     await self.join(conversations.org_group(org_id))
@@ -356,6 +407,7 @@ HANDLERS = {
     "send": ChatSocket.send, "typing": ChatSocket.typing, "read": ChatSocket.read,
     "close": ChatSocket.close_conversation, "rate": ChatSocket.rate, "transfer": ChatSocket.transfer,
     "presence": ChatSocket.set_presence, "history": ChatSocket.history, "heartbeat": ChatSocket.heartbeat,
+    "watch_sla": ChatSocket.watch_sla,
 }
 
 

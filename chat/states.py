@@ -11,14 +11,17 @@ CONVERSATION_STATUSES = Values((QUEUED, N_("Waiting")), (ASSIGNED, N_("Open")), 
 
 # A conversation's kind.
 SHOP = "shop"  # a buyer and the shop (served by the contracted provider's agents, else the merchant's members)
-BUSINESS = "business"  # the merchant and the provider of a contract
+BUSINESS = "business"  # the merchant and a provider: about a tender in evaluation, or their contract
+CONVERSATION_KINDS = Values((SHOP, N_("With buyers")), (BUSINESS, N_("Tenders and contracts")))
 
 # Who sent a message.
 BUYER = "buyer"
 AGENT = "agent"  # a member serving the conversation (the contracted provider's, or the merchant's without one)
 MEMBER = "member"  # another member of either party (a business conversation, or a merchant looking in)
 SYSTEM = "system"  # an automatic notice: never a reply
-SENDER_KINDS = (BUYER, AGENT, MEMBER, SYSTEM)
+MERCHANT = "merchant"  # a member of the merchant, in a business conversation
+PROVIDER = "provider"  # a member of the provider, in a business conversation
+SENDER_KINDS = (BUYER, AGENT, MEMBER, SYSTEM, MERCHANT, PROVIDER)
 
 # An agent's presence.
 ONLINE = "online"

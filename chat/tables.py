@@ -6,6 +6,7 @@ from piccolo.table import Table
 
 from fuwu.tables import Organisation, User
 from sla.tables import Contract
+from tenders.tables import Tender
 
 
 class Seat(Table, tablename="chat_seat"):
@@ -30,6 +31,10 @@ class Conversation(Table, tablename="chat_conversation"):
     shop = ForeignKey(references=Organisation, index=True)  # the merchant
     provider = ForeignKey(references=Organisation, null=True, default=None, index=True)  # who serves it
     contract = ForeignKey(references=Contract, null=True, default=None, index=True)
+    tender = ForeignKey(references=Tender, null=True, default=None, index=True)  # a business conversation's tender
+    # A business conversation's subject, "tender:<tender>:<provider>" or "contract:<contract>"
+    # (NULL for a buyer's): one conversation per subject, even when both sides open it at once.
+    topic = Varchar(length=120, null=True, default=None, unique=True)
     buyer = Varchar(length=100, null=True, default=None, index=True)  # the shop's visitor id
     agent = ForeignKey(references=User, null=True, default=None, index=True)
     status = Varchar(length=10, default="queued", index=True)

@@ -36,6 +36,20 @@ def _insert_event(suffix: str) -> str:
 
 
 EVENT_COLUMNS = tuple(_EVENT_COLUMNS)
+
+
+def insert_live_events_select(values: dict[str, str], source: str) -> str:
+    """A fragment for a higher domain's own statement: one live event per row of
+    `source` (its FROM clause, with a WHERE if it needs one). `values` gives the SQL
+    expression of the columns it fills (kind, shop, contract, at, at_us, conversation,
+    buyer, agent, ...); every other column is NULL and `source` is live. The chat
+    stores a batch of messages and their events in one statement this way."""
+    unknown = set(values) - set(_EVENT_COLUMNS)
+    if unknown:
+        raise ValueError(f"not columns of the event log: {sorted(unknown)}")
+    expressions = [values.get(name, f"'{states.LIVE}'" if name == "source" else "NULL") for name in _EVENT_COLUMNS]
+    columns = ", ".join(f'"{name}"' for name in _EVENT_COLUMNS)
+    return f"INSERT INTO {EVENTS} ({columns}) SELECT {', '.join(expressions)} FROM {source}"
 # One event; an order already reported (same order_key) or a history line already
 # imported (same line_key) inserts nothing and returns no row.
 INSERT_EVENT = _insert_event("ON CONFLICT DO NOTHING RETURNING id")

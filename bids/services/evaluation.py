@@ -513,3 +513,29 @@ async def my_scores(viewer: Viewer, tender_id: uuid.UUID) -> dict:
     rows = await Score.select(Score.round.number.as_alias("round"), Score.bid, Score.criterion, Score.value).where(
         (Score.round.tender == tender_id) & (Score.evaluator == viewer.user_id))
     return {(r["round"], r["bid"], r["criterion"]): r["value"] for r in rows}
+
+
+# --- who is in a tender's evaluation (the chat's merchant-provider conversations) ---------
+
+STILL_IN = ("", states.AWARDED)  # a bid's result while it is in the running (or once it won)
+
+
+async def providers_in_evaluation(tender_id: uuid.UUID) -> list[dict]:
+    """The providers whose bid is in an evaluation round of the tender and was not
+    dropped: every bid of the first round until a shortlist, then the shortlisted ones
+    (and the awarded bid). Empty before evaluation starts, so nothing about sealed bids
+    shows. `[{provider_id, provider_name}]` by name."""
+    rows = await RoundEntry.select(
+        RoundEntry.bid.provider.as_alias("provider_id"), RoundEntry.bid.provider.name.as_alias("provider_name"),
+        RoundEntry.bid.result.as_alias("result"),
+    ).where((RoundEntry.bid.tender == tender_id) & RoundEntry.bid.status.is_in(list(states.LIVE)))
+    found = {row["provider_id"]: row["provider_name"] for row in rows if row["result"] in STILL_IN}
+    return [{"provider_id": key, "provider_name": name} for key, name in sorted(found.items(), key=lambda i: i[1])]
+
+
+async def in_evaluation(tender_id: uuid.UUID, provider_id: uuid.UUID) -> bool:
+    """Whether the provider is among `providers_in_evaluation` of the tender."""
+    rows = await RoundEntry.select(RoundEntry.bid.result.as_alias("result")).where(
+        (RoundEntry.bid.tender == tender_id) & (RoundEntry.bid.provider == provider_id)
+        & RoundEntry.bid.status.is_in(list(states.LIVE)))
+    return any(row["result"] in STILL_IN for row in rows)

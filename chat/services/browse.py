@@ -9,7 +9,7 @@ import uuid
 
 from chat import states
 from chat.errors import ChatError
-from chat.services.conversations import CONVERSATION_COLUMNS
+from chat.services.conversations import CONVERSATION_COLUMNS, unread
 from chat.tables import Conversation
 from fuwu.errors import InvalidInput
 from fuwu.i18n import N_
@@ -24,7 +24,8 @@ def _of(org_id: uuid.UUID):
 
 async def conversations(org_id: uuid.UUID, *, status: str | None = None, agent: uuid.UUID | None = None,
                         opened_from: datetime.datetime | None = None, opened_before: datetime.datetime | None = None,
-                        buyer: str | None = None, cursor: str | None = None, limit: int = 25) -> Page:
+                        buyer: str | None = None, kind: str | None = None, cursor: str | None = None,
+                        limit: int = 25) -> Page:
     """The organisation's conversations (its shop's, or those it serves), newest first."""
     if status and status not in states.CONVERSATION_STATUSES:
         raise InvalidInput(ChatError.MALFORMED, N_("Unknown conversation status {status}."),
@@ -40,9 +41,14 @@ async def conversations(org_id: uuid.UUID, *, status: str | None = None, agent: 
         query = query.where(Conversation.opened_at < opened_before)
     if buyer:
         query = query.where(Conversation.buyer == buyer)
+    if kind:
+        if kind not in states.CONVERSATION_KINDS:
+            raise InvalidInput(ChatError.MALFORMED, N_("Unknown conversation kind {kind}."),
+                               params={"kind": str(kind)[:20]})
+        query = query.where(Conversation.kind == kind)
     page = await paginate(query, Conversation.opened_at, Conversation.id, cursor, limit)
     for row in page.items:
-        row["unread"] = max(0, int(row["seq"]) - int(row["agent_read"]))
+        row["unread"] = unread(row, org_id)
     return page
 
 

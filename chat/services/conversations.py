@@ -17,22 +17,29 @@ Delivery rules kept here:
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import logging
 import uuid
+import weakref
+from collections import deque
 from dataclasses import dataclass, field
 
 from chat import sql, states
 from chat.errors import ChatError
-from chat.layer import publish
+from chat.layer import publish, publish_many
 from chat.tables import Conversation, Message
 from fuwu import i18n
 from fuwu.clock import now
 from fuwu.db import after_commit, atomic, fetch, fetchrow, is_postgres, is_unique_violation
-from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
+from fuwu.errors import Conflict, Forbidden, FuwuError, InvalidInput, not_found
 from fuwu.i18n import N_
 from sla import states as sla_states
 from sla.services import contracts
-from sla.services.events import append_event
+from sla.calendar import to_us
+from sla.services.events import append_event, append_events, event_values
 
+log = logging.getLogger("fuwu.chat.conversations")
 MAX_CLIENT_ID = 100
 SEAT_TRIES = 100  # at most, waiting for a seat that concurrent assignments hold
 
@@ -63,7 +70,8 @@ CONVERSATION_COLUMNS = (
     Conversation.agent.display_name.as_alias("agent_name"), Conversation.status, Conversation.seq,
     Conversation.epoch, Conversation.buyer_read, Conversation.agent_read, Conversation.opened_at,
     Conversation.queued_at, Conversation.assigned_at, Conversation.closed_at, Conversation.rating,
-    Conversation.rating_comment,
+    Conversation.rating_comment, Conversation.tender.as_alias("tender_id"),
+    Conversation.tender.title.as_alias("tender_title"), Conversation.provider.name.as_alias("provider_name"),
 )
 
 
@@ -94,6 +102,8 @@ async def visible(participant: Participant, conversation_id: uuid.UUID) -> dict:
 def sender_kind(participant: Participant, conversation: dict) -> str:
     if participant.is_buyer:
         return states.BUYER
+    if conversation["kind"] == states.BUSINESS:
+        return states.MERCHANT if conversation["shop_id"] in participant.organisations else states.PROVIDER
     if conversation["kind"] == states.SHOP and serves(participant, conversation):
         return states.AGENT
     return states.MEMBER
@@ -122,25 +132,58 @@ def org_group(org_id) -> str:
     return f"chat.org.{org_id}"
 
 
-def sla_group(org_id) -> str:
-    """Every member's sockets of the organisation: contract pages reload their live SLA panel."""
-    return f"chat.sla.{org_id}"
+def sla_group(contract_id) -> str:
+    """The sockets watching a contract's live SLA panel (its page sent `watch_sla`)."""
+    return f"chat.sla.{contract_id}"
+
+
+SLA_PUSH_SECONDS = 1.0  # a contract's `sla` frames: at most one a second per process, the last change never lost
+_sla_pushes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
 
 
 def _tell_sla(row: dict) -> None:
-    """After commit, the `sla` frame to both parties of the conversation's contract: a
-    reply, close or rating moved its live figures (pushed, not polled)."""
+    """After commit, the `sla` frame to the sockets watching the conversation's
+    contract: a reply, close or rating moved its live figures (pushed, not polled).
+    Under load a contract's agents reply many times a second, and one frame makes each
+    watching page fetch its panel: the first change is told at once, those within the
+    next second once at its end."""
     contract = row.get("contract", row.get("contract_id"))
     if contract is None:
         return
-    frame = {"type": "sla", "contract": str(contract)}
-    parties = {row.get("shop", row.get("shop_id")), row.get("provider", row.get("provider_id"))} - {None}
 
     async def tell() -> None:
-        for org_id in parties:
-            await publish(sla_group(org_id), frame)
+        _push_sla(str(contract))
 
     after_commit(tell)
+
+
+_tasks: set = set()
+
+
+def _spawn(coroutine) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _tasks.add(task)  # held until done (the loop keeps only weak references)
+    task.add_done_callback(_tasks.discard)
+
+
+def _push_sla(contract: str) -> None:
+    loop = asyncio.get_running_loop()
+    state = _sla_pushes.setdefault(loop, {})
+    last, pending = state.get(contract, (float("-inf"), False))
+    moment = loop.time()
+    if pending:
+        return
+    if moment - last >= SLA_PUSH_SECONDS:
+        state[contract] = (moment, False)
+        _spawn(publish(sla_group(contract), {"type": "sla", "contract": contract}))
+        return
+
+    def trailing() -> None:
+        state[contract] = (loop.time(), False)
+        _spawn(publish(sla_group(contract), {"type": "sla", "contract": contract}))
+
+    state[contract] = (last, True)
+    loop.call_later(last + SLA_PUSH_SECONDS - moment, trailing)
 
 
 def _check_text(text) -> str:
@@ -159,6 +202,16 @@ def _check_client_id(client_id) -> str:
         raise InvalidInput(ChatError.MALFORMED, N_("Each message needs a client id of 1 to {limit} characters."),
                            params={"limit": MAX_CLIENT_ID})
     return client_id
+
+
+def _sla_values(conversation: dict, kind: str, **fields) -> dict | None:
+    """The matching SLA event's values for `append_events` (None for a conversation
+    that is not measured: see `_sla_event`)."""
+    if conversation["kind"] != states.SHOP:
+        return None
+    return event_values(kind, shop=conversation["shop"] if "shop" in conversation else conversation["shop_id"],
+                        contract=conversation.get("contract") if "contract" in conversation
+                        else conversation.get("contract_id"), conversation=str(conversation["id"]), **fields)
 
 
 async def _sla_event(conversation: dict, kind: str, **fields) -> None:
@@ -222,45 +275,258 @@ async def post(participant: Participant, conversation_id: uuid.UUID, client_id: 
     SLA event (buyer message; agent reply from the serving provider's members) in the
     same transaction, fans out after commit.
 
-    One transaction of three statements: the position is taken first and its row
-    (the conversation's parties) decides whether the sender may write there; a
-    refusal rolls the position back. A resend meets the unique client key and gets
-    the stored message."""
+    Group commit: the messages a process receives while its previous batch is being
+    stored go to the database together, in one transaction and one flush of the log
+    (on PostgreSQL one statement, sql.STORE_BATCH_POSTGRES, is the whole batch with
+    its SLA events; on SQLite one IMMEDIATE transaction). Each is acknowledged (this
+    returns) only after that commit, and fanned out after it, the batch's frames in
+    one round trip. A message the sender may not write is left out of the batch and
+    answered alone; a batch that fails whole (a resend's unique client key) is rolled
+    back and its messages are stored one by one, each with its own answer."""
     client_id, text = _check_client_id(client_id), _check_text(text)
-    key = f"{conversation_id}:{client_id}"
-    reopened = False
-    kind = None
+    item = _Post(participant, conversation_id, client_id, text)
+    if _in_transaction():  # inside the caller's transaction: stored in it, not batched
+        return await _post_alone(item)
+    return await _group_commit().submit(item)
 
-    def check(row: dict) -> None:
-        nonlocal kind
+
+@dataclass
+class _Post:
+    participant: Participant
+    conversation_id: uuid.UUID
+    client_id: str
+    text: str
+    message: dict | None = None
+    row: dict | None = None
+    kind: str | None = None
+    reopened: bool = False
+    event: dict | None = None
+    fanout: tuple | None = None
+
+
+MAX_BATCH = 200  # messages one transaction stores at most
+
+
+def _in_transaction() -> bool:
+    from fuwu import db
+
+    return db._after_commit.get() is not None
+
+
+class _GroupCommit:
+    """One per event loop: a queue of messages to store and the task that stores them
+    a batch at a time (a batch is whatever arrived while the previous one was being
+    stored, so at a low rate each message is alone and waits for nothing)."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[_Post, asyncio.Future]] = deque()
+        self.wakeup = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self.fallbacks = 0  # batches rolled back and stored one by one
+
+    async def submit(self, item: _Post) -> tuple[dict, bool]:
+        future = asyncio.get_running_loop().create_future()
+        self.queue.append((item, future))
+        self.wakeup.set()
+        if self.task is None or self.task.done():
+            # A fresh context: the caller's transaction and callbacks stay the caller's.
+            self.task = asyncio.get_running_loop().create_task(self.run(), context=contextvars.Context())
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            await asyncio.sleep(0)  # frames already read by other sockets join this batch
+            while self.queue:
+                batch = [self.queue.popleft() for _ in range(min(MAX_BATCH, len(self.queue)))]
+                try:
+                    await self.store(batch)
+                except Exception as exc:  # noqa: BLE001: the writer goes on; its senders get the error
+                    log.exception("storing a batch of %d messages failed", len(batch))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+
+    async def store(self, batch: list[tuple[_Post, asyncio.Future]]) -> None:
+        try:
+            if is_postgres():  # one statement, its own transaction
+                await _store_batch_postgres([item for item, _ in batch])
+            else:
+                async with atomic():
+                    for item, _ in batch:
+                        await _store_post(item)
+                    await append_events([item.event for item, _ in batch if item.event is not None])
+        except Exception as exc:  # noqa: BLE001: every message is stored again alone, with its own answer
+            if len(batch) == 1 and isinstance(exc, FuwuError):  # alone already: its own answer
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
+                return
+            self.fallbacks += 1
+            log.info("a batch of %d messages is stored one by one (%s)", len(batch), type(exc).__name__)
+            for item, future in batch:
+                item.message = item.row = item.kind = item.event = item.fanout = None
+                item.reopened = False
+                try:
+                    result = await _post_alone(item)
+                except Exception as alone:  # noqa: BLE001: handed to the sender
+                    if not future.done():
+                        future.set_exception(alone)
+                else:
+                    if not future.done():
+                        future.set_result(result)
+            return
+        # Committed: acknowledged, then fanned out in one round trip, in order.
+        for item, future in batch:
+            if item.message is not None and not item.reopened and not future.done():
+                future.set_result((item.message, True))
+        await publish_many([item.fanout for item, _ in batch if item.fanout is not None])
+        for item, future in batch:
+            if item.message is None:  # refused by the batch's statement: alone, for its own answer
+                try:
+                    result = await _post_alone(item)
+                except Exception as alone:  # noqa: BLE001: handed to the sender
+                    if not future.done():
+                        future.set_exception(alone)
+                else:
+                    if not future.done():
+                        future.set_result(result)
+                continue
+            if item.reopened:
+                try:
+                    await route(item.conversation_id)
+                except Exception:  # noqa: BLE001: stored and acknowledged; the queue sweep assigns it
+                    log.exception("routing reopened conversation %s failed", item.conversation_id)
+                if not future.done():
+                    future.set_result((item.message, True))
+
+
+_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]" = weakref.WeakKeyDictionary()
+
+
+def _group_commit() -> _GroupCommit:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _GroupCommit()
+    return writer
+
+
+async def _store_post(item: _Post) -> None:
+    """Inside the batch's transaction: the message at the conversation's next position
+    (refused, which rolls back, if the sender may not write there), its SLA event
+    (collected for the batch), the reopening of a closed conversation by its buyer,
+    and the fan-out after commit."""
+    participant, conversation_id = item.participant, item.conversation_id
+    moment = now()
+    message_id = uuid.uuid4()
+    key = f"{conversation_id}:{item.client_id}"
+    if is_postgres():
+        row = await fetchrow(sql.STORE_MESSAGE_POSTGRES, conversation_id, message_id, key,
+                             states.BUYER if participant.is_buyer else None,
+                             [] if participant.is_buyer else list(participant.organisations),
+                             participant.user_id, item.text, moment)
+        if row is None:
+            raise not_found("Conversation")
         seen = {"kind": row["kind"], "shop_id": row["shop"], "provider_id": row["provider"], "buyer": row["buyer"]}
         if not can_view(participant, seen):
             raise not_found("Conversation")
-        kind = sender_kind(participant, seen)
+        if row["sender_kind"] != sender_kind(participant, seen):  # the statement's CASE mirrors sender_kind
+            raise RuntimeError("the stored sender kind differs from conversations.sender_kind")
+        row["id"] = conversation_id
+        kind = row["sender_kind"]
+        message = {"id": message_id, "conversation": conversation_id, "seq": int(row["seq"]), "client_key": key,
+                   "sender_kind": kind, "sender": participant.user_id, "text": item.text, "at": moment}
+    else:
+        kind = None
 
+        def check(found: dict) -> None:
+            nonlocal kind
+            seen = {"kind": found["kind"], "shop_id": found["shop"], "provider_id": found["provider"],
+                    "buyer": found["buyer"]}
+            if not can_view(participant, seen):
+                raise not_found("Conversation")
+            kind = sender_kind(participant, seen)
+
+        message, row = await _store(conversation_id, None, participant.user_id, item.client_id, item.text,
+                                    check=check, kind_of=lambda: kind)
+    await _stored(item, message, row, kind)
+
+
+async def _store_batch_postgres(items: list[_Post]) -> None:
+    """On PostgreSQL, a batch's messages that their senders may write, with their SLA
+    events, stored by one statement that is its own transaction (sql.STORE_BATCH_POSTGRES).
+    Each stored one gets its `message` and `fanout`; a message left without them was
+    refused (another's conversation, or none) and changed nothing."""
+    moment = now()
+    message_ids = [uuid.uuid4() for _ in items]
+    keys = [f"{item.conversation_id}:{item.client_id}" for item in items]
+    rows = await fetch(sql.STORE_BATCH_POSTGRES, [item.conversation_id for item in items], message_ids, keys,
+                       [item.participant.shop for item in items], [item.participant.buyer for item in items],
+                       [None if item.participant.is_buyer else ",".join(str(o) for o in item.participant.organisations)
+                        for item in items],
+                       [item.participant.user_id for item in items], [item.text for item in items],
+                       [moment] * len(items), [to_us(moment)] * len(items))
+    reopened: set = set()
+    for row in rows:
+        index = int(row["n"]) - 1
+        item = items[index]
+        participant = item.participant
+        seen = {"kind": row["kind"], "shop_id": row["shop"], "provider_id": row["provider"], "buyer": row["buyer"]}
+        if not can_view(participant, seen) or row["sender_kind"] != sender_kind(participant, seen):
+            # The statement's conditions mirror can_view and sender_kind: a difference is a bug to fix there.
+            log.error("chat.sql.STORE_BATCH_POSTGRES disagrees with can_view/sender_kind for %s", seen)
+        row["id"] = item.conversation_id
+        item.row, item.kind = row, row["sender_kind"]
+        item.message = {"id": message_ids[index], "conversation": item.conversation_id, "seq": int(row["seq"]),
+                        "client_key": keys[index], "sender_kind": item.kind, "sender": participant.user_id,
+                        "text": item.text, "at": moment}
+        item.fanout = (_group(item.conversation_id), frame(item.message, epoch=int(row["epoch"])))
+        if item.kind == states.AGENT:
+            _tell_sla(row)
+        elif item.kind == states.BUYER and row["was"] == states.CLOSED and item.conversation_id not in reopened:
+            reopened.add(item.conversation_id)
+            item.reopened = True
+
+
+async def _stored(item: _Post, message: dict, row: dict, kind: str) -> None:
+    """A message stored (in the open transaction): its SLA event for the batch, the
+    reopening of a closed conversation by its buyer, the fan-out after commit."""
+    participant, conversation_id = item.participant, item.conversation_id
+    item.message, item.row, item.kind = message, row, kind
+    if kind == states.BUYER:
+        item.event = _sla_values(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
+        if row["status"] == states.CLOSED:
+            await Conversation.update({Conversation.status: states.QUEUED, Conversation.queued_at: now(),
+                                       Conversation.agent: None}).where(Conversation.id == conversation_id)
+            item.reopened = True
+    elif kind == states.AGENT:
+        item.event = _sla_values(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
+        _tell_sla(row)
+    # Fanned out by the caller once committed: a batch's frames in one round trip (layer.publish_many).
+    item.fanout = (_group(conversation_id), frame(message, epoch=int(row["epoch"])))
+
+
+async def _post_alone(item: _Post) -> tuple[dict, bool]:
+    """One message in a transaction of its own (a batch that failed, or a caller's
+    transaction). A resend meets the unique client key and gets the stored message."""
+    key = f"{item.conversation_id}:{item.client_id}"
     try:
         async with atomic():
-            message, row = await _store(conversation_id, None, participant.user_id, client_id, text, check=check,
-                                        kind_of=lambda: kind)
-            if kind == states.BUYER:
-                await _sla_event(row, sla_states.BUYER_MESSAGE, buyer=participant.buyer, at=message["at"])
-                if row["status"] == states.CLOSED:
-                    await Conversation.update({Conversation.status: states.QUEUED, Conversation.queued_at: now(),
-                                               Conversation.agent: None}).where(Conversation.id == conversation_id)
-                    reopened = True
-            elif kind == states.AGENT:
-                await _sla_event(row, sla_states.AGENT_REPLY, agent=str(participant.user_id), at=message["at"])
-                _tell_sla(row)
-            _fan_out(message, int(row["epoch"]))
+            await _store_post(item)
+            if item.event is not None:
+                await append_events([item.event])
     except Exception as exc:
         if is_unique_violation(exc):  # the same client id: a resend, or stored meanwhile by a concurrent one
             existing = await fetchrow(sql.MESSAGE_BY_CLIENT_KEY, key)
             if existing is not None:
                 return existing, False
         raise
-    if reopened:  # routed again like a new one (never to an offline agent)
-        await route(conversation_id)
-    return message, True
+    if item.fanout is not None:
+        await publish(*item.fanout)
+    if item.reopened:  # routed again like a new one (never to an offline agent)
+        await route(item.conversation_id)
+    return item.message, True
 
 
 async def messages_after(participant: Participant, conversation_id: uuid.UUID, after_seq: int,
@@ -396,11 +662,29 @@ async def fill_capacity(org_id: uuid.UUID, most: int = 50) -> int:
 # --- closing, rating, transfer, reading --------------------------------------------------
 
 
+def _not_business(conversation: dict) -> None:
+    """A business conversation (merchant and provider) is nobody's service: it has no
+    agent to transfer it and stays open as long as its tender or contract."""
+    if conversation["kind"] == states.BUSINESS:
+        raise Conflict(ChatError.BUSINESS, N_("A conversation between a merchant and a provider is not "
+                                              "closed or transferred: it stays open for both."))
+
+
+def reader_side(participant: Participant, conversation: dict) -> str:
+    """Who a read receipt is from: the buyer or the serving agents in a shop
+    conversation; the merchant or the provider in a business one (stored as the
+    buyer's and the agents' read positions)."""
+    if conversation["kind"] == states.BUSINESS:
+        return "merchant" if conversation["shop_id"] in participant.organisations else "provider"
+    return "buyer" if participant.is_buyer else "agent"
+
+
 async def close(participant: Participant, conversation_id: uuid.UUID) -> dict:
     """A member of the serving organisation closes the conversation: the agent's place
     is freed (and given to the oldest queued conversation), the buyer is asked for a
     1-5 rating. Appends `conversation_closed`."""
     conversation = await visible(participant, conversation_id)
+    _not_business(conversation)
     if not serves(participant, conversation) and conversation["shop_id"] not in participant.organisations:
         raise Forbidden("role_not_allowed", N_("Only the agents serving this conversation close it."))
     async with atomic():
@@ -451,6 +735,7 @@ async def transfer(participant: Participant, conversation_id: uuid.UUID, to_user
     """An agent hands the conversation to a colleague of the serving organisation who
     is online or away with free capacity (exact, as routing)."""
     conversation = await visible(participant, conversation_id)
+    _not_business(conversation)
     if not serves(participant, conversation) or conversation["status"] != states.ASSIGNED:
         raise Forbidden("role_not_allowed", N_("Only the agents serving an open conversation transfer it."))
     if to_user == conversation["agent_id"]:
@@ -475,18 +760,47 @@ async def mark_read(participant: Participant, conversation_id: uuid.UUID, seq: i
     """A read receipt: the reader has seen up to `seq` (never moves back)."""
     conversation = await visible(participant, conversation_id)
     seq = min(int(seq), int(conversation["seq"]))
-    column = Conversation.buyer_read if participant.is_buyer else Conversation.agent_read
+    reader = reader_side(participant, conversation)
+    column = Conversation.buyer_read if reader in ("buyer", "merchant") else Conversation.agent_read
     await Conversation.update({column: seq}).where((Conversation.id == conversation_id) & (column < seq))
     await publish(_group(conversation_id), {"type": "read", "conversation": str(conversation_id),
-                                            "reader": "buyer" if participant.is_buyer else "agent", "seq": seq})
+                                            "reader": reader, "seq": seq})
+
+
+POSITIONS_WINDOW = 0.05  # seconds the heartbeats of one process wait to share one read of the positions
+POSITIONS_MOST = 2000  # conversations one read asks for at most
+_position_reads: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
 
 
 async def positions(conversation_ids: list[uuid.UUID]) -> dict[str, int]:
-    """Each conversation's last seq, for heartbeats (views notice gaps while idle)."""
+    """Each conversation's last seq, for heartbeats (views notice gaps while idle).
+    Every socket sends one every 20 s (100 reads a second for 2,000 sockets): the
+    heartbeats of a process within POSITIONS_WINDOW share one read."""
     if not conversation_ids:
         return {}
-    rows = await Conversation.select(Conversation.id, Conversation.seq).where(Conversation.id.is_in(conversation_ids))
-    return {str(row["id"]): int(row["seq"]) for row in rows}
+    loop = asyncio.get_running_loop()
+    pending = _position_reads.get(loop)
+    if pending is None or pending["started"] or len(pending["ids"]) + len(conversation_ids) > POSITIONS_MOST:
+        pending = {"ids": set(), "future": loop.create_future(), "started": False}
+        _position_reads[loop] = pending
+        _spawn(_read_positions(loop, pending))
+    pending["ids"].update(conversation_ids)
+    found = await asyncio.shield(pending["future"])
+    return {str(key): found[str(key)] for key in conversation_ids if str(key) in found}
+
+
+async def _read_positions(loop, pending: dict) -> None:
+    await asyncio.sleep(POSITIONS_WINDOW)
+    pending["started"] = True
+    if _position_reads.get(loop) is pending:
+        del _position_reads[loop]
+    try:
+        rows = await Conversation.select(Conversation.id, Conversation.seq).where(
+            Conversation.id.is_in(list(pending["ids"])))
+    except Exception as exc:  # noqa: BLE001: every waiting heartbeat gets the error
+        pending["future"].set_exception(exc)
+        return
+    pending["future"].set_result({str(row["id"]): int(row["seq"]) for row in rows})
 
 
 async def list_for(member, *, status: str | None, mine_only_for: uuid.UUID | None, buyer: str | None,
@@ -509,8 +823,16 @@ async def list_for(member, *, status: str | None, mine_only_for: uuid.UUID | Non
         query = query.where(Conversation.buyer == buyer)
     page = await paginate(query, Conversation.opened_at, Conversation.id, cursor, limit)
     for row in page.items:
-        row["unread"] = max(0, int(row["seq"]) - int(row["agent_read"]))
+        row["unread"] = unread(row, member.organisation_id)
     return page
+
+
+def unread(row: dict, organisation_id) -> int:
+    """Messages the organisation's side has not read: the serving side's in a shop
+    conversation, its own party's in a business one."""
+    read_up_to = row["buyer_read"] if row["kind"] == states.BUSINESS and row["shop_id"] == organisation_id \
+        else row["agent_read"]
+    return max(0, int(row["seq"]) - int(read_up_to))
 
 
 def participant_for(viewer, member) -> Participant:

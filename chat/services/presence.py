@@ -76,8 +76,8 @@ async def heartbeat(user_id: uuid.UUID, organisation_ids) -> None:
     if len(_last_beat) > 50_000:
         _last_beat.clear()
     _last_beat[key] = moment
-    await Seat.update({Seat.last_seen: moment}).where(
-        (Seat.user == user_id) & Seat.organisation.is_in(list(organisation_ids)))
+    for org_id in organisation_ids:  # one short statement a seat (Piccolo's query building cost ~3 ms a beat)
+        await fetch(sql.SEAT_SEEN, f"{org_id}:{user_id}", moment)
 
 
 async def set_capacity(viewer_id: uuid.UUID, member: Member, agent_id: uuid.UUID, capacity: int) -> dict:

@@ -36,6 +36,7 @@
         var frame;
         try { frame = JSON.parse(event.data); } catch (e) { return; }
         if (frame.type === "hello") {
+          socket.send(JSON.stringify({ type: "watch_sla", contract: contract }));  // this contract's frames only
           if (connectedOnce) { reload(); }
           connectedOnce = true;
           attempt = 0;  // no heartbeats from here: they would keep an agent's presence

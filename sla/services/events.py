@@ -87,6 +87,29 @@ async def append_event(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None
     server time, now unless the caller stored its own record at a given server time.
     Returns the event's id (its place in the log), or None for an order whose id the
     shop already reported (the first wins). Emits nothing: the log is the record."""
+    values = event_values(kind, shop=shop, contract=contract, at=at, conversation=conversation, buyer=buyer,
+                          agent=agent, milestone=milestone, due=due, rating=rating, order=order, amount=amount,
+                          currency=currency, shop_time=shop_time)
+    async with atomic():
+        row = await fetchrow(sql.INSERT_EVENT, *_row(values))
+    return row["id"] if row else None
+
+
+async def append_events(events: list[dict]) -> None:
+    """Appends several live events (each from `event_values`, so checked as
+    `append_event` checks one) inside the caller's transaction, in one round trip: the
+    chat stores a batch of messages and their events together (group commit)."""
+    if events:
+        async with atomic():
+            await executemany(sql.INSERT_EVENTS, [_row(values) for values in events])
+
+
+def event_values(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None = None, at: datetime | None = None,
+                 conversation: str | None = None, buyer: str | None = None, agent: str | None = None,
+                 milestone: str | uuid.UUID | None = None, due: datetime | None = None,
+                 rating: int | None = None, order: str | None = None, amount: int | None = None,
+                 currency: str | None = None, shop_time: datetime | None = None) -> dict:
+    """One live event, checked (see `append_event`), ready for `append_events`."""
     if kind not in states.EVENT_KINDS:
         raise InvalidInput(SlaError.EVENT, N_("Unknown service event kind {kind}."), params={"kind": str(kind)[:40]})
     given = {"conversation": conversation, "buyer": buyer, "order": order, "milestone": milestone, "due": due,
@@ -101,13 +124,10 @@ async def append_event(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None
         if value is not None and len(str(value)) > MAX_REF:
             raise InvalidInput(SlaError.EVENT, N_("Reference ids are at most {limit} characters."),
                                params={"limit": MAX_REF})
-    values = _event_values(kind, shop=shop, contract=contract, at=at or now(), conversation=conversation,
-                           buyer=buyer, agent=agent, milestone=str(milestone) if milestone is not None else None,
-                           due=due, rating=rating, order=order, amount=amount, currency=currency,
-                           shop_time=shop_time)
-    async with atomic():
-        row = await fetchrow(sql.INSERT_EVENT, *_row(values))
-    return row["id"] if row else None
+    return _event_values(kind, shop=shop, contract=contract, at=at or now(), conversation=conversation,
+                         buyer=buyer, agent=agent, milestone=str(milestone) if milestone is not None else None,
+                         due=due, rating=rating, order=order, amount=amount, currency=currency,
+                         shop_time=shop_time)
 
 
 async def ingest_order(*, shop: uuid.UUID, order: str, buyer: str, amount: int, currency: str,

@@ -34,7 +34,8 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
-                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
+                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
+                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
 CASES: dict[str, object] = {}
@@ -392,7 +393,7 @@ async def messages_are_stored_at_contiguous_positions_and_read_back_in_order(cli
 
 @case("chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.RELEASE_SEAT",
       "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.OLDEST_QUEUED_SQLITE", "chat.sql.QUEUE_PLACE",
-      "chat.sql.TAKE_AGENT_SEAT", "chat.sql.TAKE_SEAT_WAIT_POSTGRES", "chat.sql.FREE_SEAT")
+      "chat.sql.TAKE_AGENT_SEAT", "chat.sql.TAKE_SEAT_WAIT_POSTGRES", "chat.sql.FREE_SEAT", "chat.sql.SEAT_SEEN")
 async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(client):
     from chat.services import conversations
     from chat.tables import Conversation, Seat
@@ -412,6 +413,85 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     await Seat.update({Seat.capacity: 2}).where(Seat.user == agent.user_id)
     taken = await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id)
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
+    from chat.services import presence
+
+    await presence.heartbeat(agent.user_id, [merchant.org_id])
+    seen = await Seat.select(Seat.last_seen).where(Seat.user == agent.user_id).first()
+    assert seen["last_seen"] is not None and abs((now() - seen["last_seen"]).total_seconds()) < 60
+
+
+@case("chat.sql.STORE_BATCH_POSTGRES", "chat.sql.STORE_MESSAGE_POSTGRES")
+async def messages_sent_at_once_are_stored_in_one_batch_at_contiguous_positions(client):
+    import asyncio
+
+    from chat.services import conversations
+    from chat.tables import Message
+    from sla.tables import ServiceEvent
+
+    merchant, agent = await _chat_shop(capacity=10)
+    staff = conversations.Participant(user_id=agent.user_id, organisations={merchant.org_id: "operator"})
+    opened = [await conversations.open_for_buyer(merchant.org_id, f"visitor-batch-{n}") for n in range(3)]
+    buyers = [conversations.Participant(shop=merchant.org_id, buyer=f"visitor-batch-{n}") for n in range(3)]
+    first, _ = await conversations.post(buyers[0], opened[0]["id"], "alone", "one at a time")  # a batch of one
+    sizes = []
+    store = conversations._GroupCommit.store
+
+    async def counted(self, batch):
+        sizes.append(len(batch))
+        return await store(self, batch)
+
+    conversations._GroupCommit.store = counted
+    try:
+        sent = await asyncio.gather(*[conversations.post(buyers[n % 3] if n % 2 == 0 else staff, opened[n % 3]["id"],
+                                                         f"b{n}", f"batch {n}") for n in range(30)])
+    finally:
+        conversations._GroupCommit.store = store
+    assert max(sizes) > 1 and all(created for _, created in sent)
+    assert {m["sender_kind"] for m, _ in sent} == {"buyer", "agent"}
+    for conversation in opened:
+        seqs = [r["seq"] for r in await Message.select(Message.seq).where(
+            Message.conversation == conversation["id"]).order_by(Message.seq)]
+        assert seqs == list(range(1, len(seqs) + 1))
+    kinds = [r["kind"] for r in await ServiceEvent.select(ServiceEvent.kind).where(
+        ServiceEvent.conversation.is_in([str(c["id"]) for c in opened]))]
+    assert kinds.count("buyer_message") == 16 and kinds.count("agent_reply") == 15
+    # Inside a caller's transaction a message is stored in it, alone (not batched).
+    from fuwu.db import atomic
+
+    async with atomic():
+        inside, created = await conversations.post(staff, opened[1]["id"], "in-tx", "inside a transaction")
+    assert created and inside["sender_kind"] == "agent"
+    assert inside["seq"] == await Message.count().where(Message.conversation == opened[1]["id"])
+    # A resend in a batch is answered with the stored message; a stranger's message is refused alone.
+    stranger = conversations.Participant(shop=merchant.org_id, buyer="visitor-batch-nobody")
+    answers = await asyncio.gather(conversations.post(buyers[2], opened[2]["id"], "b2", "batch 2"),
+                                   conversations.post(stranger, opened[2]["id"], "x", "let me in"),
+                                   conversations.post(buyers[2], opened[2]["id"], "new", "new one"),
+                                   return_exceptions=True)
+    assert answers[0][1] is False and answers[0][0]["text"] == "batch 2"
+    assert getattr(answers[1], "status_code", None) == 404 and answers[2][1] is True
+
+
+@case("chat.sql.INSERT_BUSINESS")
+async def a_contracts_conversation_is_stored_once_however_many_open_it_at_once(client):
+    import asyncio
+    import datetime
+
+    from chat.services import business
+    from chat.tables import Conversation
+    from fuwu.services.accounts import membership
+    from sla.tables import Contract
+
+    merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    contract = Contract(merchant=merchant.org_id, provider=provider.org_id, category="cs_presales", status="active",
+                        starts_at=now(), ends_at=now() + datetime.timedelta(days=30), currency="CNY",
+                        pricing_model="periodic_fee", pricing_terms={}, period_fee=1, time_zone="Asia/Shanghai",
+                        calendar={})
+    await contract.save()
+    members = [await membership(merchant.user_id, merchant.org_id), await membership(provider.user_id, provider.org_id)]
+    opened = await asyncio.gather(*[business.open_for_contract(members[n % 2], contract.id) for n in range(6)])
+    assert len({row["id"] for row in opened}) == 1 and opened[0]["kind"] == "business"
+    assert await Conversation.count().where(Conversation.contract == contract.id) == 1
 
 
 # --- ratings -------------------------------------------------------------------------------

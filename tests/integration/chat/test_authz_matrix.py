@@ -6,6 +6,7 @@ WebSocket, which refuses a connection without credentials with close code 4401."
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 
 import pytest
@@ -16,6 +17,8 @@ from fuwu import roles
 from fuwu.clock import now
 from tests import authz
 from tests.authz import ORG, PUBLIC, USER, Call, Target
+from sla.tables import Contract
+from tests.integration.bids.test_authz_matrix import shared_bid_tender
 from tests.integration.tenders.test_authz_matrix import BOTH, EVERY_MEMBER, Entry, cases, merchant, provider
 from tests.servers import start_server
 
@@ -64,6 +67,25 @@ async def _buyer_messages(t: Target) -> Call:
     await Message(conversation=row.id, seq=1, position=f"{row.id}:1", client_key=f"{row.id}:c1",
                   sender_kind="buyer", text="Where is my parcel?", at=now()).save()
     return Call(f"/api/v1/orgs/{t.org_id}/buyers/visitor-authz-export/messages")
+
+
+async def _tender_conversation(t: Target) -> Call:
+    """A tender of the cast's merchant in evaluation with the cast's provider's bid in
+    round 1: the merchant names the provider, the provider opens its own."""
+    ids = await shared_bid_tender(t, "evaluating")
+    return Call(f"/tenders/{ids.tender}/conversations",
+                form={"provider": str(provider(t).org_id)} if t.kind == roles.MERCHANT else {})
+
+
+async def _contract_conversation(t: Target) -> Call:
+    """A contract between the cast's merchant and provider."""
+    starts = now()
+    contract = Contract(merchant=merchant(t).org_id, provider=provider(t).org_id, category="cs_presales",
+                        status="active", starts_at=starts, ends_at=starts + datetime.timedelta(days=90),
+                        currency="CNY", pricing_model="periodic_fee", pricing_terms={}, period_fee=100_000,
+                        time_zone="Asia/Shanghai", calendar={})
+    await contract.save()
+    return Call(f"/contracts/{contract.id}/conversation", form={})
 
 
 _server = None
@@ -136,6 +158,11 @@ MATRIX = [
     Entry("GET", "/console", ORG, kinds=BOTH, roles=CONSOLE, outsider=None),
     Entry("GET", "/conversations", ORG, kinds=BOTH, roles=EVERY_MEMBER, outsider=None),
     Entry("GET", "/conversations/{conversation_id:uuid}", ORG, kinds=BOTH, roles=EVERY_MEMBER, setup=_transcript),
+    # Merchant-provider conversations, opened from the tender's and the contract's pages.
+    Entry("POST", "/tenders/{tender_id:uuid}/conversations", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=_tender_conversation),
+    Entry("POST", "/contracts/{contract_id:uuid}/conversation", ORG, kinds=BOTH, roles=EVERY_MEMBER,
+          setup=_contract_conversation),
 ]
 
 

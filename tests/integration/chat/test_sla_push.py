@@ -22,7 +22,12 @@ async def test_an_agents_reply_tells_both_parties_sockets_and_the_panel_counts_i
     evaluator = await add_member(merchant, "evaluator")  # no chat seat: follows the contract page only
     stranger_merchant, _, _, _ = await shop_with_contract()
     watchers = [await agent_client(chat_server, person, online=False) for person in (evaluator, provider)]
+    for watcher in watchers:  # as the contract page does
+        await watcher.send({"type": "watch_sla", "contract": str(contract_id)})
+        await watcher.next("watching", contract=str(contract_id))
     outsider = await agent_client(chat_server, stranger_merchant, online=False)
+    await outsider.send({"type": "watch_sla", "contract": str(contract_id)})
+    assert (await outsider.next("error"))["code"] == "contract_not_found"
     console = await agent_client(chat_server, agent)
     buyer, _ = await buyer_client(chat_server, merchant.org_id)
     conversation = await open_conversation(buyer)
@@ -39,6 +44,18 @@ async def test_an_agents_reply_tells_both_parties_sockets_and_the_panel_counts_i
         assert (await watcher.next("sla"))["contract"] == str(contract_id)
     await asyncio.sleep(0.3)
     assert not [f for f in outsider.frames if f.get("type") == "sla"]  # other organisations hear nothing
+    assert not [f for f in console.frames if f.get("type") == "sla"]  # a console watches no contract page
+
+    # Replies in a burst (under load, many a second) tell the page once at once and once
+    # more at the end of the second: the last change is never lost, the page is not flooded.
+    for number in range(2, 7):
+        await console.send({"type": "send", "conversation": conversation, "client_id": f"a{number}",
+                            "text": f"Also {number}"})
+        await console.next("ack", client_id=f"a{number}")
+    await asyncio.sleep(1.5)
+    for watcher in watchers:
+        told = [f for f in watcher.frames if f.get("type") == "sla"]
+        assert 2 <= len(told) <= 3, told
 
     after = await client.get(f"/contracts/{contract_id}/sla-panel")
     assert 'data-testid="sla-samples">1<' in after.text
