@@ -25,7 +25,7 @@ from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Member, Viewer
 from sla import states
 from sla.errors import SlaError
-from sla.services import contracts, events, milestones, statements
+from sla.services import contracts, evaluation, events, milestones, statements
 from sla.tables import Breach
 
 PAGE_SIZE = 20
@@ -304,6 +304,17 @@ async def tender_panel(request: Request, viewer: Viewer, member: Member | None, 
         return None
     return {"template": "sla/_tender_panel.html", "contract": found,
             "status_label": states.CONTRACT_STATUSES.label(found["status"])}
+
+
+async def provider_panel(request: Request, provider_id: uuid.UUID) -> dict | None:
+    """The "provider" slot of the public provider page: promise against delivery, each
+    metric the provider promised on its contracts beside what it measurably delivered."""
+    records = await evaluation.track_records([provider_id])
+    rows = [{"metric": metric, "statistic": statistic, **record}
+            for (_, metric, statistic), record in records.items()]
+    order = list(value_lists.SLA_METRICS.values)
+    rows.sort(key=lambda r: (order.index(r["metric"]) if r["metric"] in order else len(order), r["statistic"] or ""))
+    return {"template": "sla/_provider_panel.html", "records": rows}
 
 
 ROUTES: list = [contract_list, history_import, contract_page, contract_sla_panel, contract_sign, contract_terminate, contract_terms, milestone_add,

@@ -261,3 +261,45 @@ def _build() -> dict[tuple[str, str, str], str]:
 
 # (metric, source, engine) -> statement text; engine is "sqlite" or "postgres".
 METRIC_STATEMENTS = _build()
+
+
+# --- promise against delivery ---------------------------------------------------------
+#
+# What providers measurably delivered on their contracts, per provider, metric and
+# statistic: the latest version of each measured window (met or breached, with a
+# value), how many of them were met, the median value (the middle one, or the mean of
+# the middle two) and the number of contracts they came from; also the loosest and
+# strictest targets promised. One statement for a batch of providers and metrics:
+# $1 the provider ids and $2 the metrics, each a JSON array of strings.
+_TRACK_RECORD = """WITH wanted_providers AS ({providers}),
+wanted_metrics AS ({metrics}),
+latest AS (
+  SELECT c.provider AS provider, t.metric AS metric, t.statistic AS statistic, m.contract AS contract,
+    m.value AS value, m.outcome AS outcome, m.target_value AS target_value, t.comparator AS comparator
+  FROM sla_measurement AS m
+  JOIN sla_target AS t ON t.id = m.target
+  JOIN sla_contract AS c ON c.id = m.contract
+  WHERE c.provider IN (SELECT id FROM wanted_providers) AND t.metric IN (SELECT metric FROM wanted_metrics)
+    AND m.outcome IN ('met', 'breached') AND m.value IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = m.target
+                    AND later.window_start = m.window_start AND later.version > m.version)
+),
+ranked AS (
+  SELECT provider, metric, statistic, contract, value, outcome, target_value, comparator,
+    ROW_NUMBER() OVER (PARTITION BY provider, metric, statistic ORDER BY value) AS rn,
+    COUNT(*) OVER (PARTITION BY provider, metric, statistic) AS n
+  FROM latest
+)
+SELECT provider, metric, statistic, COUNT(*) AS windows,
+  SUM(CASE WHEN outcome = 'met' THEN 1 ELSE 0 END) AS met,
+  AVG(CASE WHEN rn = (n + 1) / 2 OR rn = (n + 2) / 2 THEN value END) AS median,
+  COUNT(DISTINCT contract) AS contracts,
+  MIN(target_value) AS lowest_target, MAX(target_value) AS highest_target, MAX(comparator) AS comparator
+FROM ranked
+GROUP BY provider, metric, statistic"""
+
+TRACK_RECORD_POSTGRES = _TRACK_RECORD.format(
+    providers="SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
+    metrics="SELECT x AS metric FROM jsonb_array_elements_text(CAST($2 AS jsonb)) AS x")
+TRACK_RECORD_SQLITE = _TRACK_RECORD.format(
+    providers="SELECT value AS id FROM json_each($1)", metrics="SELECT value AS metric FROM json_each($2)")

@@ -48,6 +48,7 @@ from ratings.tables import BrandGrade, Evaluation, Rating, Standing, TierApprova
 from sla import states as sla_states
 from sla.services.evaluation import attainment
 from sla.tables import Contract
+from tenders.hooks import InvitationStanding
 
 NEUTRAL_MEAN = 3.0  # the prior when the platform has no ratings yet: the scale's middle
 Z = 1.96  # Wilson's bound at 95 %
@@ -417,6 +418,21 @@ async def provider_tiers(provider_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
             TierApproval.decided_at):
         tiers[row["provider"]] = row["tier"]  # the latest approved override wins
     return {pid: tier for pid, tier in tiers.items() if tier}
+
+
+async def invitation_standings(provider_ids: list[uuid.UUID]) -> dict:
+    """Whether merchants may invite each provider (the tenders domain's hook): the
+    lowest standing (unrated) may not; the one above it (3 stars) may, with a warning.
+    One entry per provider asked; the same two statements as `provider_tiers`."""
+    tiers = await provider_tiers(provider_ids)
+    found = {}
+    for pid in provider_ids:
+        tier = tiers.get(pid, states.UNRATED)
+        if tier == states.NOT_INVITABLE:
+            found[pid] = InvitationStanding(False, reason=states.NOT_INVITABLE_REASON)
+        else:
+            found[pid] = InvitationStanding(True, warning=states.WARNING if tier == states.WARNED else None)
+    return found
 
 
 async def scorecard(provider_id: uuid.UUID, history: int = 26) -> dict:

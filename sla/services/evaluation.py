@@ -331,3 +331,29 @@ async def attainment(provider_ids: list[uuid.UUID], since: datetime, until: date
             & (MilestoneSubmission.submitted_at <= delivered.due_at)).group_by(delivered.contract.provider):
         entry(row["provider_id"])["on_time"] = row["count"]
     return found
+
+
+async def track_records(provider_ids: list[uuid.UUID], metrics: list[str] | None = None) -> dict[tuple, dict]:
+    """Promise against delivery: what each provider measurably delivered on its
+    contracts for each metric and statistic, in one statement for the whole batch:
+    {(provider, metric, statistic): {windows, met, share_met (0..1), median,
+    contracts, lowest_target, highest_target, comparator}} (the targets it promised). A provider without measured windows
+    of a metric has no entry (pages say "no measured history", never zeros)."""
+    from fuwu.db import dump_json
+    from sla import sql
+
+    ids = [str(pid) for pid in dict.fromkeys(provider_ids)]
+    wanted = list(dict.fromkeys(metrics if metrics is not None else values.SLA_METRICS.values))
+    if not ids or not wanted:
+        return {}
+    statement = sql.TRACK_RECORD_POSTGRES if is_postgres() else sql.TRACK_RECORD_SQLITE
+    found = {}
+    for row in await fetch(statement, dump_json(ids), dump_json(wanted)):
+        provider = row["provider"] if isinstance(row["provider"], uuid.UUID) else uuid.UUID(str(row["provider"]))
+        windows = int(row["windows"])
+        found[(provider, row["metric"], row["statistic"])] = {
+            "windows": windows, "met": int(row["met"]), "share_met": int(row["met"]) / windows,
+            "median": float(row["median"]), "contracts": int(row["contracts"]),
+            "lowest_target": float(row["lowest_target"]), "highest_target": float(row["highest_target"]),
+            "comparator": row["comparator"]}
+    return found

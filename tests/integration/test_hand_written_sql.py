@@ -34,9 +34,12 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
-                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
+                 "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
+                 "sla.sql.TRACK_RECORD_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
+SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
+               # Each engine reads the JSON lists of providers and metrics with its own functions.
+               "sla.sql.TRACK_RECORD_SQLITE"}
 CASES: dict[str, object] = {}
 
 
@@ -412,6 +415,36 @@ async def seats_are_taken_within_capacity_and_the_queue_is_served_in_order(clien
     await Seat.update({Seat.capacity: 2}).where(Seat.user == agent.user_id)
     taken = await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id)
     assert taken is not None and await fetchrow(chat.sql.TAKE_AGENT_SEAT, merchant.org_id, now(), agent.user_id) is None
+
+
+@case("sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.TRACK_RECORD_SQLITE")
+async def track_record_equals_the_latest_measurements_counted_in_python(client):
+    from sla.tables import Measurement
+    from tests.integration.sla.test_track_records import _history
+
+    proven, newcomer = await _history()
+    statement = sla.sql.TRACK_RECORD_POSTGRES if db.is_postgres() else sla.sql.TRACK_RECORD_SQLITE
+    metrics = ["first_response_time", "inquiry_conversion_rate", "resolution_time"]
+    rows = await fetch(statement, db.dump_json([str(proven.org_id), str(newcomer.org_id)]), db.dump_json(metrics))
+    got = {(uuid.UUID(str(r["provider"])), r["metric"], r["statistic"]):
+           (r["windows"], r["met"], round(float(r["median"]), 9), r["contracts"]) for r in rows}
+    # The same from the query builder: the latest version of each window, met or breached.
+    latest: dict = {}
+    for m in await Measurement.select(
+            Measurement.contract.provider.as_alias("provider"), Measurement.target.metric.as_alias("metric"),
+            Measurement.target.statistic.as_alias("statistic"), Measurement.target, Measurement.window_start,
+            Measurement.version, Measurement.value, Measurement.outcome, Measurement.contract).where(
+            Measurement.contract.provider.is_in([proven.org_id, newcomer.org_id])):
+        key = (m["target"], m["window_start"])
+        if key not in latest or latest[key]["version"] < m["version"]:
+            latest[key] = m
+    grouped: dict = {}
+    for m in latest.values():
+        if m["outcome"] in ("met", "breached") and m["value"] is not None and m["metric"] in metrics:
+            grouped.setdefault((m["provider"], m["metric"], m["statistic"]), []).append(m)
+    expected = {key: (len(ms), sum(m["outcome"] == "met" for m in ms), round(statistics.median(m["value"] for m in ms), 9),
+                      len({m["contract"] for m in ms})) for key, ms in grouped.items()}
+    assert got == expected and len(got) == 3
 
 
 # --- ratings -------------------------------------------------------------------------------
