@@ -17,7 +17,8 @@ DOMAIN = Domain(
     nav=[NavItem("Scorecard", "/scorecard", ("provider",), order=25),
          NavItem("Tiers", "/admin/tiers", ("platform",), ("admin",), order=55)],
     panels=[Panel("provider", pages.provider_panel, order=10),
-            Panel("admin_organisation", pages.admin_panel, order=30)],
+            Panel("admin_organisation", pages.admin_panel, order=30),
+            Panel("contract", pages.contract_panel, order=20)],
     # Recommendations rank providers with their tiers, looked up for a batch at once.
     # Invitations: the lowest standing cannot be invited, the one above it is warned of.
     hooks=[TenderHooks(provider_tiers=scorecards.provider_tiers,

@@ -23,6 +23,7 @@ from fuwu.i18n import N_, Term
 from fuwu.money import AmountError, parse_amount
 from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Member, Viewer
+from fuwu.wiring import wiring
 from sla import states
 from sla.errors import SlaError
 from sla.services import contracts, evaluation, events, milestones, statements
@@ -160,6 +161,13 @@ async def contract_view(request: Request, viewer: Viewer, member: Member, contra
         context["chart_data"] = _chart_data(series, contract["time_zone"])
         context["comparison"] = await statements.before_and_after(contract)
         context["statement"] = await statements.statement(contract)
+    # Higher domains' blocks (ratings: rating the other party, replies).
+    panels = []
+    for block in wiring().panels("contract"):
+        result = await block.render(request, viewer, member, contract)
+        if result:
+            panels.append(result)
+    context["panels"] = panels
     return await render(request, "sla/contract.html", status_code=status_code, **context)
 
 
