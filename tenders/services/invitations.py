@@ -131,8 +131,11 @@ MAX_CANDIDATES = 5000
 async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> list[dict]:
     """Providers to invite, best first: category fit, capacity (agent seats for
     customer service, team size otherwise, against the seats asked for), same
-    province, and — once tiers exist — a tier fitting the merchant's size. Every
-    provider of the category is ranked in SQL; the reasons are shown to the merchant."""
+    province, and a tier fitting the merchant's size. Every provider of the category
+    is ranked in SQL; the reasons are shown to the merchant. Only providers that may
+    be invited are offered (not suspended, not of the lowest standing), each with
+    the warning its standing carries and, per SLA target of the tender, what it
+    measurably delivered on its contracts."""
     row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR),
                                what=N_("see recommendations"))
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
