@@ -23,7 +23,8 @@ from tenders.tables import TenderInvitation
 async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID, provider_ids: list[uuid.UUID]) -> list[dict]:
     """Invites providers to a draft or published tender (already invited ones are
     kept as they are). Published tenders notify the invited at once; drafts at
-    publication. Audited."""
+    publication. Audited. Refuses the whole request (422, nothing stored) if one of
+    the providers may not be invited (the ratings domain's standing: unrated)."""
     async with atomic():
         row = await get_own_tender(member, tender_id, what=N_("invite providers"))
         if row["status"] not in (states.DRAFT, states.PUBLISHED):
