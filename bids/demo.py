@@ -14,7 +14,7 @@ from fuwu.clock import now
 from tenders import demo as tender_demo
 from tenders.demo import DAY, actor, cs_tender, deadlines, tender
 from tenders.schemas import TenderUpdate
-from tenders.services import invitations, lifecycle
+from tenders.services import lifecycle
 from tenders.tables import Tender
 
 
@@ -85,7 +85,6 @@ async def load(echo) -> None:
         requirements={"deliverables": ["Home page", "12 detail pages", "6 campaign banners"]},
         budget_min=1_500_000, budget_max=3_000_000, pricing_models=["per_order", "pay_after_delivery"],
         **deadlines(9)))
-    await invitations.invite_providers(*xiangwei, design["id"], [mobai[1].organisation_id])
     await lifecycle.publish(*xiangwei, design["id"])
     await submission.submit_bid(*mobai, design["id"], _bid_of(
         price_amount=2_280_000, pricing_model="per_order", price_unit="page", valid_until=now() + 90 * DAY,
@@ -96,7 +95,6 @@ async def load(echo) -> None:
 
     echo("  tenders: awarded (two rounds, presentation, award)")
     main = await lifecycle.create_tender(*lanfei, cs_tender("Pre-sales customer service for our Tmall flagship store"))
-    await invitations.invite_providers(*lanfei, main["id"], [xingchen[1].organisation_id, yunduan[1].organisation_id])
     await lifecycle.publish(*lanfei, main["id"])
     await submission.submit_bid(*xingchen, main["id"], _bid(48_000, "12 agents trained on apparel sizing.", 12,
                                                             ["Sun Li", "Ma Jun", "Liu Yang"], 20))

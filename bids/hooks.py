@@ -17,6 +17,10 @@ from fuwu.wiring import wiring
 @dataclass
 class BidHooks:
     on_award: list[Callable[[uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[None]]] = field(default_factory=list)
+    # Promise against delivery (the sla domain): what a batch of providers measurably
+    # delivered per metric on their contracts, {(provider, metric, statistic): {windows,
+    # met, share_met, median, contracts, ...}}; one statement for the batch. Unwired: nothing.
+    track_records: Callable[[list[uuid.UUID], list[str]], Awaitable[dict[tuple, dict]]] | None = None
 
 
 def hooks() -> BidHooks:

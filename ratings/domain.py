@@ -22,8 +22,11 @@ DOMAIN = Domain(
          NavItem("Tiers", "/admin/tiers", ("platform",), ("admin",), order=55),
          NavItem("Analytics", "/admin/analytics", ("platform",), ("admin",), order=56)],
     panels=[Panel("provider", pages.provider_panel, order=10),
-            Panel("admin_organisation", pages.admin_panel, order=30)],
+            Panel("admin_organisation", pages.admin_panel, order=30),
+            Panel("contract", pages.contract_panel, order=20)],
     # Recommendations rank providers with their tiers, looked up for a batch at once.
-    hooks=[TenderHooks(provider_tiers=scorecards.provider_tiers)],
+    # Invitations: the lowest standing cannot be invited, the one above it is warned of.
+    hooks=[TenderHooks(provider_tiers=scorecards.provider_tiers,
+                       invitation_standings=scorecards.invitation_standings)],
     templates=Path(__file__).parent / "templates",
 )

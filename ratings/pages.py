@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from fuwu import roles
 from fuwu.errors import FuwuError, InvalidInput, not_found
-from fuwu.i18n import N_
+from fuwu.i18n import N_, translate_format
 from fuwu.pages import form_errors, page_viewer, render, require_member
 from fuwu.services.accounts import Viewer, is_platform_admin
 from ratings import states
@@ -180,5 +180,77 @@ async def decide_form(request: Request, dispute_id: FromPath[uuid.UUID]) -> Temp
         viewer, dispute_id, form.get("decision") == "hide", form.get("reason") or ""))
 
 
+# --- a contract's ratings, on its page (a panel of the sla domain's contract page) ---------
+
+
+def _occasion_text(occasion: str) -> str:
+    """"period:3" as "Month 3"; a milestone as what it is (never the stored code)."""
+    kind, _, number = occasion.partition(":")
+    if kind == states.PERIOD:
+        return translate_format(N_("Month {number}"), {"number": number})
+    return states.OCCASIONS.label(states.MILESTONE)
+
+
+async def contract_panel(request: Request, viewer: Viewer, member, contract: dict) -> dict | None:
+    """The "contract" slot: the contract's ratings of the provider and reviews of the
+    merchant (a blind one only to its author's side), the form to write this side's
+    review of a contract month, and a reply form under each published review of this
+    side."""
+    if contract.get("merchant_signed_at") is None or contract.get("provider_signed_at") is None:
+        return None
+    side = contract["side"]
+    may_write = member.role in reviews.SIGNERS[side]
+    ratings = [{**row, "occasion_text": _occasion_text(row["occasion"])}
+               for row in (await reviews.contract_reviews(member, contract["id"], states.RATING)).items]
+    reviewed = [{**row, "occasion_text": _occasion_text(row["occasion"])}
+                for row in (await reviews.contract_reviews(member, contract["id"], states.PROVIDER_REVIEW)).items]
+    # The side that is reviewed replies: the provider to ratings, the merchant to reviews.
+    mine_to_answer = states.RATING if side == "provider" else states.PROVIDER_REVIEW
+    return {"template": "ratings/_contract_panel.html", "side": side, "ratings": ratings, "reviewed": reviewed,
+            "months": await reviews.open_months(member, contract) if may_write else [],
+            "may_reply": may_write, "reply_kind": mine_to_answer, "statuses": states.REVIEW_STATUSES}
+
+
+async def _contract_action(request: Request, contract_id: uuid.UUID, action) -> Template | Redirect:
+    from sla.pages import contract_view
+
+    viewer = page_viewer(request)
+    member = await require_member(viewer)
+    form = await request.form()
+    try:
+        await action(viewer, member, form)
+    except FuwuError as exc:
+        return await contract_view(request, viewer, member, contract_id, error=form_errors(exc),
+                                   status_code=exc.status_code)
+    return Redirect(f"/contracts/{contract_id}#ratings", status_code=303)
+
+
+@post("/contracts/{contract_id:uuid}/ratings", include_in_schema=False)
+async def contract_rate_form(request: Request, contract_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    """The merchant rates the provider, or the provider reviews the merchant, for one
+    contract month (whichever side the member is on)."""
+    async def act(viewer: Viewer, member, form) -> None:
+        scores = reviews.Scores(overall=_int(form.get("overall")), quality=_int(form.get("quality")),
+                                communication=_int(form.get("communication")),
+                                timeliness=_int(form.get("timeliness")), comment=(form.get("comment") or "").strip())
+        write = reviews.rate_provider if member.kind == roles.MERCHANT else reviews.review_merchant
+        await write(viewer, member, contract_id, scores, period=_int(form.get("period")))
+
+    return await _contract_action(request, contract_id, act)
+
+
+@post("/contracts/{contract_id:uuid}/ratings/{kind:str}/{review_id:uuid}/reply", include_in_schema=False)
+async def contract_reply_form(request: Request, contract_id: FromPath[uuid.UUID], kind: FromPath[str],
+                              review_id: FromPath[uuid.UUID]) -> Template | Redirect:
+    """The reviewed side replies once to a published rating or review."""
+    if kind not in states.REVIEW_KINDS:
+        raise not_found("Page")
+
+    async def act(viewer: Viewer, member, form) -> None:
+        await reviews.reply(viewer, member, kind, review_id, form.get("reply") or "")
+
+    return await _contract_action(request, contract_id, act)
+
+
 ROUTES = [scorecard_page, provider_ratings_page, admin_tiers_page, brand_grade_form, tier_request_form, approve_form,
-          reject_form, decide_form]
+          reject_form, decide_form, contract_rate_form, contract_reply_form]

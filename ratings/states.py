@@ -40,6 +40,16 @@ TIER_LABELS = Values(
     ("6", N_("6 stars")), ("5", N_("5 stars")), ("4", N_("4 stars")), ("3", N_("3 stars")), ("0", N_("Unrated")),
 )
 
+# Standings from the lowest: unrated, then 3, 4, 5 and 6 stars (DESIGN.md section 6:
+# "6, 5, 4 and 3 stars, else unrated"). The lowest cannot be invited to tenders (it
+# may still bid on tenders public to its category: one completed contract earns a
+# tier); the one above it is shown to merchants with a warning.
+STANDINGS = (UNRATED, 3, 4, 5, 6)
+NOT_INVITABLE = STANDINGS[0]
+WARNED = STANDINGS[1]
+NOT_INVITABLE_REASON = N_("unrated: no tier yet, so it cannot be invited")
+WARNING = N_("3 stars, the lowest tier: read its scorecard and ratings before you invite it")
+
 # Scorecard dimensions, in the order pages show them.
 OPERATING = "operating"
 BRAND = "brand"

@@ -26,7 +26,7 @@ from fuwu.services.accounts import Member, Viewer
 from fuwu.wiring import wiring
 from sla import states
 from sla.errors import SlaError
-from sla.services import contracts, events, milestones, statements
+from sla.services import contracts, evaluation, events, milestones, statements
 from sla.tables import Breach
 
 PAGE_SIZE = 20
@@ -161,12 +161,14 @@ async def contract_view(request: Request, viewer: Viewer, member: Member, contra
         context["chart_data"] = _chart_data(series, contract["time_zone"])
         context["comparison"] = await statements.before_and_after(contract)
         context["statement"] = await statements.statement(contract)
-    blocks = []
-    for extra in wiring().panels("contract"):  # higher domains' blocks (chat: the parties' conversation)
-        found = await extra.render(request, viewer, member, contract)
-        if found:
-            blocks.append(found)
-    context["contract_panels"] = blocks
+    # Higher domains' blocks (chat: the parties' conversation; ratings: rating the other
+    # party, replies).
+    panels = []
+    for block in wiring().panels("contract"):
+        result = await block.render(request, viewer, member, contract)
+        if result:
+            panels.append(result)
+    context["panels"] = panels
     return await render(request, "sla/contract.html", status_code=status_code, **context)
 
 
@@ -311,6 +313,17 @@ async def tender_panel(request: Request, viewer: Viewer, member: Member | None, 
         return None
     return {"template": "sla/_tender_panel.html", "contract": found,
             "status_label": states.CONTRACT_STATUSES.label(found["status"])}
+
+
+async def provider_panel(request: Request, provider_id: uuid.UUID) -> dict | None:
+    """The "provider" slot of the public provider page: promise against delivery, each
+    metric the provider promised on its contracts beside what it measurably delivered."""
+    records = await evaluation.track_records([provider_id])
+    rows = [{"metric": metric, "statistic": statistic, **record}
+            for (_, metric, statistic), record in records.items()]
+    order = list(value_lists.SLA_METRICS.values)
+    rows.sort(key=lambda r: (order.index(r["metric"]) if r["metric"] in order else len(order), r["statistic"] or ""))
+    return {"template": "sla/_provider_panel.html", "records": rows}
 
 
 ROUTES: list = [contract_list, history_import, contract_page, contract_sla_panel, contract_sign, contract_terminate, contract_terms, milestone_add,

@@ -282,3 +282,99 @@ def signed_contracts() -> str:
     contract both parties signed, with its merchant, provider and term. No placeholders."""
     return (f"SELECT c.id, c.merchant, c.provider, c.starts_at, c.ends_at FROM {Contract._meta.tablename} c "
             "WHERE c.merchant_signed_at IS NOT NULL AND c.provider_signed_at IS NOT NULL")
+
+
+# --- promise against delivery ---------------------------------------------------------
+#
+# What providers measurably delivered on their contracts, per provider, metric and
+# statistic: the latest version of each measured window (met or breached, with a
+# value), how many of them were met, the median value (the middle one, or the mean of
+# the middle two) and the number of contracts they came from; also the loosest and
+# strictest targets promised. One statement for a batch of providers and metrics:
+# $1 the provider ids and $2 the metrics, each a JSON array of strings.
+_TRACK_RECORD = """WITH wanted_providers AS ({providers}),
+wanted_metrics AS ({metrics}),
+latest AS (
+  SELECT c.provider AS provider, t.metric AS metric, t.statistic AS statistic, m.contract AS contract,
+    m.value AS value, m.outcome AS outcome, m.target_value AS target_value, t.comparator AS comparator
+  FROM sla_measurement AS m
+  JOIN sla_target AS t ON t.id = m.target
+  JOIN sla_contract AS c ON c.id = m.contract
+  WHERE c.provider IN (SELECT id FROM wanted_providers) AND t.metric IN (SELECT metric FROM wanted_metrics)
+    AND m.outcome IN ('met', 'breached') AND m.value IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = m.target
+                    AND later.window_start = m.window_start AND later.version > m.version)
+),
+ranked AS (
+  SELECT provider, metric, statistic, contract, value, outcome, target_value, comparator,
+    ROW_NUMBER() OVER (PARTITION BY provider, metric, statistic ORDER BY value) AS rn,
+    COUNT(*) OVER (PARTITION BY provider, metric, statistic) AS n
+  FROM latest
+)
+SELECT provider, metric, statistic, COUNT(*) AS windows,
+  SUM(CASE WHEN outcome = 'met' THEN 1 ELSE 0 END) AS met,
+  AVG(CASE WHEN rn = (n + 1) / 2 OR rn = (n + 2) / 2 THEN value END) AS median,
+  COUNT(DISTINCT contract) AS contracts,
+  MIN(target_value) AS lowest_target, MAX(target_value) AS highest_target, MAX(comparator) AS comparator
+FROM ranked
+GROUP BY provider, metric, statistic"""
+
+TRACK_RECORD_POSTGRES = _TRACK_RECORD.format(
+    providers="SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
+    metrics="SELECT x AS metric FROM jsonb_array_elements_text(CAST($2 AS jsonb)) AS x")
+TRACK_RECORD_SQLITE = _TRACK_RECORD.format(
+    providers="SELECT value AS id FROM json_each($1)", metrics="SELECT value AS metric FROM json_each($2)")
+
+
+# --- attainment for scorecards ----------------------------------------------------------
+#
+# What a batch of providers measurably delivered in each period of a scorecard's window,
+# for the ratings domain: $1 the providers (a JSON array of ids), $2 the periods (a JSON
+# array of [number, start, end]), $3 and $4 the lowest and highest of the ids (the
+# provider index narrows the contracts before the list is matched). Each engine reads
+# the JSON with its own functions.
+_JSON_IDS = {
+    "postgres": "SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT value AS id FROM json_each($1)",
+}
+_JSON_PERIODS = {
+    "postgres": "SELECT CAST(x->>0 AS integer) AS k, CAST(x->>1 AS timestamptz) AS s, CAST(x->>2 AS timestamptz) AS e "
+                "FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS s, "
+              "json_extract(value, '$[2]') AS e FROM json_each($2)",
+}
+# Measured windows (the latest version of each, met or breached) by the period their
+# window ended in, (start, end].
+_MEASURED_BY_PERIOD = """WITH wanted AS {materialized}({ids}), periods AS {materialized}({periods})
+SELECT c.provider AS provider, p.k AS k, COUNT(*) AS measured,
+  SUM(CASE WHEN m.outcome = 'met' THEN 1 ELSE 0 END) AS met
+FROM sla_measurement AS m
+JOIN sla_contract AS c ON c.id = m.contract
+JOIN periods AS p ON m.window_end > p.s AND m.window_end <= p.e
+WHERE c.provider >= $3 AND c.provider <= $4 AND c.provider IN (SELECT id FROM wanted)
+  AND m.outcome IN ('met', 'breached')
+  AND m.window_end > (SELECT MIN(s) FROM periods) AND m.window_end <= (SELECT MAX(e) FROM periods)
+  AND NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = m.target
+                  AND later.window_start = m.window_start AND later.version > m.version)
+GROUP BY c.provider, p.k"""
+# Milestones by the period they were due in, [start, end), and how many of them had their
+# first delivery by the due time.
+_MILESTONES_BY_PERIOD = """WITH wanted AS {materialized}({ids}), periods AS {materialized}({periods})
+SELECT c.provider AS provider, p.k AS k, COUNT(*) AS due,
+  SUM(CASE WHEN s.submitted_at <= ms.due_at THEN 1 ELSE 0 END) AS on_time
+FROM sla_milestone AS ms
+JOIN sla_contract AS c ON c.id = ms.contract
+JOIN periods AS p ON ms.due_at >= p.s AND ms.due_at < p.e
+LEFT JOIN sla_milestone_submission AS s ON s.milestone = ms.id AND s.number = 1
+WHERE c.provider >= $3 AND c.provider <= $4 AND c.provider IN (SELECT id FROM wanted)
+  AND ms.due_at >= (SELECT MIN(s) FROM periods) AND ms.due_at < (SELECT MAX(e) FROM periods)
+GROUP BY c.provider, p.k"""
+
+MEASURED_BY_PERIOD_POSTGRES = _MEASURED_BY_PERIOD.format(
+    ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
+MEASURED_BY_PERIOD_SQLITE = _MEASURED_BY_PERIOD.format(
+    ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")
+MILESTONES_BY_PERIOD_POSTGRES = _MILESTONES_BY_PERIOD.format(
+    ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
+MILESTONES_BY_PERIOD_SQLITE = _MILESTONES_BY_PERIOD.format(
+    ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")

@@ -15,7 +15,7 @@ from fuwu import api_contract
 from fuwu.api import MEMBER, Cursor, IdempotencyKey, Limit, once, page_of, to
 from fuwu.auth import MemberDep, ViewerDep, requires_user
 from fuwu.errors import InvalidInput
-from fuwu.i18n import N_
+from fuwu.i18n import N_, gettext
 from fuwu.pagination import DEFAULT_LIMIT, Page
 from fuwu.schemas import AuditEventRead
 from fuwu.services import audit
@@ -153,7 +153,13 @@ class TenderController(Controller):
     @get("/{tender_id:uuid}/recommendations")
     async def recommendations(self, member: MemberDep, tender_id: FromPath[uuid.UUID]) -> list[Recommendation]:
         """Providers to invite, best first, with the reasons."""
-        return [to(Recommendation, row) for row in await invitations.recommend(member, tender_id)]
+        return [to(Recommendation, {
+            **row, "warning": _translated(row.get("warning")),
+            "delivered": [{"metric": d["metric"], "statistic": d["statistic"], "target": d["target"],
+                           **{k: v for k, v in (d["record"] or {}).items()
+                              if k in ("windows", "met", "share_met", "median", "contracts")}}
+                          for d in row["delivered"]]})
+            for row in await invitations.recommend(member, tender_id)]
 
     @get("/{tender_id:uuid}/audit")
     async def tender_audit(self, member: MemberDep, tender_id: FromPath[uuid.UUID], cursor: Cursor = None,
@@ -188,6 +194,11 @@ async def browse_open_tenders(
         member, category=category, text=q, budget_at_least=budget_at_least, budget_at_most=budget_at_most,
         deadline_before=deadline_before, region=region, cursor=cursor, limit=limit)
     return page_of(TenderSummary, page)
+
+
+def _translated(message: str | None) -> str | None:
+    # A message id another domain chose (ratings' warning), in the reader's language.
+    return gettext(message) if message else None
 
 
 ROUTES = api_contract.document([TenderController, browse_open_tenders])

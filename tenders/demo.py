@@ -17,7 +17,7 @@ from fuwu.clock import now
 from fuwu.services import accounts
 from fuwu.tables import User
 from tenders.schemas import TenderCreate
-from tenders.services import invitations, lifecycle, questions
+from tenders.services import lifecycle, questions
 from tenders.tables import Tender
 
 DAY = datetime.timedelta(days=1)
@@ -115,7 +115,6 @@ async def load(echo) -> None:
         rounds=[{"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 40, "price": True},
                                                          {"name": "Portfolio", "weight": 60}]}],
         **deadlines(10)))
-    await invitations.invite_providers(*yiran, photo["id"], [guangying[1].organisation_id])
     await lifecycle.publish(*yiran, photo["id"])
     question = await questions.ask_question(*guangying, photo["id"], "Do you supply the models, or do we cast them?")
     await questions.answer_question(*yiran, photo["id"], question["id"], "You cast them; we approve the casting.")

@@ -18,5 +18,6 @@ class TenderError(StrEnum):
     ALREADY_ANSWERED = "question_already_answered"
     NOT_A_PROVIDER = "not_a_provider"
     INVITATION = "invitation_invalid"
+    NOT_INVITABLE = "provider_not_invitable"  # its standing (tier) is the lowest
     REASON_REQUIRED = "reason_required"
     NOTHING_CHANGED = "nothing_changed"

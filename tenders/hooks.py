@@ -20,6 +20,17 @@ async def _unwired(*args):
     raise RuntimeError("the bids domain is not wired: build the app with fuwu.app.create_app() first")
 
 
+@dataclass(frozen=True)
+class InvitationStanding:
+    """Whether merchants may invite a provider, and what they are warned of when they
+    may (the ratings domain decides from the provider's tier). `reason` and
+    `warning` are English message ids that pages translate."""
+
+    invitable: bool
+    reason: str | None = None  # why it cannot be invited
+    warning: str | None = None  # shown beside it wherever merchants pick providers to invite
+
+
 @dataclass
 class TenderHooks:
     # Bids that count at the deadline (submitted and confirmed, not withdrawn).
@@ -36,6 +47,11 @@ class TenderHooks:
     # Tiers of providers for recommendations (the ratings domain), for a batch of
     # provider ids at once: 0 = unrated, else 3-6 stars; providers missing are unrated.
     provider_tiers: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, int]]] | None = None
+    # Whether each of a batch of providers may be invited (the ratings domain): one
+    # entry per provider asked. Unwired, every provider may be invited, unwarned.
+    # Promise against delivery for recommendations (the sla domain): as BidHooks.track_records.
+    track_records: Callable[[list[uuid.UUID], list[str]], Awaitable[dict[tuple, dict]]] | None = None
+    invitation_standings: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, InvitationStanding]]] | None = None
 
 
 def hooks() -> TenderHooks:

@@ -357,6 +357,11 @@ async def tender_page(request: Request, tender_id: FromPath[uuid.UUID]) -> Templ
     return await tender_view(request, viewer, member, tender_id)
 
 
+def _translated(message: str | None) -> str | None:
+    # A message id another domain chose (ratings' warning), in the reader's language.
+    return i18n.gettext(message) if message else None
+
+
 async def tender_view(request: Request, viewer: Viewer, member: Member, tender_id: uuid.UUID, *,
                       error: str | None = None, status_code: int = 200, entered: dict | None = None) -> Template:
     """The tender page for its merchant's team or a provider who may see it (404 for
@@ -385,7 +390,8 @@ async def tender_view(request: Request, viewer: Viewer, member: Member, tender_i
             invited = {row["provider_id"] for row in context["invitations"]}
             context["recommendations"] = [
                 {**row, "invited": row["provider_id"] in invited,
-                 "reasons_text": [describe_reason(r) for r in row["reasons"]]}
+                 "reasons_text": [describe_reason(r) for r in row["reasons"]],
+                 "warning_text": _translated(row.get("warning"))}
                 for row in await invitations.recommend(member, tender_id)
             ]
     else:

@@ -267,6 +267,20 @@ class TenderInvitationRead(msgspec.Struct):
     decline_reason: str
 
 
+class DeliveredRecord(msgspec.Struct):
+    """What a recommended provider measurably delivered on its contracts for one SLA
+    target the tender asks for: `windows` 0 (and the rest null) without measured history."""
+
+    metric: str
+    statistic: str | None
+    target: float | None
+    windows: int = 0
+    met: int = 0
+    share_met: float | None = None  # 0..1
+    median: float | None = None  # in the metric's unit: seconds, a 0..1 rate, a 1..5 rating
+    contracts: int = 0
+
+
 class Recommendation(msgspec.Struct):
     provider_id: uuid.UUID
     name: str
@@ -277,3 +291,9 @@ class Recommendation(msgspec.Struct):
     reasons: list[str]
     # Verified by the platform (a badge).
     verified: bool = False
+    # Its tier: 0 unrated, else 3-6 stars.
+    tier: int = 0
+    # What merchants should know before inviting it (its tier is just above the lowest), or null.
+    warning: str | None = None
+    # Promise against delivery: per SLA target of the tender, its measured record.
+    delivered: list[DeliveredRecord] = []

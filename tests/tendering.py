@@ -4,6 +4,7 @@ tender past its deadlines (by moving the deadlines, since server time is the clo
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from fuwu.clock import now
 from tenders.services.lifecycle import bid_grace
@@ -93,3 +94,17 @@ async def enter_bid_grace(tender_id, seconds_ago: float = 1.0) -> None:
     await Tender.update({Tender.questions_deadline: moment - datetime.timedelta(seconds=seconds_ago + 1),
                          Tender.bid_deadline: moment - datetime.timedelta(seconds=seconds_ago)}).where(
         Tender.id == tender_id)
+
+
+async def give_tier(*providers, tier: int = 4) -> None:
+    """Gives providers (actors or organisation ids) a tier, as the ratings domain's
+    evaluations would: every new provider is unrated, the lowest standing, which
+    cannot be invited to tenders."""
+    from fuwu.db import fetch
+    from ratings.sql import ENSURE_STANDING
+    from ratings.tables import Standing
+
+    for provider in providers:
+        org_id = getattr(provider, "org_id", provider)
+        await fetch(ENSURE_STANDING, uuid.uuid4(), org_id, now())
+        await Standing.update({Standing.tier: tier}).where(Standing.provider == org_id)

@@ -22,6 +22,7 @@ from fuwu.services import audit, notifications
 from fuwu.services.accounts import Member, Viewer, member_user_ids
 from bids import sql, states
 from bids.errors import BidError
+from bids.hooks import hooks
 from bids.services.submission import BID_COLUMNS
 from bids.tables import Bid, EvaluationRound, PresentationSlot, RoundEntry, Score, SiteFinding
 from tenders import states as tender_states
@@ -498,8 +499,23 @@ async def comparison(member: Member, tender_id: uuid.UUID) -> dict:
                 SiteFinding.round.is_in(round_ids)):
             if finding["bid"] in by_bid:
                 by_bid[finding["bid"]]["findings"].append(finding)
-    # My own scores so an evaluator sees what they gave.
+    await _with_track_records(list(by_bid.values()))
     return {"tender": tender, "rounds": all_rounds, "bids": list(by_bid.values())}
+
+
+async def _with_track_records(items: list[dict]) -> None:
+    """Promise against delivery: beside each SLA commitment of each bid, what its
+    provider measurably delivered for the same metric and statistic on its contracts
+    (None: no measured history), looked up for every bid at once."""
+    track_records = hooks().track_records
+    metrics = sorted({s.get("metric") for item in items for s in item["bid"].get("sla_commitment") or []} - {None})
+    providers = [item["bid"]["provider_id"] for item in items]
+    records = await track_records(providers, metrics) if track_records is not None and metrics else {}
+    for item in items:
+        bid = item["bid"]
+        item["promises"] = [
+            {**s, "delivered": records.get((bid["provider_id"], s.get("metric"), s.get("statistic")))}
+            for s in bid.get("sla_commitment") or []]
 
 
 async def my_round_scores(viewer: Viewer, round_id: uuid.UUID) -> dict:

@@ -49,18 +49,29 @@ async def notify(
 ) -> None:
     """Stores one notification per user (inside the caller's transaction) and pushes
     each live once the transaction commits."""
-    users = list(dict.fromkeys(user_ids))
-    if not users:
-        return
-    moment, params_text = now(), dump_json(jsonable(params or {}))
+    await notify_many([dict(user_ids=user_ids, kind=kind, title=title, body=body, params=params, link=link,
+                            organisation=organisation)])
+
+
+async def notify_many(notes: Iterable[dict]) -> None:
+    """`notify` for many notifications at once (each a dict of its arguments), in one
+    pipelined statement: for jobs that tell many organisations in one transaction."""
+    moment = now()
     # Hand-written (see fuwu.db.fetch): closing bidding notifies every bidder while it
     # holds the tender row, and Piccolo took ~0.1 ms of CPU a row to build the insert.
-    rows = [(uuid.uuid4(), user_id, organisation, kind, title, body, params_text, link, moment) for user_id in users]
+    rows = []
+    for note in notes:
+        params_text = dump_json(jsonable(note.get("params") or {}))
+        rows.extend((uuid.uuid4(), user_id, note.get("organisation"), note["kind"], note["title"],
+                     note.get("body", ""), params_text, note.get("link", ""), moment)
+                    for user_id in dict.fromkeys(note["user_ids"]))
+    if not rows:
+        return
     await executemany(sql.INSERT_NOTIFICATION, rows)
     pushers = _pushers()
     if pushers:
         payloads = [(user_id, {"type": "notification", "id": str(row_id), "kind": kind, "link": link})
-                    for row_id, user_id, *_ in rows]
+                    for row_id, user_id, _, kind, _, _, _, link, _ in rows]
 
         async def push() -> None:
             for user_id, payload in payloads:

@@ -457,3 +457,22 @@ async def _tell(org_id: uuid.UUID, *, kind: str, title: str, title_text: str, li
     people = await member_user_ids(org_id, roles.OWNER, roles.OPERATOR, roles.MANAGER)
     await notifications.notify(people, kind=kind, title=title, body=body,
                                params={"title": title_text, **(params or {})}, link=link, organisation=org_id)
+
+
+async def open_months(member: Member, contract: dict, limit: int = 24) -> list[int]:
+    """The contract months the member's side may still write its review of (started,
+    not yet written by that side), newest first: what the contract page offers. None
+    once the contract is not real (unsigned, never started)."""
+    if not _real(contract):
+        return []
+    kind = states.RATING if contract["side"] == "merchant" else states.PROVIDER_REVIEW
+    table = TABLES[kind]
+    written = {row["occasion"] for row in await table.select(table.occasion).where(table.contract == contract["id"])}
+    moment, months = now(), []
+    for number in range(1, 1000):
+        start, _ = period_bounds(contract, number)
+        if start >= contract["ends_at"] or start > moment:
+            break
+        if f"{states.PERIOD}:{number}" not in written:
+            months.append(number)
+    return list(reversed(months))[:limit]

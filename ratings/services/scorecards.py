@@ -39,19 +39,20 @@ from piccolo.query.functions.aggregate import Count, Sum
 from chat.services.satisfaction import buyer_ratings
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.db import atomic, dump_json, fetch, is_postgres, load_json
+from fuwu.db import atomic, dump_json, executemany, fetch, is_postgres, load_json
 from fuwu.i18n import N_
 from fuwu.tables import Organisation
 from ratings import sql, states
 from ratings.settings import ScorecardSettings, get_settings
 from ratings.tables import BrandGrade, Evaluation, Rating, Standing, TierApproval
 from sla import states as sla_states
-from sla.services.evaluation import attainment
+from sla.services.evaluation import attainment, json_moment
 from sla.tables import Contract
+from tenders.hooks import InvitationStanding
 
 NEUTRAL_MEAN = 3.0  # the prior when the platform has no ratings yet: the scale's middle
 Z = 1.96  # Wilson's bound at 95 %
-BATCH = 200
+BATCH = 1000
 
 
 def evaluation_moment(moment: datetime.datetime, settings: ScorecardSettings | None = None) -> datetime.datetime:
@@ -108,8 +109,10 @@ def _counted_rating(as_of: datetime.datetime):
 
 async def _operating(ids: list[uuid.UUID], as_of: datetime.datetime, settings: ScorecardSettings) -> dict:
     figures = {pid: {"measured": 0.0, "met": 0.0, "due": 0.0, "on_time": 0.0} for pid in ids}
-    for start, end, weight in periods(as_of, settings):
-        for pid, counts in (await attainment(ids, start, end)).items():
+    spans = periods(as_of, settings)
+    # Every period of the window in one pass (sla's two statements for the batch).
+    for pid, by_period in (await attainment(ids, [(start, end) for start, end, _ in spans])).items():
+        for (_, _, weight), counts in zip(spans, by_period):
             for name in ("measured", "met", "due", "on_time"):
                 figures[pid][name] += weight * counts[name]
     window_start = as_of - datetime.timedelta(days=settings.window_days)
@@ -161,14 +164,17 @@ async def platform_mean(as_of: datetime.datetime, settings: ScorecardSettings) -
 async def _service(ids: list[uuid.UUID], as_of: datetime.datetime, settings: ScorecardSettings,
                    prior: float) -> dict:
     weighted = {pid: [0.0, 0.0, 0] for pid in ids}  # weighted sum, weighted count, ratings
-    for start, end, weight in periods(as_of, settings):
-        for row in await Rating.select(Rating.provider, Count(), Sum(Rating.overall)).where(
-                Rating.provider.is_in(ids) & (Rating.created_at >= start) & (Rating.created_at < end)
-                & _counted_rating(as_of)).group_by(Rating.provider):
-            entry = weighted[row["provider"]]
-            entry[0] += weight * row["sum"]
-            entry[1] += weight * row["count"]
-            entry[2] += row["count"]
+    spans = periods(as_of, settings)
+    statement = sql.RATINGS_BY_PERIOD_POSTGRES if is_postgres() else sql.RATINGS_BY_PERIOD_SQLITE
+    ordered = sorted(ids, key=str)
+    for row in await fetch(statement, dump_json([str(pid) for pid in ordered]),
+                           dump_json([[k, json_moment(start), json_moment(end)] for k, (start, end, _) in
+                                      enumerate(spans)]), as_of, ordered[0], ordered[-1]):
+        provider = row["provider"] if isinstance(row["provider"], uuid.UUID) else uuid.UUID(str(row["provider"]))
+        entry, weight = weighted[provider], spans[int(row["k"])][2]
+        entry[0] += weight * float(row["total"])
+        entry[1] += weight * int(row["n"])
+        entry[2] += int(row["n"])
     chats = await buyer_ratings(ids, as_of - datetime.timedelta(days=settings.window_days), as_of)
     found = {}
     for pid in ids:
@@ -230,14 +236,16 @@ class Scorecard:
 
 
 async def compute(provider_ids: list[uuid.UUID], as_of: datetime.datetime,
-                  settings: ScorecardSettings | None = None) -> dict[uuid.UUID, Scorecard]:
-    """The scorecards of a batch of providers as of a moment, from aggregate
-    statements whose number does not grow with the batch (a few per period)."""
+                  settings: ScorecardSettings | None = None, prior: float | None = None) -> dict[uuid.UUID, Scorecard]:
+    """The scorecards of a batch of providers as of a moment, from a few aggregate
+    statements whose number grows with neither the batch nor the window's periods.
+    `prior`: the platform's mean rating as of the moment, when the caller has it."""
     settings = settings or get_settings()
     ids = list(dict.fromkeys(provider_ids))
     if not ids:
         return {}
-    prior, _ = await platform_mean(as_of, settings)
+    if prior is None:
+        prior, _ = await platform_mean(as_of, settings)
     dimensions = {
         states.OPERATING: await _operating(ids, as_of, settings),
         states.BRAND: await _brand(ids, as_of),
@@ -307,79 +315,97 @@ def next_standing(tier: int, below_count: int, composite: float, gates_met: dict
 
 
 async def evaluate_batch(provider_ids: list[uuid.UUID], as_of: datetime.datetime,
-                         settings: ScorecardSettings | None = None) -> int:
+                         settings: ScorecardSettings | None = None, prior: float | None = None) -> int:
     """Evaluates a batch of providers as of a moment: computes their scorecards, then
-    in one transaction stores each evaluation once (its unique key) and moves the
-    standing of each provider whose evaluation this call stored. Running it again,
-    or in another process at the same time, stores and changes nothing more.
-    Tier changes are audited and told to the provider."""
+    in one transaction holds the batch's standing rows (made once; locked on
+    PostgreSQL, SQLite's write lock otherwise), and for each provider whose standing
+    is not yet evaluated at this moment stores its evaluation and moves its standing,
+    a few statements for the whole batch. Running it again, or in another process
+    at the same time (which waits for the lock, then finds them done), stores and
+    changes nothing more. Tier changes are audited and told to the provider."""
     settings = settings or get_settings()
-    cards = await compute(provider_ids, as_of, settings)
-    stored = 0
+    cards = await compute(provider_ids, as_of, settings, prior=prior)
+    if not cards:
+        return 0
     moment = now()
+    ids = sorted(cards, key=str)  # one order for every process: locks taken alike never deadlock
     async with atomic():
-        for pid, card in cards.items():
-            await fetch(sql.ENSURE_STANDING, uuid.uuid4(), pid, moment)
-            query = Standing.select().where(Standing.provider == pid)
-            if is_postgres():
-                query = query.lock_rows("UPDATE")
-            standing = await query.first()
+        await executemany(sql.ENSURE_STANDING, [(uuid.uuid4(), pid, moment) for pid in ids])
+        query = Standing.select().where(Standing.provider.is_in(ids)).order_by(Standing.provider)
+        if is_postgres():
+            query = query.lock_rows("UPDATE")
+        standings = {row["provider"]: row for row in await query}
+        evaluations, moves, changes = [], [], []
+        for pid in ids:
+            card, standing = cards[pid], standings[pid]
             if standing["evaluated_as_of"] is not None and standing["evaluated_as_of"] >= as_of:
                 continue  # evaluated at this moment (or a later one) already
             move = next_standing(standing["tier"], standing["below_count"], card.composite,
                                  card.gates_met(settings), settings)
-            inserted = await fetch(sql.INSERT_EVALUATION, uuid.uuid4(), pid, as_of,
-                                   f"{pid}:{int(as_of.timestamp() * 1_000_000)}", card.scores[states.OPERATING],
-                                   card.scores[states.BRAND], card.scores[states.SERVICE], card.scores[states.GROWTH],
-                                   card.composite, standing["tier"], move.tier, move.at_risk,
-                                   dump_json(card.explanation), moment)
-            if not inserted:
-                continue
-            stored += 1
+            evaluations.append((uuid.uuid4(), pid, as_of, f"{pid}:{int(as_of.timestamp() * 1_000_000)}",
+                                card.scores[states.OPERATING], card.scores[states.BRAND],
+                                card.scores[states.SERVICE], card.scores[states.GROWTH], card.composite,
+                                standing["tier"], move.tier, move.at_risk, dump_json(card.explanation), moment))
             pending = move.pending_tier
-            await Standing.update({
-                Standing.tier: move.tier, Standing.at_risk: move.at_risk, Standing.below_count: move.below_count,
-                Standing.composite: card.composite, Standing.pending_tier: pending,
-                Standing.pending_requested_at: (standing["pending_requested_at"] or moment) if pending else None,
-                Standing.evaluated_as_of: as_of, Standing.updated_at: moment}).where(Standing.provider == pid)
+            moves.append((pid, move.tier, move.at_risk, move.below_count, card.composite, pending,
+                          (standing["pending_requested_at"] or moment) if pending else None, as_of, moment))
             if move.tier != standing["tier"] or (pending and not standing["pending_tier"]) \
                     or move.at_risk != standing["at_risk"]:
-                await _tier_changed(pid, standing, move, card)
-    return stored
+                changes.append((pid, standing, move, card))
+        await executemany(sql.STORE_EVALUATION, evaluations)
+        await executemany(sql.MOVE_STANDING, moves)
+        await _tiers_changed(changes)
+    return len(evaluations)
 
 
-async def _tier_changed(pid: uuid.UUID, standing: dict, move: Move, card: Scorecard) -> None:
+async def _tiers_changed(changes: list[tuple]) -> None:
+    """Audits each change of a batch and tells each provider's owners and managers
+    (its new tier, or that it is at risk), and the admins of 6-star promotions that
+    wait for them: a few statements for the whole batch."""
     from fuwu.services import audit, notifications
-    from fuwu.services.accounts import member_user_ids
+    from fuwu.tables import Membership
     from ratings.services.reviews import admin_user_ids
 
-    await audit.record(actor=None, organisation=pid, object_type="provider", object_id=pid, action="tier_changed",
-                       before={"tier": standing["tier"], "at_risk": standing["at_risk"]},
-                       after={"tier": move.tier, "at_risk": move.at_risk, "pending_tier": move.pending_tier,
-                              "composite": card.composite})
-    people = await member_user_ids(pid, roles.OWNER, roles.MANAGER)
-    if move.tier != standing["tier"]:
-        await notifications.notify(people, kind="tier_changed", title=N_("Your tier is now {tier}"),
-                                   params={"tier": states.TIER_LABELS.label(str(move.tier))}, link="/scorecard",
-                                   organisation=pid)
-    elif move.at_risk:
-        await notifications.notify(people, kind="tier_at_risk",
-                                   title=N_("Your tier is at risk: the next evaluation below its band lowers it"),
-                                   link="/scorecard", organisation=pid)
-    if move.pending_tier and not standing["pending_tier"]:
-        await notifications.notify(await admin_user_ids(), kind="tier_promotion_pending",
-                                   title=N_("A provider earned 6 stars: two admins approve it"),
-                                   link="/admin/tiers")
+    if not changes:
+        return
+    await audit.record_many([dict(
+        actor=None, organisation=pid, object_type="provider", object_id=pid, action="tier_changed",
+        before={"tier": standing["tier"], "at_risk": standing["at_risk"]},
+        after={"tier": move.tier, "at_risk": move.at_risk, "pending_tier": move.pending_tier,
+               "composite": card.composite}) for pid, standing, move, card in changes])
+    people: dict = {}
+    for row in await Membership.select(Membership.organisation, Membership.user).where(
+            Membership.organisation.is_in([pid for pid, *_ in changes])
+            & Membership.role.is_in([roles.OWNER, roles.MANAGER])):
+        people.setdefault(row["organisation"], []).append(row["user"])
+    notes = []
+    for pid, standing, move, card in changes:
+        if move.tier != standing["tier"]:
+            notes.append(dict(user_ids=people.get(pid, []), kind="tier_changed", title=N_("Your tier is now {tier}"),
+                              params={"tier": states.TIER_LABELS.label(str(move.tier))}, link="/scorecard",
+                              organisation=pid))
+        elif move.at_risk:
+            notes.append(dict(user_ids=people.get(pid, []), kind="tier_at_risk",
+                              title=N_("Your tier is at risk: the next evaluation below its band lowers it"),
+                              link="/scorecard", organisation=pid))
+    if any(move.pending_tier and not standing["pending_tier"] for _, standing, move, _ in changes):
+        admins = await admin_user_ids()
+        notes.extend(dict(user_ids=admins, kind="tier_promotion_pending",
+                          title=N_("A provider earned 6 stars: two admins approve it"), link="/admin/tiers")
+                     for _, standing, move, _ in changes if move.pending_tier and not standing["pending_tier"])
+    await notifications.notify_many(notes)
 
 
 async def evaluate_due(as_of: datetime.datetime | None = None, batch: int = BATCH,
                        settings: ScorecardSettings | None = None) -> dict:
     """The job: every provider organisation evaluated as of the current evaluation
     moment, in batches by id. Idempotent: a provider evaluated at this moment is
-    skipped, so a second run (or a second process) changes nothing."""
+    skipped, so a second run (or a second process) changes nothing. The platform's
+    mean rating (every batch's prior) is computed once a run: it depends only on the
+    moment."""
     settings = settings or get_settings()
     as_of = as_of or evaluation_moment(now(), settings)
-    last, stored, seen = None, 0, 0
+    last, stored, seen, prior = None, 0, 0, None
     while True:
         query = Organisation.select(Organisation.id).where(Organisation.kind == roles.PROVIDER)
         if last is not None:
@@ -392,7 +418,9 @@ async def evaluate_due(as_of: datetime.datetime | None = None, batch: int = BATC
             & (Standing.evaluated_as_of >= as_of))}
         todo = [pid for pid in ids if pid not in pending]
         if todo:
-            stored += await evaluate_batch(todo, as_of, settings)
+            if prior is None:
+                prior, _ = await platform_mean(as_of, settings)
+            stored += await evaluate_batch(todo, as_of, settings, prior=prior)
         seen += len(ids)
         last = ids[-1]
     return {"as_of": as_of.isoformat(), "providers": seen, "evaluated": stored}
@@ -417,6 +445,21 @@ async def provider_tiers(provider_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
             TierApproval.decided_at):
         tiers[row["provider"]] = row["tier"]  # the latest approved override wins
     return {pid: tier for pid, tier in tiers.items() if tier}
+
+
+async def invitation_standings(provider_ids: list[uuid.UUID]) -> dict:
+    """Whether merchants may invite each provider (the tenders domain's hook): the
+    lowest standing (unrated) may not; the one above it (3 stars) may, with a warning.
+    One entry per provider asked; the same two statements as `provider_tiers`."""
+    tiers = await provider_tiers(provider_ids)
+    found = {}
+    for pid in provider_ids:
+        tier = tiers.get(pid, states.UNRATED)
+        if tier == states.NOT_INVITABLE:
+            found[pid] = InvitationStanding(False, reason=states.NOT_INVITABLE_REASON)
+        else:
+            found[pid] = InvitationStanding(True, warning=states.WARNING if tier == states.WARNED else None)
+    return found
 
 
 async def scorecard(provider_id: uuid.UUID, history: int = 26) -> dict:

@@ -287,47 +287,71 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             "start": start, "end": end, "as_of": as_of, "time_zone": zone, "windows": windows}
 
 
-# The latest version of each window's measurement (the only one that counts).
-_LATEST_VERSION = ("NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = sla_measurement.target "
-                   "AND later.window_start = sla_measurement.window_start AND later.version > sla_measurement.version)")
+def json_moment(moment: datetime) -> str:
+    """A moment as a JSON parameter of a hand-written statement compares with stored
+    ones: ISO text that PostgreSQL casts to timestamptz, and on SQLite the very text
+    Piccolo stores (the UTC time, `str` of the datetime)."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.isoformat() if is_postgres() else str(utc)
 
 
-async def attainment(provider_ids: list[uuid.UUID], since: datetime, until: datetime) -> dict[uuid.UUID, dict]:
-    """What providers measurably delivered over [since, until), for the ratings
-    domain's scorecards, in three aggregate statements whatever the number of
-    contracts: per provider, `measured` windows (the latest version of each SLA
-    measurement whose window ended in the range and that was met or breached),
-    of which `met`; `due` milestones (due in the range) of which `on_time` (first
-    delivery at or before the due time). Providers without any are left out."""
-    from piccolo.query.functions.aggregate import Count
+async def attainment(provider_ids: list[uuid.UUID],
+                     periods: list[tuple[datetime, datetime]]) -> dict[uuid.UUID, list[dict]]:
+    """What providers measurably delivered in each of a list of periods [start, end),
+    for the ratings domain's scorecards, in two aggregate statements whatever the
+    number of providers, contracts and periods: per provider and period, `measured`
+    windows (the latest version of each SLA measurement whose window ended in the
+    period and that was met or breached), of which `met`; `due` milestones (due in
+    the period) of which `on_time` (first delivery at or before the due time).
+    Providers without any are left out; each list has an entry for every period."""
+    from fuwu.db import dump_json
+    from sla import sql
 
-    from fuwu.db import where
-    from sla.tables import Milestone, MilestoneSubmission
-
-    found: dict[uuid.UUID, dict] = {}
-
-    def entry(provider_id: uuid.UUID) -> dict:
-        return found.setdefault(provider_id, {"measured": 0, "met": 0, "due": 0, "on_time": 0})
-
-    if not provider_ids:
+    found: dict[uuid.UUID, list[dict]] = {}
+    if not provider_ids or not periods:
         return found
-    provider = Measurement.contract.provider
-    for row in await Measurement.select(provider.as_alias("provider_id"), Measurement.outcome, Count()).where(
-            provider.is_in(list(provider_ids)) & (Measurement.window_end > since) & (Measurement.window_end <= until)
-            & Measurement.outcome.is_in([states.MET, states.BREACHED]) & where(_LATEST_VERSION)).group_by(
-            provider, Measurement.outcome):
-        counts = entry(row["provider_id"])
-        counts["measured"] += row["count"]
-        if row["outcome"] == states.MET:
-            counts["met"] += row["count"]
-    owner = Milestone.contract.provider
-    for row in await Milestone.select(owner.as_alias("provider_id"), Count()).where(
-            owner.is_in(list(provider_ids)) & (Milestone.due_at >= since) & (Milestone.due_at < until)).group_by(owner):
-        entry(row["provider_id"])["due"] = row["count"]
-    delivered = MilestoneSubmission.milestone
-    for row in await MilestoneSubmission.select(delivered.contract.provider.as_alias("provider_id"), Count()).where(
-            delivered.contract.provider.is_in(list(provider_ids)) & (MilestoneSubmission.number == 1)
-            & (delivered.due_at >= since) & (delivered.due_at < until)
-            & (MilestoneSubmission.submitted_at <= delivered.due_at)).group_by(delivered.contract.provider):
-        entry(row["provider_id"])["on_time"] = row["count"]
+    wanted = sorted(dict.fromkeys(provider_ids), key=str)
+    ids, low, high = dump_json([str(pid) for pid in wanted]), wanted[0], wanted[-1]
+    spans = dump_json([[k, json_moment(start), json_moment(end)] for k, (start, end) in enumerate(periods)])
+    postgres = is_postgres()
+
+    def entry(provider) -> list[dict]:
+        provider = provider if isinstance(provider, uuid.UUID) else uuid.UUID(str(provider))
+        return found.setdefault(provider, [{"measured": 0, "met": 0, "due": 0, "on_time": 0} for _ in periods])
+
+    for row in await fetch(sql.MEASURED_BY_PERIOD_POSTGRES if postgres else sql.MEASURED_BY_PERIOD_SQLITE, ids, spans,
+                           low, high):
+        counts = entry(row["provider"])[int(row["k"])]
+        counts["measured"], counts["met"] = int(row["measured"]), int(row["met"] or 0)
+    for row in await fetch(sql.MILESTONES_BY_PERIOD_POSTGRES if postgres else sql.MILESTONES_BY_PERIOD_SQLITE,
+                           ids, spans, low, high):
+        counts = entry(row["provider"])[int(row["k"])]
+        counts["due"], counts["on_time"] = int(row["due"]), int(row["on_time"] or 0)
+    return found
+
+
+async def track_records(provider_ids: list[uuid.UUID], metrics: list[str] | None = None) -> dict[tuple, dict]:
+    """Promise against delivery: what each provider measurably delivered on its
+    contracts for each metric and statistic, in one statement for the whole batch:
+    {(provider, metric, statistic): {windows, met, share_met (0..1), median,
+    contracts, lowest_target, highest_target, comparator}} (the targets it
+    promised). A provider without measured windows of a metric has no entry
+    (pages say "no measured history", never zeros)."""
+    from fuwu.db import dump_json
+    from sla import sql
+
+    ids = [str(pid) for pid in dict.fromkeys(provider_ids)]
+    wanted = list(dict.fromkeys(metrics if metrics is not None else values.SLA_METRICS.values))
+    if not ids or not wanted:
+        return {}
+    statement = sql.TRACK_RECORD_POSTGRES if is_postgres() else sql.TRACK_RECORD_SQLITE
+    found = {}
+    for row in await fetch(statement, dump_json(ids), dump_json(wanted)):
+        provider = row["provider"] if isinstance(row["provider"], uuid.UUID) else uuid.UUID(str(row["provider"]))
+        windows = int(row["windows"])
+        found[(provider, row["metric"], row["statistic"])] = {
+            "windows": windows, "met": int(row["met"]), "share_met": int(row["met"]) / windows,
+            "median": float(row["median"]), "contracts": int(row["contracts"]),
+            "lowest_target": float(row["lowest_target"]), "highest_target": float(row["highest_target"]),
+            "comparator": row["comparator"]}
     return found

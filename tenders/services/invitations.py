@@ -6,7 +6,7 @@ import uuid
 
 from fuwu import roles
 from fuwu.clock import now
-from fuwu.i18n import N_
+from fuwu.i18n import N_, gettext
 from fuwu.db import atomic, is_unique_violation
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.services import admin, audit
@@ -15,7 +15,7 @@ from fuwu.services.accounts import Member, Viewer
 from fuwu.tables import Organisation
 from tenders import states
 from tenders.errors import TenderError
-from tenders.hooks import hooks
+from tenders.hooks import InvitationStanding, hooks
 from tenders.services.lifecycle import _notify_org, _require_role, get_own_tender, get_tender
 from tenders.tables import TenderInvitation
 
@@ -23,7 +23,8 @@ from tenders.tables import TenderInvitation
 async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID, provider_ids: list[uuid.UUID]) -> list[dict]:
     """Invites providers to a draft or published tender (already invited ones are
     kept as they are). Published tenders notify the invited at once; drafts at
-    publication. Audited."""
+    publication. Audited. Refuses the whole request (422, nothing stored) if one of
+    the providers may not be invited (the ratings domain's standing: unrated)."""
     async with atomic():
         row = await get_own_tender(member, tender_id, what=N_("invite providers"))
         if row["status"] not in (states.DRAFT, states.PUBLISHED):
@@ -36,6 +37,7 @@ async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID,
         if missing:
             raise InvalidInput(TenderError.INVITATION, "These are not providers: {ids}.",
                                params={"ids": ", ".join(missing)})
+        await _refuse_uninvitable(wanted)
         existing = {r["provider"] for r in await TenderInvitation.select(TenderInvitation.provider).where(
             TenderInvitation.tender == tender_id)}
         for provider_id in wanted:
@@ -54,6 +56,32 @@ async def invite_providers(viewer: Viewer, member: Member, tender_id: uuid.UUID,
             if row["status"] == states.PUBLISHED:
                 await _notify_org(provider_id, row, kind="tender_invitation", title=N_("You are invited to bid: {title}"))
     return await list_invitations(member, tender_id)
+
+
+async def invitation_standings(provider_ids: list[uuid.UUID]) -> dict[uuid.UUID, InvitationStanding]:
+    """Whether each provider may be invited and what merchants are warned of (the
+    ratings domain's hook; unwired, everyone may be invited)."""
+    standings = hooks().invitation_standings
+    found = await standings(list(provider_ids)) if standings is not None and provider_ids else {}
+    return {pid: found.get(pid, InvitationStanding(True)) for pid in provider_ids}
+
+
+async def _refuse_uninvitable(provider_ids: list[uuid.UUID]) -> None:
+    """Refuses the whole invitation, before anything is stored, when one of the
+    providers cannot be invited (its standing is the lowest)."""
+    standings = await invitation_standings(provider_ids)
+    refused = [pid for pid in provider_ids if not standings[pid].invitable]
+    if not refused:
+        return
+    names = {r["id"]: r["name"] for r in await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.id.is_in(refused))}
+    raise InvalidInput(TenderError.NOT_INVITABLE,
+                       "These providers cannot be invited: {providers}. Invite others, or publish the tender to "
+                       "its whole category so that they can bid.",
+                       params={"providers": "; ".join(
+                           f"{names.get(pid, pid)} ({gettext(standings[pid].reason or N_('not invitable'))})"
+                           for pid in refused)},
+                       providers=[str(pid) for pid in refused])
 
 
 async def list_invitations(member: Member, tender_id: uuid.UUID) -> list[dict]:
@@ -97,13 +125,18 @@ async def decline_invitation(viewer: Viewer, member: Member, tender_id: uuid.UUI
 CATEGORY_WEIGHT, CAPACITY_WEIGHT, REGION_WEIGHT, TIER_WEIGHT = 40, 25, 15, 20
 # Tiers that fit a merchant's size: key accounts see top tiers first.
 PREFERRED_TIER = {"key_account": 6, "large": 5, "medium": 4, "small": 3}
+# How far down the SQL ranking recommendations look for providers that may be invited.
+MAX_CANDIDATES = 5000
 
 
 async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> list[dict]:
     """Providers to invite, best first: category fit, capacity (agent seats for
     customer service, team size otherwise, against the seats asked for), same
-    province, and — once tiers exist — a tier fitting the merchant's size. Every
-    provider of the category is ranked in SQL; the reasons are shown to the merchant."""
+    province, and a tier fitting the merchant's size. Every provider of the category
+    is ranked in SQL; the reasons are shown to the merchant. Only providers that may
+    be invited are offered (not suspended, not of the lowest standing), each with
+    the warning its standing carries and, per SLA target of the tender, what it
+    measurably delivered on its contracts."""
     row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR),
                                what=N_("see recommendations"))
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
@@ -111,20 +144,35 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     needed = max(1, int((row["requirements"] or {}).get("seats") or 1))
     # Take more than asked when tiers re-rank, so the tier bonus can lift a provider in.
     provider_tiers = hooks().provider_tiers
-    candidates = await accounts.ranked_provider_candidates(
-        row["category"], needed, row["category"].startswith("cs_"), merchant["province"] or "",
-        limit * 5 if provider_tiers is not None else limit,
-        capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT)
+    pool = limit * 5 if provider_tiers is not None else limit
+    wanted = pool
+    while True:
+        candidates = await accounts.ranked_provider_candidates(
+            row["category"], needed, row["category"].startswith("cs_"), merchant["province"] or "", wanted,
+            capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT)
+        # A suspended provider cannot bid, one of the lowest standing cannot be invited:
+        # neither is recommended. A verified one shows its badge, a warned one its warning.
+        suspended = await admin.suspended_ids([c["id"] for c in candidates])
+        standings = await invitation_standings([c["id"] for c in candidates])
+        offered = [c for c in candidates if c["id"] not in suspended and standings[c["id"]].invitable]
+        # Many providers that cannot be invited (every new one is unrated) must not
+        # crowd the invitable ones out of the list: look further down, a bounded number.
+        if len(offered) >= pool or len(candidates) < wanted or wanted >= MAX_CANDIDATES:
+            break
+        wanted = min(wanted * 4, MAX_CANDIDATES)
+    candidates = offered[:pool]
     preferred = PREFERRED_TIER.get(merchant["size"] or "small", 3)
     # One look-up for every candidate, not one a candidate.
     tiers = await provider_tiers([c["id"] for c in candidates]) if provider_tiers is not None else {}
-    # A suspended provider cannot bid: not recommended. A verified one shows its badge.
-    suspended = await admin.suspended_ids([c["id"] for c in candidates])
     verified = await admin.verified_ids([c["id"] for c in candidates])
+    # Promise against delivery: for each SLA target the tender asks for, what each
+    # provider measurably delivered on its contracts (the sla domain), for all at once.
+    targets = [t for t in (row["sla_targets"] or []) if t.get("metric")]
+    track_records = hooks().track_records
+    records = await track_records([c["id"] for c in candidates], sorted({t["metric"] for t in targets})) \
+        if track_records is not None and targets and candidates else {}
     ranked = []
     for c in candidates:
-        if c["id"] in suspended:
-            continue
         capacity = c["capacity"]
         reasons = ["category"]
         score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, capacity / needed)
@@ -140,6 +188,11 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
             reasons.append(f"tier:{tier}")
         ranked.append({"provider_id": provider_id, "id": provider_id, "name": c["name"], "province": c["province"],
                        "city": c["city"], "categories": c["categories"], "verified": provider_id in verified,
-                       "score": round(score, 1), "reasons": reasons})
+                       "score": round(score, 1), "reasons": reasons, "tier": tier,
+                       "warning": standings[provider_id].warning,
+                       "delivered": [{"metric": t["metric"], "statistic": t.get("statistic"),
+                                      "comparator": t.get("comparator"), "target": t.get("target"),
+                                      "record": records.get((provider_id, t["metric"], t.get("statistic")))}
+                                     for t in targets]})
     ranked.sort(key=lambda r: (-r["score"], r["name"]))
     return ranked[:limit]

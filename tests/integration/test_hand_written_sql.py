@@ -35,9 +35,14 @@ MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
 POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
-                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES"}
+                 "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES",
+                 "sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.MEASURED_BY_PERIOD_POSTGRES",
+                 "sla.sql.MILESTONES_BY_PERIOD_POSTGRES", "ratings.sql.RATINGS_BY_PERIOD_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
+SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
+               # Each engine reads the JSON lists of providers and metrics with its own functions.
+               "sla.sql.TRACK_RECORD_SQLITE", "sla.sql.MEASURED_BY_PERIOD_SQLITE",
+               "sla.sql.MILESTONES_BY_PERIOD_SQLITE", "ratings.sql.RATINGS_BY_PERIOD_SQLITE"}
 CASES: dict[str, object] = {}
 
 
@@ -494,27 +499,129 @@ async def a_contracts_conversation_is_stored_once_however_many_open_it_at_once(c
     assert await Conversation.count().where(Conversation.contract == contract.id) == 1
 
 
+@case("sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.TRACK_RECORD_SQLITE")
+async def track_record_equals_the_latest_measurements_counted_in_python(client):
+    from sla.tables import Measurement
+    from tests.integration.sla.test_track_records import _history
+
+    proven, newcomer = await _history()
+    statement = sla.sql.TRACK_RECORD_POSTGRES if db.is_postgres() else sla.sql.TRACK_RECORD_SQLITE
+    metrics = ["first_response_time", "inquiry_conversion_rate", "resolution_time"]
+    rows = await fetch(statement, db.dump_json([str(proven.org_id), str(newcomer.org_id)]), db.dump_json(metrics))
+    got = {(uuid.UUID(str(r["provider"])), r["metric"], r["statistic"]):
+           (r["windows"], r["met"], round(float(r["median"]), 9), r["contracts"]) for r in rows}
+    # The same from the query builder: the latest version of each window, met or breached.
+    latest: dict = {}
+    for m in await Measurement.select(
+            Measurement.contract.provider.as_alias("provider"), Measurement.target.metric.as_alias("metric"),
+            Measurement.target.statistic.as_alias("statistic"), Measurement.target, Measurement.window_start,
+            Measurement.version, Measurement.value, Measurement.outcome, Measurement.contract).where(
+            Measurement.contract.provider.is_in([proven.org_id, newcomer.org_id])):
+        key = (m["target"], m["window_start"])
+        if key not in latest or latest[key]["version"] < m["version"]:
+            latest[key] = m
+    grouped: dict = {}
+    for m in latest.values():
+        if m["outcome"] in ("met", "breached") and m["value"] is not None and m["metric"] in metrics:
+            grouped.setdefault((m["provider"], m["metric"], m["statistic"]), []).append(m)
+    expected = {key: (len(ms), sum(m["outcome"] == "met" for m in ms),
+                      round(statistics.median(m["value"] for m in ms), 9),
+                      len({m["contract"] for m in ms})) for key, ms in grouped.items()}
+    assert got == expected and len(got) == 3
+
+
 # --- ratings -------------------------------------------------------------------------------
 
 
-@case("ratings.sql.ENSURE_STANDING", "ratings.sql.INSERT_EVALUATION")
+@case("ratings.sql.ENSURE_STANDING", "ratings.sql.STORE_EVALUATION", "ratings.sql.MOVE_STANDING")
 async def standing_is_made_once_and_an_evaluation_is_stored_once_per_moment(client):
+    import datetime
+
     from ratings.tables import Evaluation, Standing
 
     provider = await new_actor("provider")
     moment = now()
     for _ in range(2):
-        await fetch(ratings.sql.ENSURE_STANDING, uuid.uuid4(), provider.org_id, moment)
+        await db.executemany(ratings.sql.ENSURE_STANDING, [(uuid.uuid4(), provider.org_id, moment)])
     rows = await Standing.select().where(Standing.provider == provider.org_id)
     assert [(row["tier"], row["at_risk"], row["below_count"], row["composite"]) for row in rows] == [(0, False, 0, None)]
     key = f"{provider.org_id}:1"
     args = (provider.org_id, moment, key, 60.5, 80.0, 47.25, 50.0, 61.29, 0, 3, True, db.dump_json({"a": [1]}), moment)
-    first = await fetch(ratings.sql.INSERT_EVALUATION, uuid.uuid4(), *args)
-    again = await fetch(ratings.sql.INSERT_EVALUATION, uuid.uuid4(), *args)
-    assert len(first) == 1 and again == []
-    stored = await Evaluation.select().where(Evaluation.key == key).output(load_json=True).first()
-    assert (stored["composite"], stored["tier_after"], stored["at_risk"], stored["explanation"]) == (
-        61.29, 3, True, {"a": [1]})
+    await db.executemany(ratings.sql.STORE_EVALUATION, [(uuid.uuid4(), *args), (uuid.uuid4(), *args)])
+    stored = await Evaluation.select().where(Evaluation.key == key).output(load_json=True)
+    assert [(row["composite"], row["tier_after"], row["at_risk"], row["explanation"]) for row in stored] == [
+        (61.29, 3, True, {"a": [1]})]
+    # The standing moves once for a moment: a second move as of the same moment changes nothing.
+    as_of = moment.replace(microsecond=0)
+    await db.executemany(ratings.sql.MOVE_STANDING, [(provider.org_id, 3, True, 1, 61.29, None, None, as_of, moment)])
+    await db.executemany(ratings.sql.MOVE_STANDING, [(provider.org_id, 5, False, 0, 90.0, 6, moment, as_of, moment)])
+    row = await Standing.select().where(Standing.provider == provider.org_id).first()
+    assert (row["tier"], row["at_risk"], row["below_count"], row["composite"], row["pending_tier"]) == (
+        3, True, 1, 61.29, None)
+    later = as_of + datetime.timedelta(days=7)
+    await db.executemany(ratings.sql.MOVE_STANDING, [(provider.org_id, 4, False, 0, 70.0, None, None, later, moment)])
+    assert (await Standing.select(Standing.tier).where(Standing.provider == provider.org_id).first())["tier"] == 4
+
+
+@case("ratings.sql.RATINGS_BY_PERIOD_POSTGRES", "ratings.sql.RATINGS_BY_PERIOD_SQLITE",
+      "sla.sql.MEASURED_BY_PERIOD_POSTGRES", "sla.sql.MEASURED_BY_PERIOD_SQLITE",
+      "sla.sql.MILESTONES_BY_PERIOD_POSTGRES", "sla.sql.MILESTONES_BY_PERIOD_SQLITE")
+async def figures_by_period_equal_one_query_builder_count_a_period(client):
+    """The scorecard's one-pass statements give, period by period, what a query-builder
+    count of each period alone gives."""
+    import datetime
+
+    from piccolo.query.functions.aggregate import Count, Sum
+
+    from ratings.tables import Rating
+    from sla.services.evaluation import attainment, json_moment
+    from sla.tables import Measurement, Milestone, MilestoneSubmission
+    from tests.integration.ratings.conftest import milestone, signed_contract
+    from tests.integration.sla.test_track_records import _history
+
+    proven, newcomer = await _history()
+    merchant = await new_actor("merchant")
+    day = datetime.timedelta(days=1)
+    contract = await signed_contract(merchant, proven, starts=now() - 100 * day)
+    for due, late in ((now() - 50 * day, False), (now() - 20 * day, True), (now() - 5 * day, False)):
+        await milestone(contract, proven, due=due, submitted=due + (day if late else -day))
+    moment = now()
+    for days in (3, 10, 40, 70):
+        await Rating(contract=contract, merchant=merchant.org_id, provider=proven.org_id, occasion=f"period:{days}",
+                     key=f"{contract}:check:{days}", overall=days % 5 + 1, quality=3, communication=3,
+                     timeliness=3, author=merchant.user_id, created_at=moment - days * day,
+                     publish_after=moment - days * day + 14 * day, status="blind").save()
+    ids = [proven.org_id, newcomer.org_id]
+    spans = [(moment - (k + 1) * 30 * day, moment - k * 30 * day) for k in range(3)]
+    # The statements for this engine, read through the services that run them.
+    by_period = await attainment(ids, spans)
+    statement = ratings.sql.RATINGS_BY_PERIOD_POSTGRES if db.is_postgres() else ratings.sql.RATINGS_BY_PERIOD_SQLITE
+    ordered = sorted(ids, key=str)
+    rated = {(uuid.UUID(str(r["provider"])), int(r["k"])): (int(r["n"]), int(r["total"])) for r in await fetch(
+        statement, db.dump_json([str(i) for i in ordered]),
+        db.dump_json([[k, json_moment(s), json_moment(e)] for k, (s, e) in enumerate(spans)]), moment, ordered[0],
+        ordered[-1])}
+    for k, (start, end) in enumerate(spans):
+        measured = await Measurement.count().where(
+            (Measurement.contract.provider == proven.org_id) & (Measurement.window_end > start)
+            & (Measurement.window_end <= end) & Measurement.outcome.is_in(["met", "breached"]))
+        due = await Milestone.count().where((Milestone.contract.provider == proven.org_id)
+                                            & (Milestone.due_at >= start) & (Milestone.due_at < end))
+        on_time = await MilestoneSubmission.count().where(
+            (MilestoneSubmission.milestone.contract.provider == proven.org_id) & (MilestoneSubmission.number == 1)
+            & (MilestoneSubmission.milestone.due_at >= start) & (MilestoneSubmission.milestone.due_at < end)
+            & (MilestoneSubmission.submitted_at <= MilestoneSubmission.milestone.due_at))
+        got = by_period.get(proven.org_id, [{"measured": 0, "due": 0, "on_time": 0}] * 3)[k]
+        assert (got["measured"], got["due"], got["on_time"]) == (measured, due, on_time), k
+        counted = (Rating.provider == proven.org_id) & (Rating.created_at >= start) & (Rating.created_at < end) & (
+            Rating.publish_after <= moment)
+        row = await Rating.select(Count(), Sum(Rating.overall)).where(counted).first()
+        assert rated.get((proven.org_id, k), (0, 0)) == (row["count"], row["sum"] or 0), k
+    assert sum(p["due"] for p in by_period[proven.org_id]) == 3
+    assert sum(p["on_time"] for p in by_period[proven.org_id]) == 2
+    # The two newest are still blind (14 days not passed, no review of the merchant): not counted.
+    assert sum(n for (_, _), (n, _) in rated.items()) == 2
+    assert newcomer.org_id not in by_period
 
 
 @case("ratings.sql.PROVINCE_ECOSYSTEM", "ratings.sql.PROVIDERS_BY_CITY", "ratings.sql.PROVIDERS_BY_CATEGORY",

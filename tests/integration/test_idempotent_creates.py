@@ -12,7 +12,7 @@ import pytest
 
 from fuwu.tables import AuditEvent
 from tests.conftest import assert_problem, new_actor
-from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_body, tender_url
+from tests.tendering import bid_body, give_tier, pass_bid_deadline, published_tender, tender_body, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 ONE_ROUND = [{"kind": "presentation", "criteria": [{"name": "Price", "weight": 40, "price": True},
@@ -57,10 +57,11 @@ async def answer(client):
 
 async def tender_invitation(client):
     merchant = await new_actor("merchant")
-    provider = await new_actor("provider")
+    provider, another = await new_actor("provider"), await new_actor("provider")
+    await give_tier(provider, another)
     tid = (await published_tender(client, merchant, visibility="invited"))["id"]
     return merchant, tender_url(merchant, tid, "/invitations"), {"provider_ids": [str(provider.org_id)]}, \
-        "provider_invited", {"provider_ids": [str((await new_actor("provider")).org_id)]}
+        "provider_invited", {"provider_ids": [str(another.org_id)]}
 
 
 async def member_invitation(client):

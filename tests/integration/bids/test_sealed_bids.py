@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from fuwu.clock import now
 from tests.conftest import Actor, assert_problem, new_actor, unique
-from tests.tendering import bid_body, iso, published_tender, tender_url
+from tests.tendering import bid_body, give_tier, iso, published_tender, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 PROPOSAL_MARK = "SEALED-PROPOSAL"
@@ -65,6 +65,7 @@ async def _build(client, k: int, visibility: str, bidding: bool, prices: list[in
     merchant = await new_actor("merchant")
     observer = await new_actor("provider")
     others = [await new_actor("provider") for _ in range(k)]
+    await give_tier(observer, *others)  # unrated providers cannot be invited
     token = unique("Lot")
     tender = await published_tender(client, merchant, title=f"Customer service {token}", visibility=visibility)
     tid = tender["id"]

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.conftest import add_member, new_actor, web_login
-from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_url
+from tests.tendering import bid_body, give_tier, pass_bid_deadline, published_tender, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 PRICE_ONLY = [{"kind": "proposal_review", "criteria": [{"name": "Price", "weight": 100, "price": True}]}]
@@ -54,6 +54,7 @@ async def test_after_the_award_the_tender_page_names_the_winner(client, make_cli
 async def test_a_provider_who_has_bid_is_not_offered_to_decline_the_invitation(client, make_client):
     merchant = await new_actor("merchant")
     provider = await new_actor("provider")
+    await give_tier(provider)
     tid = (await published_tender(client, merchant, visibility="invited"))["id"]
     invited = await client.post(tender_url(merchant, tid, "/invitations"), headers=merchant.headers,
                                 json={"provider_ids": [str(provider.org_id)]})

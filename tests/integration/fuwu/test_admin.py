@@ -13,7 +13,7 @@ import pytest
 from fuwu.clock import now
 from fuwu.tables import Organisation
 from tests.conftest import assert_problem, csrf_token, new_actor, unique, web_login
-from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_body, tender_url
+from tests.tendering import bid_body, give_tier, pass_bid_deadline, published_tender, tender_body, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 ADMIN_ORGS = "/api/v1/admin/organisations"
@@ -136,7 +136,9 @@ async def test_a_verified_provider_shows_its_badge_to_merchants(client, admin):
     directory = await client.get("/providers")
     row = directory.text.split(provider.extra["org_name"], 1)[1].split("</li>", 1)[0]
     assert 'data-testid="verified-badge"' in row
-    # ... and the recommendations of a draft tender (a province of their own puts it first).
+    # ... and the recommendations of a draft tender (a province of their own puts it first;
+    # recommended are providers that may be invited: not unrated, as a new one is).
+    await give_tier(provider.org_id)
     province = unique("Province ")
     await Organisation.update({Organisation.province: province}).where(
         Organisation.id.is_in([merchant.org_id, provider.org_id]))

@@ -13,7 +13,7 @@ import pytest
 from fuwu.tables import User
 from tests.conftest import new_actor
 from tests.servers import servers
-from tests.tendering import tender_body
+from tests.tendering import give_tier, tender_body
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,7 @@ async def test_a_deactivated_person_is_refused_by_every_process_at_once(two_serv
 
 async def test_a_notification_made_in_one_process_is_in_the_next_page_read_from_the_other(two_servers):
     merchant, provider = await new_actor("merchant"), await new_actor("provider")
+    await give_tier(provider)
     a, b = two_servers
     async with _client(a) as first, _client(b) as second:
         before = (await second.get("/api/v1/notifications", headers=provider.headers)).json()["items"]

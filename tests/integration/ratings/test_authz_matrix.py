@@ -203,6 +203,16 @@ async def _page_dispute(t: Target) -> Call:
     return Call(f"/admin/disputes/{dispute}/decide", form={"decision": "uphold", "reason": "The rating is genuine."})
 
 
+async def _page_rate(t: Target) -> Call:
+    cid = await acted_on(("page contract", t.kind), lambda: _new_contract(t))
+    return Call(f"/contracts/{cid}/ratings", form={key: str(value) for key, value in SCORES.items()})
+
+
+async def _page_reply(t: Target) -> Call:
+    cid, rating = await _published(t)
+    return Call(f"/contracts/{cid}/ratings/rating/{rating}/reply", form={"reply": "Thank you."})
+
+
 ONE = "/api/v1/orgs/{org_id:uuid}/contracts/{contract_id:uuid}"
 RATING = "/api/v1/orgs/{org_id:uuid}/ratings/{rating_id:uuid}"
 REVIEW = "/api/v1/orgs/{org_id:uuid}/reviews/{review_id:uuid}"
@@ -244,6 +254,10 @@ MATRIX = [
     Entry("POST", "/admin/tiers/{approval_id:uuid}/approve", ADMIN, setup=lambda t: _page_decide(t, "approve")),
     Entry("POST", "/admin/tiers/{approval_id:uuid}/reject", ADMIN, setup=lambda t: _page_decide(t, "reject")),
     Entry("POST", "/admin/disputes/{dispute_id:uuid}/decide", ADMIN, setup=_page_dispute),
+    # A contract's page: its parties rate (the merchant) or review (the provider) and reply.
+    Entry("POST", "/contracts/{contract_id:uuid}/ratings", ORG, setup=_page_rate, kinds=BOTH, roles=SIGNERS),
+    Entry("POST", "/contracts/{contract_id:uuid}/ratings/{kind:str}/{review_id:uuid}/reply", ORG,
+          setup=_page_reply, kinds=(PROVIDER,), roles=PROVIDER_SIGNERS, other_kind=403),
 ]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from fuwu.tables import Organisation
 from tests.conftest import new_actor
-from tests.tendering import bid_body, published_tender, tender_url
+from tests.tendering import bid_body, give_tier, published_tender, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -32,6 +32,7 @@ async def test_an_amendment_reaches_askers_invitees_and_bidders_who_can_see_the_
     # Invited providers outside the tender's category still see it through the invitation.
     for provider in (invited, declined):
         await Organisation.update({Organisation.categories: ["logistics"]}).where(Organisation.id == provider.org_id)
+    await give_tier(invited, declined)
     response = await client.post(tender_url(merchant, tid, "/invitations"), headers=merchant.headers,
                                  json={"provider_ids": [str(invited.org_id), str(declined.org_id)]})
     assert response.status_code in (200, 201), response.text

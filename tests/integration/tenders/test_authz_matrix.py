@@ -56,7 +56,7 @@ from tenders.schemas import TenderCreate
 from tenders.services import invitations, lifecycle, questions
 from tests import authz
 from tests.authz import ORG, Call, Target
-from tests.tendering import tender_body
+from tests.tendering import give_tier, tender_body
 
 MERCHANT, PROVIDER = roles.MERCHANT, roles.PROVIDER
 EVERY_MEMBER = ()
@@ -217,6 +217,7 @@ async def make_tender(t: Target, stage: str = "open", rounds: list | None = None
     body = tender_body(visibility="invited", **({"rounds": rounds} if rounds is not None else {}))
     row = await lifecycle.create_tender(m.viewer, mm, msgspec.convert(body, TenderCreate))
     ids = SimpleNamespace(tender=row["id"], question=None)
+    await give_tier(p)  # unrated providers cannot be invited
     await invitations.invite_providers(m.viewer, mm, ids.tender, [p.org_id])
     if stage == "draft":
         return ids
@@ -306,6 +307,7 @@ async def _answer(t: Target) -> Call:
 
 async def _invite(t: Target) -> Call:
     ids = await tender_at(t, "open")
+    await give_tier(t.cast.outsiders[PROVIDER])
     return Call(api(t, ids.tender, "/invitations"), json={"provider_ids": [str(t.cast.outsiders[PROVIDER].org_id)]})
 
 

@@ -13,7 +13,7 @@ from fuwu.clock import now
 from fuwu.settings import get_settings
 from bids.tables import Bid
 from tests.conftest import assert_problem, new_actor
-from tests.tendering import parse_time, bid_body, iso, pass_bid_deadline, published_tender, tender_url
+from tests.tendering import bid_body, give_tier, iso, parse_time, pass_bid_deadline, published_tender, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -32,6 +32,7 @@ async def test_amendment_sends_every_submitted_bid_to_needs_confirmation(client)
     merchant = await new_actor("merchant")
     alpha, beta, invited = await new_actor("provider"), await new_actor("provider"), await new_actor("provider")
     tid = (await published_tender(client, merchant))["id"]
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     await _bid(client, alpha, tid)

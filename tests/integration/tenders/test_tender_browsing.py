@@ -11,7 +11,7 @@ import pytest
 from fuwu.clock import now
 from tenders.tables import Tender
 from tests.conftest import assert_problem, new_actor, unique
-from tests.tendering import iso, pass_bid_deadline, published_tender, tender_body, tender_url
+from tests.tendering import give_tier, iso, pass_bid_deadline, published_tender, tender_body, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -56,6 +56,7 @@ async def test_provider_browses_with_category_budget_deadline_region_and_text_fi
     invited = (await published_tender(client, merchant, category="cs_postsales", visibility="invited",
                                       title="After-sales team", budget_min=1_000_000, budget_max=2_000_000,
                                       **_deadlines(5)))["id"]
+    await give_tier(provider)
     await client.post(tender_url(merchant, invited, "/invitations"), json={"provider_ids": [str(provider.org_id)]},
                       headers=merchant.headers)
     # Not for this provider: another category, invited-only without invitation, a draft, cancelled, past deadline.
@@ -140,6 +141,7 @@ async def test_invited_only_tender_is_not_found_for_uninvited_providers(client):
     merchant = await new_actor("merchant")
     invited, outsider = await new_actor("provider"), await new_actor("provider")
     tid = (await published_tender(client, merchant, visibility="invited"))["id"]
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     assert (await client.get(tender_url(invited, tid), headers=invited.headers)).status_code == 200
@@ -172,6 +174,7 @@ async def test_a_draft_is_invisible_even_to_invited_providers(client):
     merchant = await new_actor("merchant")
     provider = await new_actor("provider")
     tid = (await client.post(tender_url(merchant), json=tender_body(), headers=merchant.headers)).json()["id"]
+    await give_tier(provider)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(provider.org_id)]},
                       headers=merchant.headers)
     assert_problem(await client.get(tender_url(provider, tid), headers=provider.headers), 404, "tender_not_found")

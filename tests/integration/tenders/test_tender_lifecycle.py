@@ -11,7 +11,7 @@ from bids.tables import Bid
 from tenders.services.lifecycle import close_due_tenders
 from tenders.tables import Tender
 from tests.conftest import add_member, assert_problem, new_actor
-from tests.tendering import bid_body, pass_bid_deadline, published_tender, tender_body, tender_url
+from tests.tendering import bid_body, give_tier, pass_bid_deadline, published_tender, tender_body, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -94,6 +94,7 @@ async def test_published_tender_cancelled_with_reason_tells_bidders_and_invited(
     merchant = await new_actor("merchant")
     bidder, invited = await new_actor("provider"), await new_actor("provider")
     tid = (await published_tender(client, merchant))["id"]
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     await _bid(client, bidder, tid)
@@ -182,6 +183,7 @@ async def test_every_transition_is_audited_and_told(client):
     alpha, beta, invited = await new_actor("provider"), await new_actor("provider"), await new_actor("provider")
     created = await client.post(tender_url(merchant), json=tender_body(rounds=ONE_ROUND), headers=merchant.headers)
     tid = created.json()["id"]
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     assert not await _notes(client, invited, tid)  # drafts tell nobody yet

@@ -17,6 +17,7 @@ from fuwu.wiring import wiring
 from tenders import pages
 from tenders.tables import Amendment, Question, Tender, TenderInvitation
 from tests.conftest import add_member, csrf_token, new_actor, web_login
+from tests.tendering import give_tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -320,6 +321,7 @@ async def test_a_provider_outside_the_category_or_before_publication_gets_404(cl
 async def test_merchant_invites_a_recommended_provider_who_then_declines(client, make_client):
     merchant = await new_actor("merchant")
     designer = await new_actor("provider", categories=["design"])
+    await give_tier(designer)  # unrated providers are neither recommended nor invited
     await web_login(client, merchant)
     tender_id, page = await create_through_form(client, merchant, category="design", visibility="invited",
                                                 design_deliverables="Store home page")

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.conftest import add_member, assert_problem, new_actor
-from tests.tendering import pass_bid_deadline, pass_questions_deadline, published_tender, tender_url
+from tests.tendering import give_tier, pass_bid_deadline, pass_questions_deadline, published_tender, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -83,6 +83,7 @@ async def test_answers_on_an_invited_tender_reach_only_those_who_can_see_it(clie
     merchant = await new_actor("merchant")
     invited, uninvited = await new_actor("provider"), await new_actor("provider")
     tid = (await published_tender(client, merchant, visibility="invited"))["id"]
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     qid = (await _ask(client, invited, tid, "Is the brief final?")).json()["id"]

@@ -11,7 +11,7 @@ import pytest
 from fuwu.clock import now
 from fuwu.settings import get_settings
 from tests.conftest import add_member, assert_problem, new_actor
-from tests.tendering import iso, tender_body, tender_url
+from tests.tendering import give_tier, iso, tender_body, tender_url
 
 pytestmark = pytest.mark.usefixtures("quick_password_hashing")
 
@@ -136,6 +136,7 @@ async def test_publishing_without_deadlines_is_refused(client):
     merchant = await new_actor("merchant")
     invited = await new_actor("provider")
     tid = await _draft(client, merchant, questions_deadline=None, bid_deadline=None, evaluation_end=None)
+    await give_tier(invited)
     await client.post(tender_url(merchant, tid, "/invitations"), json={"provider_ids": [str(invited.org_id)]},
                       headers=merchant.headers)
     problem = assert_problem(await client.post(tender_url(merchant, tid, "/publish"), headers=merchant.headers), 422,
