@@ -1,21 +1,31 @@
 """Every hand-written statement of the sla domain, in one place.
 
-The metric statements compute each SLA metric for one window as of a moment T with
-SQL aggregates and window functions that SQLite (3.25+) and PostgreSQL both run
-(ROW_NUMBER, LAG, framed MIN/SUM, CASE), never by loading events into Python. Times
-are the log's integer microseconds (`at_us`).
+The metric statements compute the SLA metrics for many windows at once, each as of
+its own moment T, with SQL aggregates and window functions that SQLite (3.25+) and
+PostgreSQL both run (ROW_NUMBER, LAG, framed MIN/SUM, CASE), never by loading events
+into Python. Times are the log's integer microseconds (`at_us`).
 
-Business time: the coverage calendar is expanded in Python into the UTC intervals of
-business time over the range a window's clocks can run in (a few a day, see
-`sla.calendar.CoverageCalendar.intervals`) and passed as one JSON parameter, which
-the statement turns into a small table `business(s, e)`; a sample's business time is
-the sum of its overlaps with those intervals. The JSON is read with each engine's own
-functions, so each statement exists in a SQLite and a PostgreSQL text, and in a
-variant for a contract's live events and one for a shop's imported history: all
-built here when the module loads (`METRIC_STATEMENTS`).
+Set-based: every metric statement takes the windows to compute ("items") as one JSON
+parameter, the table `items(item, scope_key, start_us, end_us, as_of, cal, shop,
+attribution)`, and answers one row per item and metric, so that the evaluation job
+computes a metric for all due contracts' windows in one statement instead of one
+statement per contract and window. An item's events are those of its scope: a
+contract's live events (scope_key the contract) or a shop's imported history
+(scope_key the shop); every partition of a window function is per item.
 
-Placeholders of every metric statement: $1 the contract (live) or the shop (history),
-$2 window start, $3 window end, $4 T; then per statement as noted.
+Business time: each distinct coverage calendar of the items ("cal") is expanded in
+Python into its UTC intervals of business time, cut into UTC-day buckets
+(`sla.metrics.bucket_rows`) and passed as a second JSON parameter, the table
+`buckets(cal, bucket, s, e, carry)`: per day its business intervals (s, e) and, on
+the day's first row, `carry`, the business time from the start of the expansion to
+the day's start (a day without business time has one row with s NULL). The business
+time before an instant t, B(t), is carry + the part of the intervals of t's day
+before t, found by an equality join on (cal, t / day); a sample [t1, t2) lasts
+B(t2) - B(t1): integer microseconds, exactly the sum of its overlaps with the
+intervals. The JSON is read with each engine's own functions, so each statement
+exists in a SQLite and a PostgreSQL text, and in a variant for a contract's live
+events and one for a shop's imported history: all built here when the module loads
+(`METRIC_STATEMENTS`).
 """
 
 from __future__ import annotations
@@ -52,212 +62,253 @@ ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order
 
 # --- metric statements ----------------------------------------------------------------
 
+# The events of an item's scope, for a join of the log `{alias}` to a row that has
+# `scope_key`: `{owner}.scope_key`.
 _SCOPE = {
-    states.LIVE: "contract = $1 AND source = 'live'",
-    states.HISTORY: "shop = $1 AND source = 'history'",
+    states.LIVE: "{alias}.contract = {owner}.scope_key AND {alias}.source = 'live'",
+    states.HISTORY: "{alias}.shop = {owner}.scope_key AND {alias}.source = 'history'",
 }
 
-_BUSINESS = {
-    "postgres": "SELECT (x->>0)::bigint AS s, (x->>1)::bigint AS e FROM jsonb_array_elements(CAST($5 AS jsonb)) AS x",
-    "sqlite": "SELECT json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e FROM json_each($5)",
+# $1: the items, [[item, scope key, start, end, T, cal, shop, attribution us], ...].
+_ITEMS = {
+    "postgres": "SELECT (x->>0)::int AS item, (x->>1)::uuid AS scope_key, (x->>2)::bigint AS start_us, "
+                "(x->>3)::bigint AS end_us, (x->>4)::bigint AS as_of, (x->>5)::int AS cal, (x->>6)::uuid AS shop, "
+                "(x->>7)::bigint AS attribution FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS item, json_extract(value, '$[1]') AS scope_key, "
+              "json_extract(value, '$[2]') AS start_us, json_extract(value, '$[3]') AS end_us, "
+              "json_extract(value, '$[4]') AS as_of, json_extract(value, '$[5]') AS cal, "
+              "json_extract(value, '$[6]') AS shop, json_extract(value, '$[7]') AS attribution FROM json_each($1)",
 }
+# $2: the business-time buckets, [[cal, day bucket, s, e, carry], ...] (s, e null on a day without any).
+_BUCKETS = {
+    "postgres": "SELECT (x->>0)::int AS cal, (x->>1)::bigint AS bucket, (x->>2)::bigint AS s, (x->>3)::bigint AS e, "
+                "(x->>4)::bigint AS carry FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS cal, json_extract(value, '$[1]') AS bucket, "
+              "json_extract(value, '$[2]') AS s, json_extract(value, '$[3]') AS e, "
+              "json_extract(value, '$[4]') AS carry FROM json_each($2)",
+}
+# The buckets' width: a UTC day in microseconds (sla.metrics.BUCKET_US).
+BUCKET_WIDTH = 86_400_000_000
 
-# PostgreSQL inlines a CTE used once, and then re-reads the JSON for every sample of
-# the join below (a third of a month's first-response statement): MATERIALIZED builds
-# `business` once. SQLite reads json_each into the join as it is.
+# PostgreSQL inlines a CTE used once, and would then re-read the JSON for every row
+# that joins it: MATERIALIZED builds `items` and `buckets` once. SQLite reads json_each
+# into the join as it is.
 _MATERIALIZED = {"postgres": "MATERIALIZED ", "sqlite": ""}
 
-# Business time of each sample [t1, t2) from `samples(sample, t1, t2)`, then the
-# statistics over `sample_values(v)`: n, the sum (for the mean) and the nearest-rank
-# median and p90, rank max(1, ceil(p/100 * n)) = (p * n + 99) / 100 in integers.
-_DURATIONS = """,
-business AS {materialized}({business}),
-sample_values AS (
-  SELECT samples.sample, SUM(CASE WHEN business.s IS NULL THEN 0 ELSE
-    CASE WHEN business.e < samples.t2 THEN business.e ELSE samples.t2 END
-    - CASE WHEN business.s > samples.t1 THEN business.s ELSE samples.t1 END END) AS v
-  FROM samples LEFT JOIN business ON business.s < samples.t2 AND business.e > samples.t1
-  GROUP BY samples.sample
-)"""
-
+# The statistics of `sample_values(item, metric, v)` per item and metric: n, the sum
+# (for the mean) and the nearest-rank median and p90, rank max(1, ceil(p/100 * n)) =
+# (p * n + 99) / 100 in integers.
 _STATISTICS = """,
-ordered_values AS (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n FROM sample_values)
-SELECT COUNT(*) AS n, SUM(v) AS total,
+ordered_values AS (
+  SELECT item, metric, v, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
+    COUNT(*) OVER (PARTITION BY item, metric) AS n
+  FROM sample_values
+)
+SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
   MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
   MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
   NULL AS hits
-FROM ordered_values"""
+FROM ordered_values GROUP BY item, metric"""
 
-# First and next response: the conversation's buyer messages, agent replies and
-# closes up to T, in log order (at_us, id), for conversations with a buyer message in
-# the window. Each buyer message knows how many buyer messages the conversation had
-# up to it, the kind of the event before it, and when the next reply or close came.
-_RESPONSE_ORDERED = """WITH events AS (
-  SELECT id, kind, at_us, conversation FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
+# First response (metric 1), next response (2) and resolution (3) in one pass over
+# the conversations with a buyer message or a close in an item's window up to T: each
+# conversation's buyer messages, agent replies and closes up to T, in log order
+# (at_us, id). Each event knows how many buyer messages the conversation had up to it,
+# the kind of the event before it, when the next reply or close came, how many closes
+# follow it and when the conversation's first buyer message came.
+# - first response: the buyer message with buyer_count 1 in the window, to the next
+#   reply or close, or T;
+# - next response: a later buyer message right after a reply or close, the same way;
+# - resolution: the conversation's last close up to T, if in the window and after a
+#   buyer message (buyer_count >= 1), from the first buyer message.
+# Then each sample's business time B(t2) - B(t1) from the buckets (see the module's
+# docstring), and the statistics.
+_DURATIONS = """WITH items AS {materialized}({items}),
+buckets AS {materialized}({buckets}),
+touched AS (
+  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
+  FROM items JOIN {table} ev ON {scope_items}
+    AND ev.kind IN ('buyer_message', 'conversation_closed')
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+),
+events AS (
+  SELECT touched.item, ev.id, ev.kind, ev.at_us, ev.conversation
+  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
+    AND ev.at_us <= touched.as_of AND ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
 ),
 ordered AS (
-  SELECT id, kind, at_us,
+  SELECT item, id, kind, at_us,
     SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END)
-      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS UNBOUNDED PRECEDING) AS buyer_count,
-    LAG(kind) OVER (PARTITION BY conversation ORDER BY at_us, id) AS previous_kind,
+      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS UNBOUNDED PRECEDING) AS buyer_count,
+    LAG(kind) OVER (PARTITION BY item, conversation ORDER BY at_us, id) AS previous_kind,
     MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END)
-      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS stop_us
+      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+      AS stop_us,
+    SUM(CASE WHEN kind = 'conversation_closed' THEN 1 ELSE 0 END)
+      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+      AS closes_after,
+    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END)
+      OVER (PARTITION BY item, conversation ORDER BY at_us, id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_buyer_us
   FROM events
 ),
 samples AS (
-  SELECT id AS sample, at_us AS t1, COALESCE(stop_us, $4) AS t2 FROM ordered
-  WHERE kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND {starts}
-)"""
-
-_FIRST_RESPONSE_STARTS = "buyer_count = 1"
-_NEXT_RESPONSE_STARTS = "buyer_count > 1 AND previous_kind IN ('agent_reply', 'conversation_closed')"
-
-# Resolution: per conversation whose last close up to T is in the window, its first
-# buyer message (if it precedes that close) to that close. One pass: each event is
-# ranked within its conversation and kind, then each conversation folds into a row.
-_RESOLUTION_SAMPLES = """WITH events AS (
-  SELECT id, kind, at_us, conversation FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'conversation_closed')
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
+  SELECT ordered.item, items.cal, ordered.id AS sample,
+    CASE WHEN kind = 'conversation_closed' THEN 3 WHEN buyer_count = 1 THEN 1 ELSE 2 END AS metric,
+    CASE WHEN kind = 'conversation_closed' THEN first_buyer_us ELSE at_us END AS t1,
+    CASE WHEN kind = 'conversation_closed' THEN at_us ELSE COALESCE(stop_us, items.as_of) END AS t2
+  FROM ordered JOIN items ON items.item = ordered.item
+  WHERE ordered.at_us >= items.start_us AND ordered.at_us < items.end_us AND (
+    (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))
+    OR (kind = 'conversation_closed' AND COALESCE(closes_after, 0) = 0 AND buyer_count >= 1))
 ),
-ranked AS (
-  SELECT id, kind, at_us, conversation,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us, id) AS first_rank,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
-  FROM events
-),
-conversations AS (
-  SELECT conversation,
-    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN at_us END) AS buyer_at,
-    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN id END) AS buyer_id,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN id END) AS close_id
-  FROM ranked GROUP BY conversation
-),
-samples AS (
-  SELECT close_id AS sample, buyer_at AS t1, close_at AS t2 FROM conversations
-  WHERE close_at >= $2 AND close_at < $3 AND buyer_at IS NOT NULL
-    AND (buyer_at < close_at OR (buyer_at = close_at AND buyer_id < close_id))
-)"""
-
-# How far back the business intervals of resolution must reach: the earliest buyer
-# message of a conversation closed in the window (a bound at or before every
-# sample's start, found by one indexed aggregate). Placeholders $1-$4 only.
-_RESOLUTION_EARLIEST = """SELECT MIN(at_us) AS earliest FROM {table}
-WHERE {scope} AND kind = 'buyer_message' AND at_us <= $4
-  AND conversation IN (
-    SELECT conversation FROM {table}
-    WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)"""
-
-# Service attitude: each conversation whose last close up to T is in the window, with
-# its latest rating up to T (folded per conversation as above).
-_ATTITUDE = """WITH events AS (
-  SELECT id, kind, at_us, conversation, rating FROM {table}
-  WHERE {scope} AND at_us <= $4 AND (kind = 'conversation_closed' OR (kind = 'chat_rated' AND rating IS NOT NULL))
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
-),
-ranked AS (
-  SELECT kind, at_us, conversation, rating,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
-  FROM events
-),
-conversations AS (
-  SELECT conversation,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
-    MAX(CASE WHEN kind = 'chat_rated' AND last_rank = 1 THEN rating END) AS rating
-  FROM ranked GROUP BY conversation
+ends AS (
+  SELECT item, metric, sample, cal, t1 AS t, -1 AS sign FROM samples
+  UNION ALL
+  SELECT item, metric, sample, cal, t2 AS t, 1 AS sign FROM samples
 ),
 sample_values AS (
-  SELECT conversation AS sample, rating AS v FROM conversations
-  WHERE close_at >= $2 AND close_at < $3 AND rating IS NOT NULL
-)"""
+  SELECT ends.item, ends.metric, SUM(ends.sign * (buckets.carry + CASE
+      WHEN buckets.s IS NULL OR ends.t <= buckets.s THEN 0
+      WHEN ends.t < buckets.e THEN ends.t - buckets.s
+      ELSE buckets.e - buckets.s END)) AS v
+  FROM ends JOIN buckets ON buckets.cal = ends.cal AND buckets.bucket = ends.t / {bucket_width}
+  GROUP BY ends.item, ends.metric, ends.sample
+)""" + _STATISTICS
 
-# Inquiry conversion: $5 the shop, $6 the attribution window (microseconds). Buyers
-# with a buyer message in the window up to T, each from its first such message f;
-# converted by an order of the same shop and source from that buyer in [f, f + $6)
-# and up to T.
-_CONVERSION = """WITH chatted AS (
-  SELECT buyer, MIN(at_us) AS f FROM {table}
-  WHERE {scope} AND kind = 'buyer_message' AND buyer IS NOT NULL AND at_us >= $2 AND at_us < $3 AND at_us <= $4
-  GROUP BY buyer
+# How far back each item's business time must reach: the earliest buyer message (up
+# to T) of a conversation closed in its window (resolution runs from there).
+_DURATIONS_EARLIEST = """WITH items AS {materialized}({items}),
+touched AS (
+  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
+  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'conversation_closed'
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT touched.item, MIN(ev.at_us) AS earliest
+FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
+  AND ev.kind = 'buyer_message' AND ev.at_us <= touched.as_of
+GROUP BY touched.item"""
+
+# Service attitude (metric 4): each conversation whose last close up to T is in the
+# window, with its latest rating up to T.
+_ATTITUDE = """WITH items AS {materialized}({items}),
+touched AS (
+  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
+  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'conversation_closed'
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+),
+events AS (
+  SELECT touched.item, ev.id, ev.kind, ev.at_us, ev.conversation, ev.rating
+  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
+    AND ev.at_us <= touched.as_of
+    AND (ev.kind = 'conversation_closed' OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
+),
+ranked AS (
+  SELECT item, kind, at_us, conversation, rating,
+    ROW_NUMBER() OVER (PARTITION BY item, conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
+  FROM events
+),
+conversations AS (
+  SELECT item, conversation,
+    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
+    MAX(CASE WHEN kind = 'chat_rated' AND last_rank = 1 THEN rating END) AS rating
+  FROM ranked GROUP BY item, conversation
+),
+sample_values AS (
+  SELECT conversations.item, 4 AS metric, conversations.rating AS v
+  FROM conversations JOIN items ON items.item = conversations.item
+  WHERE close_at >= items.start_us AND close_at < items.end_us AND rating IS NOT NULL
+)""" + _STATISTICS
+
+# Inquiry conversion (metric 5): buyers with a buyer message in the window up to T,
+# each from its first such message f; converted by an order of the item's shop in the
+# same source from that buyer in [f, f + attribution) and up to T.
+_CONVERSION = """WITH items AS {materialized}({items}),
+chatted AS (
+  SELECT items.item, items.shop, items.attribution, items.as_of, ev.buyer, MIN(ev.at_us) AS f
+  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'buyer_message' AND ev.buyer IS NOT NULL
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+  GROUP BY items.item, items.shop, items.attribution, items.as_of, ev.buyer
+)
+SELECT item, 5 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN EXISTS (
     SELECT 1 FROM {table} orders
-    WHERE orders.shop = $5 AND orders.source = '{source}' AND orders.kind = 'order_placed'
-      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + $6
-      AND orders.at_us <= $4) THEN 1 ELSE 0 END), 0) AS hits
-FROM chatted"""
+    WHERE orders.shop = chatted.shop AND orders.source = '{source}' AND orders.kind = 'order_placed'
+      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + chatted.attribution
+      AND orders.at_us <= chatted.as_of) THEN 1 ELSE 0 END), 0) AS hits
+FROM chatted GROUP BY item"""
 
-# Milestone on-time: milestones whose due time (from their latest milestone_created
-# event up to T) is in the window and up to T; on time if first submitted by then.
-_ON_TIME = """WITH events AS (
-  SELECT id, kind, at_us, milestone, due_us FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_created', 'milestone_submitted')
+# Milestone on-time (metric 6): milestones whose due time (from their latest
+# milestone_created event up to T) is in the window and up to T; on time if first
+# submitted by then.
+_ON_TIME = """WITH items AS {materialized}({items}),
+events AS (
+  SELECT items.item, ev.id, ev.kind, ev.at_us, ev.milestone, ev.due_us
+  FROM items JOIN {table} ev ON {scope_items} AND ev.at_us <= items.as_of
+    AND ev.kind IN ('milestone_created', 'milestone_submitted')
 ),
 created AS (
-  SELECT milestone, due_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us DESC, id DESC) AS last_rank
+  SELECT item, milestone, due_us,
+    ROW_NUMBER() OVER (PARTITION BY item, milestone ORDER BY at_us DESC, id DESC) AS last_rank
   FROM events WHERE kind = 'milestone_created'
 ),
 due AS (
-  SELECT milestone, due_us FROM created
-  WHERE last_rank = 1 AND due_us >= $2 AND due_us < $3 AND due_us <= $4
+  SELECT created.item, created.milestone, created.due_us FROM created JOIN items ON items.item = created.item
+  WHERE last_rank = 1 AND due_us >= items.start_us AND due_us < items.end_us AND due_us <= items.as_of
 ),
 submitted AS (
-  SELECT milestone, MIN(at_us) AS first_us FROM events WHERE kind = 'milestone_submitted' GROUP BY milestone
+  SELECT item, milestone, MIN(at_us) AS first_us FROM events WHERE kind = 'milestone_submitted'
+  GROUP BY item, milestone
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT due.item, 6 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN submitted.first_us <= due.due_us THEN 1 ELSE 0 END), 0) AS hits
-FROM due LEFT JOIN submitted ON submitted.milestone = due.milestone"""
+FROM due LEFT JOIN submitted ON submitted.item = due.item AND submitted.milestone = due.milestone
+GROUP BY due.item"""
 
-# First-pass acceptance: milestones first accepted in the window up to T; first-pass
-# if no rejection came before that acceptance in log order.
-_FIRST_PASS = """WITH events AS (
-  SELECT id, kind, at_us, milestone FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_accepted', 'milestone_rejected')
+# First-pass acceptance (metric 7): milestones first accepted in the window up to T;
+# first-pass if no rejection came before that acceptance in log order.
+_FIRST_PASS = """WITH items AS {materialized}({items}),
+events AS (
+  SELECT items.item, ev.id, ev.kind, ev.at_us, ev.milestone
+  FROM items JOIN {table} ev ON {scope_items} AND ev.at_us <= items.as_of
+    AND ev.kind IN ('milestone_accepted', 'milestone_rejected')
 ),
 accepted AS (
-  SELECT id, milestone, at_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us, id) AS first_rank
+  SELECT item, id, milestone, at_us, ROW_NUMBER() OVER (PARTITION BY item, milestone ORDER BY at_us, id) AS first_rank
   FROM events WHERE kind = 'milestone_accepted'
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT accepted.item, 7 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN NOT EXISTS (
     SELECT 1 FROM events rejections
-    WHERE rejections.kind = 'milestone_rejected' AND rejections.milestone = accepted.milestone
+    WHERE rejections.item = accepted.item AND rejections.kind = 'milestone_rejected'
+      AND rejections.milestone = accepted.milestone
       AND (rejections.at_us < accepted.at_us OR (rejections.at_us = accepted.at_us AND rejections.id < accepted.id))
   ) THEN 1 ELSE 0 END), 0) AS hits
-FROM accepted WHERE first_rank = 1 AND at_us >= $2 AND at_us < $3"""
-
+FROM accepted JOIN items ON items.item = accepted.item
+WHERE first_rank = 1 AND accepted.at_us >= items.start_us AND accepted.at_us < items.end_us
+GROUP BY accepted.item"""
 
 def _build() -> dict[tuple[str, str, str], str]:
     built = {}
     for source, scope in _SCOPE.items():
-        for engine, business in _BUSINESS.items():
+        for engine in _ITEMS:
             def text(template: str) -> str:
-                return template.format(table=EVENTS, scope=scope, source=source, business=business,
-                                       materialized=_MATERIALIZED[engine], starts="{starts}")
-            response = text(_RESPONSE_ORDERED)
-            durations = text(_DURATIONS)
-            built[(states.FIRST_RESPONSE_TIME, source, engine)] = (
-                response.format(starts=_FIRST_RESPONSE_STARTS) + durations + _STATISTICS)
-            built[(states.NEXT_RESPONSE_TIME, source, engine)] = (
-                response.format(starts=_NEXT_RESPONSE_STARTS) + durations + _STATISTICS)
-            built[(states.RESOLUTION_TIME, source, engine)] = text(_RESOLUTION_SAMPLES) + durations + _STATISTICS
-            built[("resolution_earliest", source, engine)] = text(_RESOLUTION_EARLIEST)
-            built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE) + _STATISTICS
+                return template.format(
+                    table=EVENTS, source=source, items=_ITEMS[engine], buckets=_BUCKETS[engine],
+                    materialized=_MATERIALIZED[engine], bucket_width=BUCKET_WIDTH,
+                    scope_items=scope.format(alias="ev", owner="items"),
+                    scope_touched=scope.format(alias="ev", owner="touched"))
+            built[("durations", source, engine)] = text(_DURATIONS)
+            built[("durations_earliest", source, engine)] = text(_DURATIONS_EARLIEST)
+            built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE)
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
             built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)
     return built
 
 
-# (metric, source, engine) -> statement text; engine is "sqlite" or "postgres".
+# (family, source, engine) -> statement text; engine is "sqlite" or "postgres"; the
+# family is "durations" (first response, next response and resolution in one
+# statement), "durations_earliest", or the metric's name for the others. Each
+# statement's rows carry the item and the metric's number (sla.metrics.METRIC_NUMBERS).
 METRIC_STATEMENTS = _build()
