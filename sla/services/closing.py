@@ -8,7 +8,7 @@ breaches are told in the transaction that changes them, warnings are keyed by ta
 and window. Each run takes a bounded number of contracts, those that waited longest
 (`Contract.evaluated_at`), so a large deployment is gone through over several runs.
 Reads happen in read transactions and every write in a short one of its own
-(`evaluation.evaluate_window`), so live chat writes never wait behind the job.
+(`evaluation.store`), so live chat writes never wait behind the job.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from fuwu.db import atomic
 from fuwu.tables import AuditEvent
 from sla import states
 from sla.calendar import from_us, to_us
+from sla.metrics import measure_many
 from sla.services import evaluation, risk
 from sla.services.contracts import CONTRACT_COLUMNS, TARGET_COLUMNS
 from sla.tables import Contract, Measurement, ServiceEvent, SlaTarget
@@ -31,10 +32,10 @@ from sla.windows import period_of, periods
 
 CONTRACTS_PER_RUN = 50
 MAX_EVALUATIONS_PER_RUN = 2_000
-# Contracts gone through at once: while one waits on the database another one's
-# statements run (on SQLite the reads run side by side and the short writes queue).
+# Contracts whose measurements are written at once: while one waits on the
+# database another one's statements run (on SQLite the short writes queue).
 CONCURRENCY = 4
-# Windows read in one transaction and stored in one short write transaction.
+# A contract's windows stored in one short write transaction.
 EVALUATION_BATCH = 20
 # Closed windows re-evaluated for late data, per target: the last two.
 RECHECKED_WINDOWS = 2
@@ -95,8 +96,9 @@ async def _late_as_of(contract: dict, window: tuple[int, int], horizon_us: int) 
     return max(end_us, int(row["last"])) if row and row["last"] is not None else end_us
 
 
-async def close_contract(contract: dict, targets: list[dict], moment: datetime.datetime, budget: int) -> dict:
-    """Goes through one contract's windows as of `moment`:
+async def _plan(contract: dict, targets: list[dict], moment: datetime.datetime,
+                latest_as_of: dict[tuple[uuid.UUID, int], int]) -> tuple[list, list]:
+    """What one contract needs as of `moment` (read inside the job's read transaction):
 
     - every window of every target that has ended since the contract started (up to
       its end or termination) and has no measurement yet is evaluated as of its end;
@@ -107,106 +109,132 @@ async def close_contract(contract: dict, targets: list[dict], moment: datetime.d
       stores nothing new, so a clock still running after the window's end gives no
       new version until an event stops it, and a window is final once its horizon
       has passed;
-    - every target at risk in its running window (sla.services.risk.at_risk) is
-      warned of, once per target and window (active contracts only).
+    - the running window of each target, for the early warnings (active contracts).
 
-    Evaluates at most `budget` windows; returns counts and whether it finished."""
+    Returns the work, [(target, window, T, rechecked)], and the running windows'
+    targets."""
     moment_us = to_us(moment)
     ended = await _ended_at(contract)
     zone = contract["time_zone"]
-    counts = {"evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0, "finished": True}
     start_us, life_end_us = to_us(contract["starts_at"]), min(to_us(ended), moment_us)
-    work: list[tuple[uuid.UUID, tuple[datetime.datetime, datetime.datetime], datetime.datetime]] = []
-    async with evaluation.reading():
-        measured = await Measurement.select(Measurement.target, Measurement.window_start, Measurement.as_of).where(
-            Measurement.contract == contract["id"]).order_by(Measurement.version)
-        latest_as_of = {(row["target"], to_us(row["window_start"])): to_us(row["as_of"]) for row in measured}
-        late_cache: dict[tuple[int, int, int], int] = {}
+    work: list[tuple[uuid.UUID, tuple[datetime.datetime, datetime.datetime], datetime.datetime, bool]] = []
+    late_cache: dict[tuple[int, int, int], int] = {}
 
-        async def late(size: str, window: tuple[int, int]) -> int:
-            horizon = period_of(zone, size, window[1])[1]  # the end of the window that follows
-            key = (window[0], window[1], min(horizon, moment_us))
-            if key not in late_cache:
-                late_cache[key] = await _late_as_of(contract, window, key[2])
-            return late_cache[key]
+    async def late(size: str, window: tuple[int, int]) -> int:
+        horizon = period_of(zone, size, window[1])[1]  # the end of the window that follows
+        key = (window[0], window[1], min(horizon, moment_us))
+        if key not in late_cache:
+            late_cache[key] = await _late_as_of(contract, window, key[2])
+        return late_cache[key]
 
-        for target in targets:
-            closed = []
-            if life_end_us > start_us:
-                for piece_start, _ in periods(zone, target["window"], start_us, life_end_us):
-                    window = period_of(zone, target["window"], piece_start)
-                    if window[1] <= moment_us:
-                        closed.append(window)
-            for index, window in enumerate(closed):
-                known = latest_as_of.get((target["id"], window[0]))
-                span = (from_us(window[0]), from_us(window[1]))
-                if known is None:
-                    work.append((target["id"], span, from_us(window[1])))  # closed: as of its end
-                    known = window[1]
-                if index >= len(closed) - RECHECKED_WINDOWS and await late(target["window"], window) > known:
-                    work.append((target["id"], span, from_us(await late(target["window"], window))))
-                    counts["rechecked"] += 1  # late data: as of the last late event
-        # The running windows, for the early warnings, in the same read transaction.
-        running = []
-        if contract["status"] == states.ACTIVE and start_us <= moment_us < to_us(ended):
-            running = await risk.running_windows(contract, targets, moment)
-    if len(work) > budget:
-        work, counts["finished"] = work[:budget], False
-    for first in range(0, len(work), EVALUATION_BATCH):
-        for result in await evaluation.evaluate_windows(contract["id"], work[first:first + EVALUATION_BATCH]):
-            counts["evaluated"] += 1
-            counts["stored"] += bool(result["changed"])
-            if result.get("breach"):
-                counts[result["breach"]] += 1
-    if not counts["finished"]:
-        return counts
-    for row in running:
-        if row["at_risk"] and await risk.warn(contract, row):
-            counts["warned"] += 1
-    return counts
+    for target in targets:
+        closed = []
+        if life_end_us > start_us:
+            for piece_start, _ in periods(zone, target["window"], start_us, life_end_us):
+                window = period_of(zone, target["window"], piece_start)
+                if window[1] <= moment_us:
+                    closed.append(window)
+        for index, window in enumerate(closed):
+            known = latest_as_of.get((target["id"], window[0]))
+            span = (from_us(window[0]), from_us(window[1]))
+            if known is None:
+                work.append((target["id"], span, from_us(window[1]), False))  # closed: as of its end
+                known = window[1]
+            if index >= len(closed) - RECHECKED_WINDOWS and await late(target["window"], window) > known:
+                # late data: as of the last late event
+                work.append((target["id"], span, from_us(await late(target["window"], window)), True))
+    running = targets if contract["status"] == states.ACTIVE and start_us <= moment_us < to_us(ended) else []
+    return work, running
 
 
 async def close_due_windows(moment: datetime.datetime | None = None, *, contracts: int = CONTRACTS_PER_RUN,
                             max_evaluations: int = MAX_EVALUATIONS_PER_RUN, concurrency: int = CONCURRENCY) -> dict:
     """The job (every few minutes): up to `contracts` contracts, those that waited
-    longest, each gone through by `close_contract`, as of `moment` (now),
-    `concurrency` contracts at a time (each on its own connection: the metric
-    statements of one contract run while another's wait). A contract whose windows
-    did not all fit in the run's `max_evaluations` keeps its place and is taken
-    first next time. Returns counts of what the run did."""
+    longest, as of `moment` (now).
+
+    Reads first, in one read transaction: the due contracts, their targets and
+    latest measurements, what each needs (`_plan`), and then every figure of every
+    window of all of them at once, closed and running (sla.metrics.measure_many: one
+    statement per metric family for all contracts, not one per contract and window).
+    Then writes, in short transactions of their own (`evaluation.store`: a contract's
+    windows, EVALUATION_BATCH at a time, `concurrency` contracts at a time), so live
+    chat writes never wait behind the job: new measurement versions with their
+    breaches, then the early warnings of targets at risk (once per target and
+    window). At most `max_evaluations` windows a run: a contract whose windows did not
+    all fit keeps its place and is taken first next time. Returns counts of what the
+    run did."""
     moment = moment or now()
+    moment_us = to_us(moment)
+    totals = {"contracts": 0, "evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0}
+    done: list[uuid.UUID] = []
+    jobs: list[dict] = []  # per contract: contract, targets, prepared windows, running targets, finished
     async with evaluation.reading():
         due = await _due_contracts(moment, contracts)
         targets: dict = {}
+        latest_as_of: dict[tuple[uuid.UUID, int], int] = {}
         if due:
+            ids = [contract["id"] for contract in due]
             for row in await SlaTarget.select(*TARGET_COLUMNS, SlaTarget.contract).where(
-                    SlaTarget.contract.is_in([contract["id"] for contract in due])).order_by(SlaTarget.metric):
+                    SlaTarget.contract.is_in(ids)).order_by(SlaTarget.metric):
                 targets.setdefault(row.pop("contract"), []).append(row)
-    totals = {"contracts": 0, "evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0}
-    done: list[uuid.UUID] = []
+            for row in await Measurement.select(Measurement.target, Measurement.window_start, Measurement.as_of).where(
+                    Measurement.contract.is_in(ids)).order_by(Measurement.version):
+                latest_as_of[(row["target"], to_us(row["window_start"]))] = to_us(row["as_of"])
+        budget = max_evaluations
+        for contract in due:
+            if contract["status"] != states.ACTIVE and await _ended_at(contract) + ENDED_GRACE < moment:
+                done.append(contract["id"])  # long over: its last windows were closed within the grace
+                continue
+            own = targets.get(contract["id"], [])
+            work, running = await _plan(contract, own, moment, latest_as_of)
+            finished = len(work) <= max(1, budget)
+            if not finished:
+                work = work[:max(1, budget)]
+                running = []
+            budget -= len(work)
+            jobs.append({"contract": evaluation.party_form(contract), "targets": {t["id"]: t for t in own},
+                         "running": running, "finished": finished,
+                         "prepared": evaluation.prepare([(t, span, as_of) for t, span, as_of, _ in work]),
+                         "rechecked": sum(1 for *_, rechecked in work if rechecked)})
+            if not finished or budget <= 0:
+                break
+        requests = []
+        for job in jobs:
+            job["requests"] = evaluation.requests_for(job["contract"], job["targets"], job["prepared"])
+            job["running_requests"] = risk.running_requests(job["contract"], job["running"], moment_us)
+            requests += job["requests"] + job["running_requests"]
+        results = iter(await measure_many(requests))
+        for job in jobs:
+            job["measured"] = evaluation.measured_from(job["targets"], job["prepared"],
+                                                       [next(results) for _ in job["requests"]])
+            job["running_rows"] = risk.running_rows(job["contract"], job["running"], job["running_requests"],
+                                                    [next(results) for _ in job["running_requests"]])
 
-    async def one(contract: dict, budget: int) -> dict | None:
-        if contract["status"] != states.ACTIVE and await _ended_at(contract) + ENDED_GRACE < moment:
-            return None  # long over: its last windows were closed within the grace
-        return await close_contract(contract, targets.get(contract["id"], []), moment, budget)
+    async def write(job: dict) -> dict:
+        counts = {"evaluated": 0, "stored": 0, "raised": 0, "cleared": 0, "warned": 0}
+        measured = job["measured"]
+        for first in range(0, len(measured), EVALUATION_BATCH):
+            for result in await evaluation.store(job["contract"], measured[first:first + EVALUATION_BATCH]):
+                counts["evaluated"] += 1
+                counts["stored"] += bool(result["changed"])
+                if result.get("breach"):
+                    counts[result["breach"]] += 1
+        if job["finished"]:
+            for row in job["running_rows"]:
+                if row["at_risk"] and await risk.warn(job["contract"], row):
+                    counts["warned"] += 1
+        return counts
 
     try:
-        for first in range(0, len(due), concurrency):
-            group = due[first:first + concurrency]
-            budget = max(1, (max_evaluations - totals["evaluated"]) // len(group))
-            finished = True
-            for contract, counts in zip(group, await asyncio.gather(*(one(c, budget) for c in group))):
-                if counts is not None:
-                    for name in totals:
-                        if name != "contracts":
-                            totals[name] += counts[name]
-                    totals["contracts"] += 1
-                    if not counts["finished"]:
-                        finished = False
-                        continue  # keeps its place in the queue
-                done.append(contract["id"])
-            if not finished or totals["evaluated"] >= max_evaluations:
-                break
+        for first in range(0, len(jobs), concurrency):
+            group = jobs[first:first + concurrency]
+            for job, counts in zip(group, await asyncio.gather(*(write(job) for job in group))):
+                for name, value in counts.items():
+                    totals[name] += value
+                totals["contracts"] += 1
+                totals["rechecked"] += job["rechecked"]
+                if job["finished"]:
+                    done.append(job["contract"]["id"])
     finally:
         if done:  # to the back of the queue
             async with atomic():

@@ -19,7 +19,7 @@ from fuwu.services.accounts import member_user_ids
 from sla import states
 from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
 from sla.errors import SlaError
-from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Scope, measure
+from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Request, Scope, measure_many
 from sla.tables import Breach, Contract, Measurement, SlaTarget
 from sla.windows import periods
 
@@ -77,31 +77,71 @@ async def evaluate_window(contract_id: uuid.UUID, target_id: uuid.UUID, window: 
 async def evaluate_windows(contract_id: uuid.UUID,
                            items: list[tuple[uuid.UUID, tuple[datetime, datetime], datetime | None]]) -> list[dict]:
     """`evaluate_window` for several (target, window, T) of one contract: every figure
-    read in one transaction, then stored in order in one short write transaction
-    (a few rows: a batch of one contract's windows), so that the evaluation job pays
-    one round of transactions per contract rather than per window. Items of the same
-    window are stored in the order given (its end, then a later T for late data)."""
+    read in one transaction (one statement per metric family, sla.metrics.measure_many),
+    then stored in order in one short write transaction. Items of the same window are
+    stored in the order given (its end, then a later T for late data)."""
+    prepared = prepare(items)
+    async with reading():
+        contract = party_form(await _contract(contract_id))
+        targets = {row["id"]: row for row in await SlaTarget.select().where(SlaTarget.contract == contract_id)}
+        requests = requests_for(contract, targets, prepared)
+        measured = measured_from(targets, prepared, await measure_many(requests))
+    return await store(contract, measured)
+
+
+def party_form(contract: dict) -> dict:
+    """A contract row as the writes below want it, whether read with Contract.select()
+    (merchant, provider) or with contracts.CONTRACT_COLUMNS (merchant_id, provider_id)."""
+    if "merchant_id" in contract:
+        return {**contract, "merchant": contract["merchant_id"], "provider": contract["provider_id"]}
+    return {**contract, "merchant_id": contract["merchant"], "provider_id": contract["provider"]}
+
+
+def prepare(items: list[tuple[uuid.UUID, tuple[datetime, datetime], datetime | None]]) -> list[tuple]:
+    """(target, window, T or None) as (target, start, end, T) in UTC; T by default the
+    window's end, or the present while the window runs."""
     prepared = []
     for target_id, window, as_of in items:
         start, end = (moment.astimezone(timezone.utc) for moment in window)
         if end <= start:
             raise InvalidInput(SlaError.WINDOW, N_("A window must end after it starts."))
         prepared.append((target_id, start, end, as_of or min(end, now())))
+    return prepared
+
+
+def requests_for(contract: dict, targets: dict, prepared: list[tuple]) -> list[Request]:
+    """The engine's requests for a contract's prepared windows (its live events, its
+    calendar and attribution window)."""
+    calendar = _calendar(contract)
+    scope = Scope.live(contract["id"], contract["merchant"])
+    requests = []
+    for target_id, start, end, as_of in prepared:
+        target = targets.get(target_id)
+        if target is None:
+            raise not_found("SLA target")
+        requests.append(Request(target["metric"], scope, calendar, to_us(start), to_us(end), to_us(as_of),
+                                contract["attribution_window_seconds"]))
+    return requests
+
+
+def measured_from(targets: dict, prepared: list[tuple], results: list[MetricResult]) -> list[tuple]:
+    """Each prepared window with its result, value and outcome, as `store` takes them."""
     measured = []
-    async with reading():
-        contract = await _contract(contract_id)
-        targets = {row["id"]: row for row in await SlaTarget.select().where(SlaTarget.contract == contract_id)}
-        calendar = _calendar(contract)
-        scope = Scope.live(contract_id, contract["merchant"])
-        for target_id, start, end, as_of in prepared:
-            target = targets.get(target_id)
-            if target is None:
-                raise not_found("SLA target")
-            result = await measure(target["metric"], scope, calendar, to_us(start), to_us(end), to_us(as_of),
-                                   contract["attribution_window_seconds"])
-            value = result.value(target["statistic"])
-            measured.append((target, start, end, as_of, result, value,
-                             outcome(value, target["comparator"], target["target"])))
+    for (target_id, start, end, as_of), result in zip(prepared, results):
+        target = targets[target_id]
+        value = result.value(target["statistic"])
+        measured.append((target, start, end, as_of, result, value, outcome(value, target["comparator"],
+                                                                             target["target"])))
+    return measured
+
+
+async def store(contract: dict, measured: list[tuple]) -> list[dict]:
+    """Stores measured windows of one contract in one short write transaction: a new
+    version of a window's measurement only when its figure changed from the latest
+    version, with its breach (see `evaluate_window`). Returns what `evaluate_window`
+    returns, for each."""
+    if not measured:
+        return []
     for _attempt in range(3):
         try:
             async with atomic():
@@ -265,10 +305,14 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             raise InvalidInput(SlaError.RANGE, N_(
                 "A report holds at most {limit} windows. Choose a shorter range or a larger window size."),
                 params={"limit": REPORT_MAX_WINDOWS})
+        # Every metric of every window at once: one statement per metric family.
+        results = iter(await measure_many([
+            Request(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)
+            for window_start, window_end in spans for metric in states.SLA_METRICS]))
         for window_start, window_end in spans:
             rows = []
             for metric in states.SLA_METRICS:
-                result = await measure(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)
+                result = next(results)
                 own = [t for t in targets if t["metric"] == metric]
                 for target in own or [None]:
                     statistic = target["statistic"] if target else states.METRIC_STATISTICS[metric][0]
