@@ -29,7 +29,7 @@ from decimal import Decimal
 from fuwu.db import fetch, is_postgres
 from sla import states
 from sla.calendar import SECOND, CoverageCalendar
-from sla.sql import BUCKET_WIDTH, METRIC_STATEMENTS
+from sla.sql import METRIC_STATEMENTS
 
 DEFAULT_ATTRIBUTION_SECONDS = 86_400
 
@@ -87,10 +87,14 @@ METRIC_NUMBERS = {
     states.FIRST_PASS_ACCEPTANCE_RATE: 7,
 }
 _DURATION_METRICS = (states.FIRST_RESPONSE_TIME, states.NEXT_RESPONSE_TIME, states.RESOLUTION_TIME)
-# Which statement family computes a metric (sla.sql.METRIC_STATEMENTS).
-_FAMILY = {**{metric: "durations" for metric in _DURATION_METRICS},
-           **{metric: metric for metric in METRIC_NUMBERS if metric not in _DURATION_METRICS}}
-BUCKET_US = BUCKET_WIDTH
+_CHAT_METRICS = (*_DURATION_METRICS, states.SERVICE_ATTITUDE)
+# Which statement computes a metric (sla.sql.METRIC_STATEMENTS).
+_FAMILY = {**{metric: "chat" for metric in _CHAT_METRICS},
+           **{metric: metric for metric in METRIC_NUMBERS if metric not in _CHAT_METRICS}}
+# The bucket widths a calendar's business time may be cut into, widest first (each
+# divides a day): the widest that puts at most one business interval in a bucket.
+BUCKET_WIDTHS = tuple(seconds * SECOND for seconds in (86_400, 43_200, 21_600, 10_800, 3_600, 1_800, 900, 300, 60, 1))
+DAY_US = BUCKET_WIDTHS[0]
 
 
 @dataclass(frozen=True)
@@ -118,32 +122,34 @@ def _number(value, scale: float = 1.0) -> float | None:
     return value / scale if scale != 1.0 else float(value)
 
 
-def bucket_rows(cal: int, calendar: CoverageCalendar, low_us: int, high_us: int) -> list[list]:
-    """The calendar's business time over the UTC days from the one of `low_us` to the
-    one of `high_us`, as the statements' `buckets` rows [cal, day, s, e, carry]: each
-    day's business intervals cut to the day, the day's first row carrying the business
-    time from the first day's start to this day's start, and a day without business
-    time one row with s and e None."""
-    first, last = low_us // BUCKET_US, high_us // BUCKET_US
-    intervals = calendar.intervals(first * BUCKET_US, (last + 1) * BUCKET_US)
-    rows: list[list] = []
+def bucket_rows(calendar: CoverageCalendar, low_us: int, high_us: int) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """The calendar's business time from `low_us` to `high_us` in buckets, for the
+    statements (sla.sql): the width, the first bucket's number and one row (s, e,
+    carry) per bucket from the bucket of `low_us` to that of `high_us`. The width is
+    the widest of BUCKET_WIDTHS in which no bucket meets two business intervals; (s,
+    e) is the part of the interval the bucket meets (s = e, the bucket's start, when
+    none) and carry the business time from the first bucket's start to its own. So
+    the business time before an instant t is carry + max(0, min(t, e) - s) of the
+    row of t's bucket."""
+    first_day, last_day = low_us // DAY_US, high_us // DAY_US
+    intervals = calendar.intervals(first_day * DAY_US, (last_day + 1) * DAY_US)
+    width = next((w for w in BUCKET_WIDTHS if all(
+        following[0] // w != (before[1] - 1) // w for before, following in zip(intervals, intervals[1:]))),
+        BUCKET_WIDTHS[-1])
+    rows: list[tuple[int, int, int]] = []
     carry, index = 0, 0
-    for day in range(first, last + 1):
-        day_start, day_end = day * BUCKET_US, (day + 1) * BUCKET_US
-        pieces = []
-        while index < len(intervals) and intervals[index][0] < day_end:
-            s, e = intervals[index]
-            pieces.append((max(s, day_start), min(e, day_end)))
-            if e > day_end:
-                break  # the rest of it belongs to the next day
+    first = low_us // width
+    for bucket in range(first, high_us // width + 1):
+        bucket_start, bucket_end = bucket * width, (bucket + 1) * width
+        while index < len(intervals) and intervals[index][1] <= bucket_start:
             index += 1
-        if not pieces:
-            rows.append([cal, day, None, None, carry])
-            continue
-        for number, (s, e) in enumerate(pieces):
-            rows.append([cal, day, s, e, carry if number == 0 else 0])
-        carry += sum(e - s for s, e in pieces)
-    return rows
+        if index < len(intervals) and intervals[index][0] < bucket_end:
+            s, e = max(intervals[index][0], bucket_start), min(intervals[index][1], bucket_end)
+            rows.append((s, e, carry))
+            carry += e - s
+        else:
+            rows.append((bucket_start, bucket_start, carry))
+    return width, first, rows
 
 
 def _dump(rows: list) -> str:
@@ -176,15 +182,15 @@ async def measure_many(requests: list[Request]) -> list[MetricResult]:
             if key not in items:
                 items[key] = len(items)
                 rows.append([items[key], str(request.scope.key), request.start_us, request.end_us, request.as_of_us,
-                             cal, str(request.scope.shop), request.attribution_seconds * SECOND])
+                             cal, str(request.scope.shop), request.attribution_seconds * SECOND, DAY_US, 0, 0])
             item_of[index] = items[key]
             families.setdefault(_FAMILY[request.metric], set()).add(items[key])
         found: dict[tuple[int, int], dict] = {}
         for family, wanted in families.items():
             chosen = [row for row in rows if row[0] in wanted]
             statement = METRIC_STATEMENTS[(family, source, _engine())]
-            if family == "durations":
-                answer = await fetch(statement, _dump(chosen), _dump(await _buckets(source, chosen, calendars)))
+            if family == "chat":
+                answer = await _chat(statement, chosen, calendars)
             else:
                 answer = await fetch(statement, _dump(chosen))
             for row in answer:
@@ -196,22 +202,44 @@ async def measure_many(requests: list[Request]) -> list[MetricResult]:
     return results  # type: ignore[return-value]
 
 
-async def _buckets(source: str, items: list[list], calendars: dict[CoverageCalendar, int]) -> list[list]:
-    """The business-time buckets of each calendar over the span its items' clocks can
-    run in: from the earliest window start (or, for resolution, the earliest first
-    buyer message of a conversation closed in a window) to the latest T."""
-    earliest = {int(row["item"]): int(row["earliest"]) for row in await fetch(
-        METRIC_STATEMENTS[("durations_earliest", source, _engine())], _dump(items)) if row["earliest"] is not None}
-    spans: dict[int, list[int]] = {}
-    for item, _key, start_us, _end, as_of_us, cal, _shop, _attribution in items:
-        low = min(start_us, as_of_us, earliest.get(item, start_us))
-        span = spans.setdefault(cal, [low, as_of_us])
-        span[0], span[1] = min(span[0], low), max(span[1], as_of_us)
-    buckets: list[list] = []
-    for calendar, cal in calendars.items():
-        if cal in spans:
-            buckets += bucket_rows(cal, calendar, *spans[cal])
-    return buckets
+async def _chat(statement: str, items: list[list], calendars: dict[CoverageCalendar, int]) -> list[dict]:
+    """The chat statement over `items`, with each calendar's business-time buckets
+    over the span its items' clocks run in: from the earliest window start to the
+    latest T. A resolution can start before that (a conversation opened earlier and
+    closed in a window): the statement then names the earliest such start
+    (`uncovered`), and is asked again with the span widened to it."""
+    low: dict[int, int] = {}
+    high: dict[int, int] = {}
+    for row in items:
+        start_us, as_of_us, cal = row[2], row[4], row[5]
+        low[cal] = min(low.get(cal, start_us), start_us, as_of_us)
+        high[cal] = max(high.get(cal, as_of_us), as_of_us)
+    while True:
+        buckets: list = []
+        for calendar, cal in calendars.items():
+            if cal not in low:
+                continue
+            width, first, rows = bucket_rows(calendar, low[cal], high[cal])
+            for row in items:
+                if row[5] == cal:
+                    row[8:11] = [width, first, len(buckets) // 3 - first]
+            if is_postgres():  # one flat array, read by position
+                for bucket_row in rows:
+                    buckets.extend(bucket_row)
+            else:  # rows joined by (cal, bucket)
+                buckets.extend([cal, first + number, *bucket_row] for number, bucket_row in enumerate(rows))
+        answer = await fetch(statement, _dump(items), _dump(buckets))
+        uncovered = {}
+        cal_of = {row[0]: row[5] for row in items}
+        for row in answer:
+            if row["uncovered"] is not None:
+                cal = cal_of[int(row["item"])]
+                uncovered[cal] = min(uncovered.get(cal, low[cal]), int(row["uncovered"]))
+        if not uncovered:
+            return answer
+        if all(uncovered[cal] >= low[cal] for cal in uncovered):
+            raise RuntimeError("business-time buckets did not cover the samples")  # pragma: no cover
+        low.update(uncovered)
 
 
 def _result(metric: str, row: dict | None) -> MetricResult:

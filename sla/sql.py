@@ -69,156 +69,145 @@ _SCOPE = {
     states.HISTORY: "{alias}.shop = {owner}.scope_key AND {alias}.source = 'history'",
 }
 
-# $1: the items, [[item, scope key, start, end, T, cal, shop, attribution us], ...].
+# $1: the items, [[item, scope key, start, end, T, cal, shop, attribution us, bucket width us,
+# the cal's first bucket, the row of bucket 0 in $2 on PostgreSQL], ...].
 _ITEMS = {
     "postgres": "SELECT (x->>0)::int AS item, (x->>1)::uuid AS scope_key, (x->>2)::bigint AS start_us, "
                 "(x->>3)::bigint AS end_us, (x->>4)::bigint AS as_of, (x->>5)::int AS cal, (x->>6)::uuid AS shop, "
-                "(x->>7)::bigint AS attribution FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+                "(x->>7)::bigint AS attribution, (x->>8)::bigint AS width, (x->>9)::bigint AS first_bucket, "
+                "(x->>10)::bigint AS offset_row FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
     "sqlite": "SELECT json_extract(value, '$[0]') AS item, json_extract(value, '$[1]') AS scope_key, "
               "json_extract(value, '$[2]') AS start_us, json_extract(value, '$[3]') AS end_us, "
               "json_extract(value, '$[4]') AS as_of, json_extract(value, '$[5]') AS cal, "
-              "json_extract(value, '$[6]') AS shop, json_extract(value, '$[7]') AS attribution FROM json_each($1)",
+              "json_extract(value, '$[6]') AS shop, json_extract(value, '$[7]') AS attribution, "
+              "json_extract(value, '$[8]') AS width, json_extract(value, '$[9]') AS first_bucket, "
+              "json_extract(value, '$[10]') AS offset_row FROM json_each($1)",
 }
-# $2: the business-time buckets, [[cal, day bucket, s, e, carry], ...] (s, e null on a day without any).
+# $2: the business-time buckets. SQLite: rows [[cal, bucket, s, e, carry], ...], a table
+# joined by equality (SQLite indexes it for the join). PostgreSQL: one flat jsonb
+# array [s, e, carry, s, e, carry, ...] of every cal's buckets in order, read by
+# position (row = offset_row + t / width), so that no join exists for the planner to
+# misjudge (it estimates JSON tables at 100 rows and would loop over them per sample).
 _BUCKETS = {
-    "postgres": "SELECT (x->>0)::int AS cal, (x->>1)::bigint AS bucket, (x->>2)::bigint AS s, (x->>3)::bigint AS e, "
-                "(x->>4)::bigint AS carry FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
-    "sqlite": "SELECT json_extract(value, '$[0]') AS cal, json_extract(value, '$[1]') AS bucket, "
+    "postgres": "",
+    "sqlite": "buckets AS (SELECT json_extract(value, '$[0]') AS cal, json_extract(value, '$[1]') AS bucket, "
               "json_extract(value, '$[2]') AS s, json_extract(value, '$[3]') AS e, "
-              "json_extract(value, '$[4]') AS carry FROM json_each($2)",
+              "json_extract(value, '$[4]') AS carry FROM json_each($2)),\n",
 }
-# The buckets' width: a UTC day in microseconds (sla.metrics.BUCKET_US).
-BUCKET_WIDTH = 86_400_000_000
 
 # PostgreSQL inlines a CTE used once, and would then re-read the JSON for every row
 # that joins it: MATERIALIZED builds `items` and `buckets` once. SQLite reads json_each
 # into the join as it is.
 _MATERIALIZED = {"postgres": "MATERIALIZED ", "sqlite": ""}
 
-# The statistics of `sample_values(item, metric, v)` per item and metric: n, the sum
-# (for the mean) and the nearest-rank median and p90, rank max(1, ceil(p/100 * n)) =
-# (p * n + 99) / 100 in integers.
-_STATISTICS = """,
+
+def _before(engine: str, t: str, bucket: str) -> str:
+    """B(t): the business time before t, carry + the part of t's bucket's interval
+    (s, e) before t (a bucket without business time has s = e)."""
+    if engine == "postgres":
+        position = f"(3 * (samples.offset_row + {t} / samples.width))::int"
+        return (f"((CAST($2 AS jsonb) ->> ({position} + 2))::bigint + GREATEST(0, LEAST({t}, "
+                f"(CAST($2 AS jsonb) ->> ({position} + 1))::bigint) - (CAST($2 AS jsonb) ->> {position})::bigint))")
+    return f"({bucket}.carry + MAX(0, MIN({t}, {bucket}.e) - {bucket}.s))"
+
+
+_BUCKET_JOINS = {
+    "postgres": "",
+    "sqlite": """
+    LEFT JOIN buckets b1 ON b1.cal = samples.cal AND b1.bucket = samples.t1 / samples.width
+    LEFT JOIN buckets b2 ON b2.cal = samples.cal AND b2.bucket = samples.t2 / samples.width""",
+}
+# A t1 before the buckets' span.
+_UNCOVERED = {
+    "postgres": "CASE WHEN samples.t1 / samples.width < samples.first_bucket THEN samples.t1 END",
+    "sqlite": "CASE WHEN b1.cal IS NULL THEN samples.t1 END",
+}
+
+
+# The chat metrics in one pass over the conversations with a buyer message or a close
+# in an item's window up to T: first response (metric 1), next response (2),
+# resolution (3) and service attitude (4). Each conversation's buyer messages, agent
+# replies and closes up to T, in log order (at_us, id), and apart from them (a
+# partition of their own) its ratings. Each event knows how many buyer messages the
+# conversation had up to it, the kind of the event before it and when the first buyer
+# message came (one frame), and when the next reply or close came, how many closes
+# and how many events of its partition follow it (a second frame):
+# - first response: the buyer message with buyer_count 1 in the window, to the next
+#   reply or close, or T;
+# - next response: a later buyer message right after a reply or close, the same way;
+# - resolution: the conversation's last close up to T, if in the window and after a
+#   buyer message, from the first buyer message;
+# - service attitude: the last rating up to T of a conversation whose last close up
+#   to T is in the window.
+# A sample [t1, t2) lasts B(t2) - B(t1), each B from its bucket row (the module's
+# docstring). `uncovered`: the earliest t1 before the buckets' span (a resolution
+# from a conversation older than the span), for which the caller widens the span and
+# asks again; its figures are then not used.
+_CHAT = """WITH items AS {materialized}({items}),
+{buckets_cte}touched AS (
+  SELECT items.scope_key, ev.conversation, MAX(items.as_of) AS as_of
+  FROM items JOIN {table} ev ON {scope_items}
+    AND ev.kind IN ('buyer_message', 'conversation_closed')
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+  GROUP BY items.scope_key, ev.conversation
+),
+events AS (
+  SELECT touched.scope_key, ev.id, ev.kind, ev.at_us, ev.conversation, ev.rating
+  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
+    AND ev.at_us <= touched.as_of
+    AND (ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
+         OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
+),
+ordered AS {materialized}(
+  SELECT scope_key, id, kind, at_us, conversation, rating,
+    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY at_us, id) AS buyer_count,
+    LAG(kind) OVER ({partition} ORDER BY at_us, id) AS previous_kind,
+    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END) OVER ({partition} ORDER BY at_us, id) AS first_buyer_us,
+    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END) OVER ({following}) AS stop_us,
+    MIN(CASE WHEN kind IN ('conversation_closed', 'chat_rated') THEN at_us END) OVER ({following}) AS next_same_us
+  FROM events
+),
+samples AS (
+  SELECT items.item, items.cal, items.width, items.first_bucket, items.offset_row,
+    CASE WHEN kind = 'conversation_closed' THEN 3 WHEN buyer_count = 1 THEN 1 ELSE 2 END AS metric,
+    CASE WHEN kind = 'conversation_closed' THEN first_buyer_us ELSE at_us END AS t1,
+    CASE WHEN kind = 'conversation_closed' THEN at_us
+         WHEN stop_us IS NULL OR stop_us > items.as_of THEN items.as_of ELSE stop_us END AS t2
+  FROM ordered JOIN items ON items.scope_key = ordered.scope_key
+    AND ordered.at_us >= items.start_us AND ordered.at_us < items.end_us AND ordered.at_us <= items.as_of
+  WHERE (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))
+    OR (kind = 'conversation_closed' AND (next_same_us IS NULL OR next_same_us > items.as_of)
+        AND first_buyer_us IS NOT NULL)
+),
+rated AS (
+  SELECT items.item, ordered.conversation,
+    MAX(CASE WHEN kind = 'conversation_closed' THEN at_us END) AS close_at,
+    MAX(CASE WHEN kind = 'chat_rated' THEN rating END) AS rating
+  FROM ordered JOIN items ON items.scope_key = ordered.scope_key AND ordered.at_us <= items.as_of
+  WHERE ordered.kind IN ('conversation_closed', 'chat_rated')
+    AND (ordered.next_same_us IS NULL OR ordered.next_same_us > items.as_of)
+    AND (ordered.kind = 'chat_rated' OR (ordered.at_us >= items.start_us AND ordered.at_us < items.end_us))
+  GROUP BY items.item, ordered.conversation
+),
+sample_values AS (
+  SELECT samples.item, samples.metric, {b2} - {b1} AS v, {uncovered} AS uncovered
+  FROM samples{bucket_joins}
+  UNION ALL
+  SELECT item, 4 AS metric, rating AS v, NULL AS uncovered
+  FROM rated WHERE close_at IS NOT NULL AND rating IS NOT NULL
+),
 ordered_values AS (
-  SELECT item, metric, v, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
+  SELECT item, metric, v, uncovered, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
     COUNT(*) OVER (PARTITION BY item, metric) AS n
   FROM sample_values
 )
 SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
   MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
   MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
-  NULL AS hits
+  NULL AS hits, MIN(uncovered) AS uncovered
 FROM ordered_values GROUP BY item, metric"""
-
-# First response (metric 1), next response (2) and resolution (3) in one pass over
-# the conversations with a buyer message or a close in an item's window up to T: each
-# conversation's buyer messages, agent replies and closes up to T, in log order
-# (at_us, id). Each event knows how many buyer messages the conversation had up to it,
-# the kind of the event before it, when the next reply or close came, how many closes
-# follow it and when the conversation's first buyer message came.
-# - first response: the buyer message with buyer_count 1 in the window, to the next
-#   reply or close, or T;
-# - next response: a later buyer message right after a reply or close, the same way;
-# - resolution: the conversation's last close up to T, if in the window and after a
-#   buyer message (buyer_count >= 1), from the first buyer message.
-# Then each sample's business time B(t2) - B(t1) from the buckets (see the module's
-# docstring), and the statistics.
-_DURATIONS = """WITH items AS {materialized}({items}),
-buckets AS {materialized}({buckets}),
-touched AS (
-  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
-  FROM items JOIN {table} ev ON {scope_items}
-    AND ev.kind IN ('buyer_message', 'conversation_closed')
-    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
-),
-events AS (
-  SELECT touched.item, ev.id, ev.kind, ev.at_us, ev.conversation
-  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
-    AND ev.at_us <= touched.as_of AND ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
-),
-ordered AS (
-  SELECT item, id, kind, at_us,
-    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END)
-      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS UNBOUNDED PRECEDING) AS buyer_count,
-    LAG(kind) OVER (PARTITION BY item, conversation ORDER BY at_us, id) AS previous_kind,
-    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END)
-      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
-      AS stop_us,
-    SUM(CASE WHEN kind = 'conversation_closed' THEN 1 ELSE 0 END)
-      OVER (PARTITION BY item, conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
-      AS closes_after,
-    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END)
-      OVER (PARTITION BY item, conversation ORDER BY at_us, id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_buyer_us
-  FROM events
-),
-samples AS (
-  SELECT ordered.item, items.cal, ordered.id AS sample,
-    CASE WHEN kind = 'conversation_closed' THEN 3 WHEN buyer_count = 1 THEN 1 ELSE 2 END AS metric,
-    CASE WHEN kind = 'conversation_closed' THEN first_buyer_us ELSE at_us END AS t1,
-    CASE WHEN kind = 'conversation_closed' THEN at_us ELSE COALESCE(stop_us, items.as_of) END AS t2
-  FROM ordered JOIN items ON items.item = ordered.item
-  WHERE ordered.at_us >= items.start_us AND ordered.at_us < items.end_us AND (
-    (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))
-    OR (kind = 'conversation_closed' AND COALESCE(closes_after, 0) = 0 AND buyer_count >= 1))
-),
-ends AS (
-  SELECT item, metric, sample, cal, t1 AS t, -1 AS sign FROM samples
-  UNION ALL
-  SELECT item, metric, sample, cal, t2 AS t, 1 AS sign FROM samples
-),
-sample_values AS (
-  SELECT ends.item, ends.metric, SUM(ends.sign * (buckets.carry + CASE
-      WHEN buckets.s IS NULL OR ends.t <= buckets.s THEN 0
-      WHEN ends.t < buckets.e THEN ends.t - buckets.s
-      ELSE buckets.e - buckets.s END)) AS v
-  FROM ends JOIN buckets ON buckets.cal = ends.cal AND buckets.bucket = ends.t / {bucket_width}
-  GROUP BY ends.item, ends.metric, ends.sample
-)""" + _STATISTICS
-
-# How far back each item's business time must reach: the earliest buyer message (up
-# to T) of a conversation closed in its window (resolution runs from there).
-_DURATIONS_EARLIEST = """WITH items AS {materialized}({items}),
-touched AS (
-  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
-  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'conversation_closed'
-    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
-)
-SELECT touched.item, MIN(ev.at_us) AS earliest
-FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
-  AND ev.kind = 'buyer_message' AND ev.at_us <= touched.as_of
-GROUP BY touched.item"""
-
-# Service attitude (metric 4): each conversation whose last close up to T is in the
-# window, with its latest rating up to T.
-_ATTITUDE = """WITH items AS {materialized}({items}),
-touched AS (
-  SELECT DISTINCT items.item, items.scope_key, items.as_of, ev.conversation
-  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'conversation_closed'
-    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
-),
-events AS (
-  SELECT touched.item, ev.id, ev.kind, ev.at_us, ev.conversation, ev.rating
-  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
-    AND ev.at_us <= touched.as_of
-    AND (ev.kind = 'conversation_closed' OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
-),
-ranked AS (
-  SELECT item, kind, at_us, conversation, rating,
-    ROW_NUMBER() OVER (PARTITION BY item, conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
-  FROM events
-),
-conversations AS (
-  SELECT item, conversation,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
-    MAX(CASE WHEN kind = 'chat_rated' AND last_rank = 1 THEN rating END) AS rating
-  FROM ranked GROUP BY item, conversation
-),
-sample_values AS (
-  SELECT conversations.item, 4 AS metric, conversations.rating AS v
-  FROM conversations JOIN items ON items.item = conversations.item
-  WHERE close_at >= items.start_us AND close_at < items.end_us AND rating IS NOT NULL
-)""" + _STATISTICS
+# The chat events' partition: a conversation's ratings apart from its other events.
+_PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
 
 # Inquiry conversion (metric 5): buyers with a buyer message in the window up to T,
 # each from its first such message f; converted by an order of the item's shop in the
@@ -294,13 +283,14 @@ def _build() -> dict[tuple[str, str, str], str]:
         for engine in _ITEMS:
             def text(template: str) -> str:
                 return template.format(
-                    table=EVENTS, source=source, items=_ITEMS[engine], buckets=_BUCKETS[engine],
-                    materialized=_MATERIALIZED[engine], bucket_width=BUCKET_WIDTH,
+                    table=EVENTS, source=source, items=_ITEMS[engine], buckets_cte=_BUCKETS[engine],
+                    materialized=_MATERIALIZED[engine], partition=_PARTITION,
+                    following=_PARTITION + " ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING",
+                    b1=_before(engine, "samples.t1", "b1"), b2=_before(engine, "samples.t2", "b2"),
+                    bucket_joins=_BUCKET_JOINS[engine], uncovered=_UNCOVERED[engine],
                     scope_items=scope.format(alias="ev", owner="items"),
                     scope_touched=scope.format(alias="ev", owner="touched"))
-            built[("durations", source, engine)] = text(_DURATIONS)
-            built[("durations_earliest", source, engine)] = text(_DURATIONS_EARLIEST)
-            built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE)
+            built[("chat", source, engine)] = text(_CHAT)
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
             built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)
@@ -308,7 +298,7 @@ def _build() -> dict[tuple[str, str, str], str]:
 
 
 # (family, source, engine) -> statement text; engine is "sqlite" or "postgres"; the
-# family is "durations" (first response, next response and resolution in one
-# statement), "durations_earliest", or the metric's name for the others. Each
+# family is "chat" (first response, next response, resolution and service attitude
+# in one statement), or the metric's name for the others. Each
 # statement's rows carry the item and the metric's number (sla.metrics.METRIC_NUMBERS).
 METRIC_STATEMENTS = _build()
