@@ -302,3 +302,46 @@ def _build() -> dict[tuple[str, str, str], str]:
 # in one statement), or the metric's name for the others. Each
 # statement's rows carry the item and the metric's number (sla.metrics.METRIC_NUMBERS).
 METRIC_STATEMENTS = _build()
+
+
+# --- the evaluation job -----------------------------------------------------------------
+
+# The last late event of each closed window, for all due contracts at once: $1 the
+# windows, [[item, contract, shop, window start, window end, horizon], ...]. Late are
+# the events after the window's end and up to its horizon that can change its figures:
+# a reply, close or rating in a conversation with a buyer message or close in the
+# window, an order of a buyer who chatted in the window, any milestone event.
+_LATE_WINDOWS = {
+    "postgres": "SELECT (x->>0)::int AS item, (x->>1)::uuid AS contract, (x->>2)::uuid AS shop, "
+                "(x->>3)::bigint AS start_us, (x->>4)::bigint AS end_us, (x->>5)::bigint AS horizon "
+                "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS item, json_extract(value, '$[1]') AS contract, "
+              "json_extract(value, '$[2]') AS shop, json_extract(value, '$[3]') AS start_us, "
+              "json_extract(value, '$[4]') AS end_us, json_extract(value, '$[5]') AS horizon FROM json_each($1)",
+}
+_LATE = """WITH windows AS {materialized}({windows}),
+late AS (
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.contract = windows.contract
+    AND ev.source = 'live' AND ev.kind IN ('agent_reply', 'conversation_closed', 'chat_rated')
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+  WHERE EXISTS (
+    SELECT 1 FROM {table} inside WHERE inside.contract = windows.contract AND inside.source = 'live'
+      AND inside.conversation = ev.conversation AND inside.kind IN ('buyer_message', 'conversation_closed')
+      AND inside.at_us >= windows.start_us AND inside.at_us < windows.end_us)
+  UNION ALL
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.shop = windows.shop
+    AND ev.source = 'live' AND ev.kind = 'order_placed'
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+  WHERE EXISTS (
+    SELECT 1 FROM {table} inside WHERE inside.contract = windows.contract AND inside.source = 'live'
+      AND inside.kind = 'buyer_message' AND inside.buyer = ev.buyer
+      AND inside.at_us >= windows.start_us AND inside.at_us < windows.end_us)
+  UNION ALL
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.contract = windows.contract
+    AND ev.source = 'live'
+    AND ev.kind IN ('milestone_created', 'milestone_submitted', 'milestone_accepted', 'milestone_rejected')
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+)
+SELECT item, MAX(at_us) AS last FROM late GROUP BY item"""
+LATE_EVENTS_POSTGRES = _LATE.format(materialized="MATERIALIZED ", windows=_LATE_WINDOWS["postgres"], table=EVENTS)
+LATE_EVENTS_SQLITE = _LATE.format(materialized="", windows=_LATE_WINDOWS["sqlite"], table=EVENTS)

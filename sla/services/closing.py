@@ -17,17 +17,15 @@ import asyncio
 import datetime
 import uuid
 
-from piccolo.query.functions.aggregate import Max
-
 from fuwu.clock import now
-from fuwu.db import atomic
+from fuwu.db import atomic, dump_json, fetch, is_postgres
 from fuwu.tables import AuditEvent
-from sla import states
+from sla import sql, states
 from sla.calendar import from_us, to_us
 from sla.metrics import measure_many
 from sla.services import evaluation, risk
 from sla.services.contracts import CONTRACT_COLUMNS, TARGET_COLUMNS
-from sla.tables import Contract, Measurement, ServiceEvent, SlaTarget
+from sla.tables import Contract, Measurement, SlaTarget
 from sla.windows import period_of, periods
 
 CONTRACTS_PER_RUN = 50
@@ -42,8 +40,6 @@ RECHECKED_WINDOWS = 2
 # A completed or terminated contract's last windows are closed (and re-checked) for
 # this long after it ended.
 ENDED_GRACE = datetime.timedelta(days=70)
-MILESTONE_KINDS = (states.MILESTONE_CREATED, states.MILESTONE_SUBMITTED_EVENT, states.MILESTONE_ACCEPTED_EVENT,
-                   states.MILESTONE_REJECTED_EVENT)
 
 
 async def _due_contracts(moment: datetime.datetime, limit: int) -> list[dict]:
@@ -74,77 +70,76 @@ async def _ended_at(contract: dict) -> datetime.datetime:
     return end
 
 
-async def _late_as_of(contract: dict, window: tuple[int, int], horizon_us: int) -> int:
-    """The moment to re-evaluate a closed window [start, end) as of: the last late
-    event after its end and up to its late-data horizon, or its end when none came.
-    Late events are those that can change the window's figures: a reply, close or
-    rating in a conversation with a buyer message or close in the window, an order
-    of a buyer who chatted in the window, and any milestone event."""
-    (start_us, end_us), E = window, ServiceEvent  # noqa: N806
-    live = (E.contract == contract["id"]) & (E.source == states.LIVE)
-    inside = (E.at_us >= start_us) & (E.at_us < end_us)
-    conversations = E.select(E.conversation).where(
-        live & E.kind.is_in([states.BUYER_MESSAGE, states.CONVERSATION_CLOSED]) & inside)
-    buyers = E.select(E.buyer).where(live & (E.kind == states.BUYER_MESSAGE) & inside)
-    chat = live & E.kind.is_in([states.AGENT_REPLY, states.CONVERSATION_CLOSED, states.CHAT_RATED]) \
-        & E.conversation.is_in(conversations)
-    orders = (E.shop == contract["merchant_id"]) & (E.source == states.LIVE) & (E.kind == states.ORDER_PLACED) \
-        & E.buyer.is_in(buyers)
-    milestones = live & E.kind.is_in(list(MILESTONE_KINDS))
-    row = await E.select(Max(E.at_us, alias="last")).where(
-        (E.at_us >= end_us) & (E.at_us <= horizon_us) & (chat | orders | milestones)).first()
-    return max(end_us, int(row["last"])) if row and row["last"] is not None else end_us
+def _closed(contract: dict, targets: list[dict], moment: datetime.datetime, ended: datetime.datetime) -> list:
+    """Each target's closed windows: those that have ended since the contract started
+    (up to its end or termination), as (target, [(start, end), ...])."""
+    moment_us = to_us(moment)
+    start_us, life_end_us = to_us(contract["starts_at"]), min(to_us(ended), moment_us)
+    closed_by_target = []
+    for target in targets:
+        closed = []
+        if life_end_us > start_us:
+            for piece_start, _ in periods(contract["time_zone"], target["window"], start_us, life_end_us):
+                window = period_of(contract["time_zone"], target["window"], piece_start)
+                if window[1] <= moment_us:
+                    closed.append(window)
+        closed_by_target.append((target, closed))
+    return closed_by_target
 
 
-async def _plan(contract: dict, targets: list[dict], moment: datetime.datetime,
-                latest_as_of: dict[tuple[uuid.UUID, int], int]) -> tuple[list, list]:
-    """What one contract needs as of `moment` (read inside the job's read transaction):
+def _horizon(contract: dict, size: str, window: tuple[int, int], moment_us: int) -> int:
+    """How long late data re-open a closed window: up to the end of the window that
+    follows it, or the present if earlier."""
+    return min(period_of(contract["time_zone"], size, window[1])[1], moment_us)
+
+
+async def _late_many(checks: list[tuple[dict, tuple[int, int], int]]) -> list[int]:
+    """The moment to re-evaluate each closed window [start, end) as of, for many
+    (contract, window, horizon) at once, in one statement (sla.sql.LATE_EVENTS_*):
+    the last late event after its end and up to its late-data horizon, or its end
+    when none came. Late events are those that can change the window's figures: a
+    reply, close or rating in a conversation with a buyer message or close in the
+    window, an order of a buyer who chatted in the window, and any milestone event."""
+    if not checks:
+        return []
+    rows = [[number, str(contract["id"]), str(contract["merchant_id"]), window[0], window[1], horizon]
+            for number, (contract, window, horizon) in enumerate(checks)]
+    statement = sql.LATE_EVENTS_POSTGRES if is_postgres() else sql.LATE_EVENTS_SQLITE
+    found = {int(row["item"]): int(row["last"]) for row in await fetch(statement, dump_json(rows))
+             if row["last"] is not None}
+    return [max(window[1], found.get(number, window[1])) for number, (_, window, _) in enumerate(checks)]
+
+
+async def _plan(contract: dict, closed_by_target: list, latest_as_of: dict[tuple[uuid.UUID, int], int],
+                late: dict[tuple, int]) -> list:
+    """What one contract's closed windows need as of the run's moment (read inside the
+    job's read transaction):
 
     - every window of every target that has ended since the contract started (up to
       its end or termination) and has no measurement yet is evaluated as of its end;
     - the last RECHECKED_WINDOWS closed windows of each target are re-evaluated when
-      late data came: as of the last late event (`_late_as_of`) after the window's end
+      late data came: as of the last late event (`_late_many`) after the window's end
       and up to its late-data horizon, the end of the window that follows it (for
       the last closed window: up to `moment`). Recomputing as of the same moment
       stores nothing new, so a clock still running after the window's end gives no
       new version until an event stops it, and a window is final once its horizon
-      has passed;
-    - the running window of each target, for the early warnings (active contracts).
+      has passed.
 
-    Returns the work, [(target, window, T, rechecked)], and the running windows'
-    targets."""
-    moment_us = to_us(moment)
-    ended = await _ended_at(contract)
-    zone = contract["time_zone"]
-    start_us, life_end_us = to_us(contract["starts_at"]), min(to_us(ended), moment_us)
+    `late` holds the last late event of each rechecked window (`_late_many`). Returns
+    the work, [(target, window, T, rechecked)]."""
     work: list[tuple[uuid.UUID, tuple[datetime.datetime, datetime.datetime], datetime.datetime, bool]] = []
-    late_cache: dict[tuple[int, int, int], int] = {}
-
-    async def late(size: str, window: tuple[int, int]) -> int:
-        horizon = period_of(zone, size, window[1])[1]  # the end of the window that follows
-        key = (window[0], window[1], min(horizon, moment_us))
-        if key not in late_cache:
-            late_cache[key] = await _late_as_of(contract, window, key[2])
-        return late_cache[key]
-
-    for target in targets:
-        closed = []
-        if life_end_us > start_us:
-            for piece_start, _ in periods(zone, target["window"], start_us, life_end_us):
-                window = period_of(zone, target["window"], piece_start)
-                if window[1] <= moment_us:
-                    closed.append(window)
+    for target, closed in closed_by_target:
         for index, window in enumerate(closed):
             known = latest_as_of.get((target["id"], window[0]))
             span = (from_us(window[0]), from_us(window[1]))
             if known is None:
                 work.append((target["id"], span, from_us(window[1]), False))  # closed: as of its end
                 known = window[1]
-            if index >= len(closed) - RECHECKED_WINDOWS and await late(target["window"], window) > known:
-                # late data: as of the last late event
-                work.append((target["id"], span, from_us(await late(target["window"], window)), True))
-    running = targets if contract["status"] == states.ACTIVE and start_us <= moment_us < to_us(ended) else []
-    return work, running
+            if index >= len(closed) - RECHECKED_WINDOWS:
+                last = late[(contract["id"], target["window"], window)]
+                if last > known:
+                    work.append((target["id"], span, from_us(last), True))  # late data: as of the last late event
+    return work
 
 
 async def close_due_windows(moment: datetime.datetime | None = None, *, contracts: int = CONTRACTS_PER_RUN,
@@ -181,12 +176,26 @@ async def close_due_windows(moment: datetime.datetime | None = None, *, contract
                     Measurement.contract.is_in(ids)).order_by(Measurement.version):
                 latest_as_of[(row["target"], to_us(row["window_start"]))] = to_us(row["as_of"])
         budget = max_evaluations
+        plans = []
         for contract in due:
-            if contract["status"] != states.ACTIVE and await _ended_at(contract) + ENDED_GRACE < moment:
+            ended = await _ended_at(contract)
+            if contract["status"] != states.ACTIVE and ended + ENDED_GRACE < moment:
                 done.append(contract["id"])  # long over: its last windows were closed within the grace
                 continue
             own = targets.get(contract["id"], [])
-            work, running = await _plan(contract, own, moment, latest_as_of)
+            plans.append((contract, own, ended, _closed(contract, own, moment, ended)))
+        # The late data of every window to re-check, in one statement.
+        checks: dict[tuple, tuple] = {}
+        for contract, _own, _ended, closed_by_target in plans:
+            for target, closed in closed_by_target:
+                for window in closed[-RECHECKED_WINDOWS:]:
+                    checks[(contract["id"], target["window"], window)] = (
+                        contract, window, _horizon(contract, target["window"], window, moment_us))
+        late = dict(zip(checks, await _late_many(list(checks.values()))))
+        for contract, own, ended, closed_by_target in plans:
+            work = await _plan(contract, closed_by_target, latest_as_of, late)
+            running = own if contract["status"] == states.ACTIVE and to_us(contract["starts_at"]) <= moment_us \
+                < to_us(ended) else []
             finished = len(work) <= max(1, budget)
             if not finished:
                 work = work[:max(1, budget)]

@@ -33,10 +33,10 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS"}
-POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
+SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
 CASES: dict[str, object] = {}
 
 
@@ -354,6 +354,36 @@ async def history_lines_are_imported_in_batches_and_undone_on_a_bad_line(client)
     with pytest.raises(InvalidInput):
         await import_history(merchant.org_id, [line % n for n in range(10, 15)] + ["not json\n"], batch_size=2)
     assert await ServiceEvent.count().where(ServiceEvent.shop == merchant.org_id) == 5
+
+
+@case("sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.LATE_EVENTS_SQLITE")
+async def late_events_of_closed_windows_are_the_ones_that_can_change_them(client):
+    from sla.services.closing import _late_many
+    from sla.services.contracts import CONTRACT_COLUMNS
+    from sla.tables import Contract
+    from tests.integration.sla.conftest import Log, make_contract
+
+    parties = (await new_actor("merchant"), await new_actor("provider"))
+    contract = await make_contract(parties)
+    other = await make_contract(parties)
+    log, elsewhere = Log(contract), Log(other)
+    await log.add("buyer_message", "2026-03-02T23:00:00", conversation="c1", buyer="b1")
+    await log.add("agent_reply", "2026-03-03T09:00:00", conversation="c1")  # late for 2 March
+    await log.add("buyer_message", "2026-03-03T09:30:00", conversation="c2", buyer="b2")
+    await log.add("agent_reply", "2026-03-03T09:40:00", conversation="c2")  # another conversation: not late
+    await log.add("order_placed", "2026-03-03T10:00:00", buyer="b1", order="o1")  # b1 chatted on 2 March: late
+    await log.add("order_placed", "2026-03-03T11:00:00", buyer="b9", order="o2")  # b9 never chatted: not late
+    await elsewhere.add("milestone_created", "2026-03-03T12:00:00", milestone="m1", due="2026-03-09T00:00")
+    rows = {row["id"]: row for row in await Contract.select(*CONTRACT_COLUMNS).where(
+        Contract.id.is_in([contract.id, other.id]))}
+    day = (log.us("2026-03-02T00:00"), log.us("2026-03-03T00:00"))
+    horizon = log.us("2026-03-04T00:00")
+    statement = sla.sql.LATE_EVENTS_POSTGRES if db.is_postgres() else sla.sql.LATE_EVENTS_SQLITE
+    assert statement in (sla.sql.LATE_EVENTS_POSTGRES, sla.sql.LATE_EVENTS_SQLITE)
+    found = await _late_many([(rows[contract.id], day, horizon), (rows[contract.id], day, log.us("2026-03-03T09:30")),
+                              (rows[other.id], day, horizon), (rows[other.id], day, log.us("2026-03-03T00:00"))])
+    assert found == [log.us("2026-03-03T10:00:00"), log.us("2026-03-03T09:00:00"), log.us("2026-03-03T12:00:00"),
+                     day[1]]
 
 
 # --- chat ----------------------------------------------------------------------------------
