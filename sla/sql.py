@@ -31,9 +31,10 @@ events and one for a shop's imported history: all built here when the module loa
 from __future__ import annotations
 
 from sla import states
-from sla.tables import ServiceEvent
+from sla.tables import Measurement, ServiceEvent
 
 EVENTS = ServiceEvent._meta.tablename
+MEASUREMENTS = Measurement._meta.tablename
 
 _EVENT_COLUMNS = [column._meta.db_column_name for column in ServiceEvent._meta.columns if column._meta.name != "id"]
 
@@ -345,3 +346,13 @@ late AS (
 SELECT item, MAX(at_us) AS last FROM late GROUP BY item"""
 LATE_EVENTS_POSTGRES = _LATE.format(materialized="MATERIALIZED ", windows=_LATE_WINDOWS["postgres"], table=EVENTS)
 LATE_EVENTS_SQLITE = _LATE.format(materialized="", windows=_LATE_WINDOWS["sqlite"], table=EVENTS)
+
+
+# --- measurements ------------------------------------------------------------------------
+
+# The latest version of each window's measurement (the only one that counts): a
+# condition on the measurement table, for a query builder's where (fuwu.db.where), as
+# sla.services.evaluation.attainment uses it. No parameters.
+LATEST_MEASUREMENT = (f"NOT EXISTS (SELECT 1 FROM {MEASUREMENTS} AS later WHERE later.target = {MEASUREMENTS}.target "
+                      f"AND later.window_start = {MEASUREMENTS}.window_start "
+                      f"AND later.version > {MEASUREMENTS}.version)")

@@ -16,7 +16,7 @@ from fuwu.i18n import N_
 from fuwu.piccolo_conf import DB
 from fuwu.services import notifications
 from fuwu.services.accounts import member_user_ids
-from sla import states
+from sla import sql, states
 from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
 from sla.errors import SlaError
 from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Request, Scope, measure_many
@@ -331,11 +331,6 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             "start": start, "end": end, "as_of": as_of, "time_zone": zone, "windows": windows}
 
 
-# The latest version of each window's measurement (the only one that counts).
-_LATEST_VERSION = ("NOT EXISTS (SELECT 1 FROM sla_measurement AS later WHERE later.target = sla_measurement.target "
-                   "AND later.window_start = sla_measurement.window_start AND later.version > sla_measurement.version)")
-
-
 async def attainment(provider_ids: list[uuid.UUID], since: datetime, until: datetime) -> dict[uuid.UUID, dict]:
     """What providers measurably delivered over [since, until), for the ratings
     domain's scorecards, in three aggregate statements whatever the number of
@@ -358,7 +353,7 @@ async def attainment(provider_ids: list[uuid.UUID], since: datetime, until: date
     provider = Measurement.contract.provider
     for row in await Measurement.select(provider.as_alias("provider_id"), Measurement.outcome, Count()).where(
             provider.is_in(list(provider_ids)) & (Measurement.window_end > since) & (Measurement.window_end <= until)
-            & Measurement.outcome.is_in([states.MET, states.BREACHED]) & where(_LATEST_VERSION)).group_by(
+            & Measurement.outcome.is_in([states.MET, states.BREACHED]) & where(sql.LATEST_MEASUREMENT)).group_by(
             provider, Measurement.outcome):
         counts = entry(row["provider_id"])
         counts["measured"] += row["count"]

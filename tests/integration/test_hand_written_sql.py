@@ -32,7 +32,7 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS"}
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.MEASUREMENTS"}
 POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
@@ -384,6 +384,36 @@ async def late_events_of_closed_windows_are_the_ones_that_can_change_them(client
                               (rows[other.id], day, horizon), (rows[other.id], day, log.us("2026-03-03T00:00"))])
     assert found == [log.us("2026-03-03T10:00:00"), log.us("2026-03-03T09:00:00"), log.us("2026-03-03T12:00:00"),
                      day[1]]
+
+
+@case("sla.sql.LATEST_MEASUREMENT")
+async def only_the_latest_version_of_a_window_counts_toward_attainment(client):
+    from datetime import datetime, timedelta, timezone
+
+    from sla.services.evaluation import attainment
+    from sla.tables import Measurement, SlaTarget
+    from tests.integration.sla.conftest import make_contract
+
+    parties = (await new_actor("merchant"), await new_actor("provider"))
+    contract = await make_contract(parties)
+    target = SlaTarget(contract=contract.id, metric="first_response_time", statistic="mean", comparator="<=",
+                       target=30.0, window="day")
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    async with db.atomic():
+        await target.save()
+        # Day 1 breached, then met after late data (version 2); day 2 met, then breached.
+        for day, outcomes in ((0, ("breached", "met")), (1, ("met", "breached"))):
+            for version, outcome in enumerate(outcomes, start=1):
+                window = start + timedelta(days=day)
+                await Measurement(contract=contract.id, target=target.id, window_start=window,
+                                  window_end=window + timedelta(days=1), version=version,
+                                  key=f"{target.id}:{day}:{version}", value=1.0, sample_size=1, target_value=30.0,
+                                  outcome=outcome, as_of=window + timedelta(days=1)).save()
+    latest = await Measurement.select(Measurement.window_start, Measurement.version, Measurement.outcome).where(
+        (Measurement.target == target.id) & where(sla.sql.LATEST_MEASUREMENT)).order_by(Measurement.window_start)
+    assert [(row["version"], row["outcome"]) for row in latest] == [(2, "met"), (2, "breached")]
+    counts = await attainment([parties[1].org_id], start, start + timedelta(days=3))
+    assert (counts[parties[1].org_id]["measured"], counts[parties[1].org_id]["met"]) == (2, 1)
 
 
 # --- chat ----------------------------------------------------------------------------------
