@@ -61,6 +61,19 @@ ANALYZE_EVENTS = f"ANALYZE {EVENTS}"
 # The event an order id already has in this source and shop: $1 the order key.
 ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
 
+# History import on PostgreSQL: a batch of lines is copied (COPY) into a staging
+# table of the transaction, then inserted in one statement that skips lines already
+# imported (same line_key) and orders already held (same order_key).
+_STAGING = "sla_history_staging"
+CREATE_HISTORY_STAGING = (f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS "
+                          f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} "
+                          f"FROM {EVENTS} WITH NO DATA")
+HISTORY_STAGING = _STAGING
+INSERT_FROM_HISTORY_STAGING = (
+    f"INSERT INTO {EVENTS} ({', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)}) "
+    f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} FROM {_STAGING} "
+    f"ORDER BY line ON CONFLICT DO NOTHING")
+
 # --- metric statements ----------------------------------------------------------------
 
 # The events of an item's scope, for a join of the log `{alias}` to a row that has

@@ -32,8 +32,8 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.MEASUREMENTS"}
-POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.MEASUREMENTS", "sla.sql.HISTORY_STAGING"}
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
@@ -414,6 +414,25 @@ async def only_the_latest_version_of_a_window_counts_toward_attainment(client):
     assert [(row["version"], row["outcome"]) for row in latest] == [(2, "met"), (2, "breached")]
     counts = await attainment([parties[1].org_id], start, start + timedelta(days=3))
     assert (counts[parties[1].org_id]["measured"], counts[parties[1].org_id]["met"]) == (2, 1)
+
+
+@case("sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING")
+async def history_batches_are_copied_through_staging_skipping_lines_and_orders_held(client):
+    from sla.services.events import import_history
+    from sla.tables import ServiceEvent
+
+    merchant = await new_actor("merchant")
+    order = ('{"type": "order_placed", "at": "2026-03-02T10:00:%02d+08:00", "buyer": "b%d", "order": "o1", '
+             '"amount": %d, "currency": "CNY"}\n')
+    lines = [order % (0, 1, 100), order % (1, 2, 200)]  # the same order id twice: the first wins
+    lines += ['{"type": "notice", "at": "2026-03-02T09:00:00+08:00", "conversation": "c%d"}\n' % n for n in range(5)]
+    first = await import_history(merchant.org_id, lines, batch_size=3)
+    again = await import_history(merchant.org_id, lines, batch_size=3)  # re-importing the file adds nothing
+    assert (first["added"], again["added"]) == (6, 0)
+    rows = await ServiceEvent.select(ServiceEvent.kind, ServiceEvent.line, ServiceEvent.amount).where(
+        ServiceEvent.shop == merchant.org_id).order_by(ServiceEvent.id)
+    assert [(row["kind"], row["line"], row["amount"]) for row in rows] == [
+        ("order_placed", 1, 100)] + [("notice", line, None) for line in range(3, 8)]
 
 
 # --- chat ----------------------------------------------------------------------------------
