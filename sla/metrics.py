@@ -29,7 +29,7 @@ from decimal import Decimal
 from fuwu.db import fetch, is_postgres
 from sla import states
 from sla.calendar import SECOND, CoverageCalendar
-from sla.sql import METRIC_STATEMENTS
+from sla.sql import METRIC_STATEMENTS, PEER_ATTITUDE
 
 DEFAULT_ATTRIBUTION_SECONDS = 86_400
 
@@ -324,3 +324,27 @@ async def measure(metric: str, scope: Scope, calendar: CoverageCalendar, start_u
                   attribution_seconds: int = DEFAULT_ATTRIBUTION_SECONDS) -> MetricResult:
     """One metric by name over [start, end) as of T."""
     return await _one(metric, scope, calendar, start_us, end_us, as_of_us, attribution_seconds)
+
+
+async def attitude_standing(category: str, provider: uuid.UUID, value: float | None, start_us: int, end_us: int,
+                            as_of_us: int) -> dict | None:
+    """Service attitude's standing among the category's providers (DESIGN.md section
+    4, "x % above peers"): `value`, a contract's mean buyer rating over [start, end)
+    as of T, against its peers, the other providers with contracts in the same
+    category measured in the same window (at least one conversation whose last close
+    up to T is in the window, rated by then; sla.sql.PEER_ATTITUDE), each with its mean
+    rating over all its contracts in the category, computed as the metric is.
+
+    Returns None without a value or without peers, else `peers` (how many),
+    `peer_mean` (the mean of the peers' means: each provider counts once),
+    `above_percent` ((value - peer_mean) / peer_mean * 100, negative when below) and
+    `better_than_percent` (the share of peers whose mean is below the value, * 100)."""
+    if value is None:
+        return None
+    means = [int(row["total"]) / int(row["n"]) for row in await fetch(
+        PEER_ATTITUDE, category, start_us, end_us, as_of_us) if str(row["provider"]) != str(provider) and int(row["n"])]
+    if not means:
+        return None
+    peer_mean = sum(means) / len(means)
+    return {"peers": len(means), "peer_mean": peer_mean, "above_percent": (value - peer_mean) / peer_mean * 100,
+            "better_than_percent": sum(1 for mean in means if mean < value) / len(means) * 100}

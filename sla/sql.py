@@ -369,3 +369,37 @@ LATE_EVENTS_SQLITE = _LATE.format(materialized="", windows=_LATE_WINDOWS["sqlite
 LATEST_MEASUREMENT = (f"NOT EXISTS (SELECT 1 FROM {MEASUREMENTS} AS later WHERE later.target = {MEASUREMENTS}.target "
                       f"AND later.window_start = {MEASUREMENTS}.window_start "
                       f"AND later.version > {MEASUREMENTS}.version)")
+
+
+# --- service attitude's standing among the category's providers ---------------------------
+
+_CONTRACTS = "sla_contract"
+# Each provider's service attitude over a window [$2, $3) as of $4 across its contracts
+# in the category $1: the conversations whose last close up to T is in the window, each
+# with its latest rating up to T (unrated ones left out), as the count and the sum of
+# the ratings per provider (the mean is total / n). Every provider with such a
+# conversation is measured in that window.
+PEER_ATTITUDE = f"""WITH peers AS (
+  SELECT id AS contract, provider FROM {_CONTRACTS} WHERE category = $1
+),
+closed AS (
+  SELECT DISTINCT peers.provider, ev.contract, ev.conversation
+  FROM peers JOIN {EVENTS} ev ON ev.contract = peers.contract AND ev.source = 'live'
+    AND ev.kind = 'conversation_closed' AND ev.at_us >= $2 AND ev.at_us < $3 AND ev.at_us <= $4
+),
+last_closed AS (
+  SELECT provider, contract, conversation FROM closed
+  WHERE NOT EXISTS (
+    SELECT 1 FROM {EVENTS} later WHERE later.contract = closed.contract AND later.source = 'live'
+      AND later.conversation = closed.conversation AND later.kind = 'conversation_closed'
+      AND later.at_us >= $3 AND later.at_us <= $4)
+),
+rated AS (
+  SELECT provider, (
+    SELECT r.rating FROM {EVENTS} r WHERE r.contract = last_closed.contract AND r.source = 'live'
+      AND r.conversation = last_closed.conversation AND r.kind = 'chat_rated' AND r.rating IS NOT NULL
+      AND r.at_us <= $4
+    ORDER BY r.at_us DESC, r.id DESC LIMIT 1) AS rating
+  FROM last_closed
+)
+SELECT provider, COUNT(*) AS n, SUM(rating) AS total FROM rated WHERE rating IS NOT NULL GROUP BY provider"""

@@ -19,7 +19,7 @@ from fuwu.services.accounts import member_user_ids
 from sla import sql, states
 from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
 from sla.errors import SlaError
-from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Request, Scope, measure_many
+from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Request, Scope, attitude_standing, measure_many
 from sla.tables import Breach, Contract, Measurement, SlaTarget
 from sla.windows import periods
 
@@ -325,6 +325,11 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
                         "comparator": target["comparator"] if target else None,
                         "target_id": target["id"] if target else None,
                         "met": None if verdict in (None, states.NO_SAMPLES) else verdict == states.MET,
+                        # A contract's live service attitude beside its standing among the category's providers.
+                        "standing": await attitude_standing(contract["category"], contract["provider"], value,
+                                                            window_start, window_end, to_us(as_of))
+                        if metric == states.SERVICE_ATTITUDE and contract_id is not None
+                        and source == states.LIVE else None,
                     })
             windows.append({"start": from_us(window_start), "end": from_us(window_end), "metrics": rows})
     return {"contract_id": contract_id, "shop_id": shop, "source": source, "window_size": window_size,

@@ -13,8 +13,9 @@ from fuwu import values
 from fuwu.clock import now
 from fuwu.db import atomic, is_unique_violation
 from fuwu.i18n import N_
+from sla import states
 from sla.calendar import CoverageCalendar, from_us, to_us
-from sla.metrics import MetricResult, Request, Scope, measure_many
+from sla.metrics import MetricResult, Request, Scope, attitude_standing, measure_many
 from sla.services import evaluation
 from sla.tables import SlaWarning
 from sla.windows import period_of
@@ -152,12 +153,18 @@ def running_rows(contract: dict, targets: list[dict], requests: list[Request],
 async def running_windows(contract: dict, targets: list[dict], moment: datetime.datetime | None = None) -> list[dict]:
     """Each target over the window running at `moment` (as of then): its figure so
     far, the share of the window gone, whether it is at risk (`at_risk`, and `risk`:
-    why). `contract` is a row of `contracts.CONTRACT_COLUMNS` (merchant_id, calendar
-    as loaded JSON)."""
+    why), and for service attitude its `standing` among the category's providers
+    (sla.metrics.attitude_standing). `contract` is a row of
+    `contracts.CONTRACT_COLUMNS` (merchant_id, calendar as loaded JSON)."""
     requests = running_requests(contract, targets, to_us(moment or now()))
     async with evaluation.reading():
-        results = await measure_many(requests)
-    return running_rows(contract, targets, requests, results)
+        rows = running_rows(contract, targets, requests, await measure_many(requests))
+        for row, request in zip(rows, requests):
+            # Service attitude beside its standing among the category's providers.
+            row["standing"] = await attitude_standing(
+                contract["category"], contract["provider_id"], row["value"], request.start_us, request.end_us,
+                request.as_of_us) if row["metric"] == states.SERVICE_ATTITUDE else None
+    return rows
 
 
 def warning_key(target_id: uuid.UUID, window_start: datetime.datetime) -> str:
