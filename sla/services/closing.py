@@ -163,7 +163,7 @@ async def close_due_windows(moment: datetime.datetime | None = None, *, contract
     totals = {"contracts": 0, "evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0}
     done: list[uuid.UUID] = []
     jobs: list[dict] = []  # per contract: contract, targets, prepared windows, running targets, finished
-    async with evaluation.reading():
+    async with evaluation.reading(bulk=True):
         due = await _due_contracts(moment, contracts)
         targets: dict = {}
         latest_as_of: dict[tuple[uuid.UUID, int], int] = {}

@@ -25,17 +25,21 @@ from sla.windows import periods
 
 
 @asynccontextmanager
-async def reading():
+async def reading(bulk: bool = False):
     """One read transaction, so that every figure of an evaluation or report sees the
     same log: a snapshot on PostgreSQL (REPEATABLE READ, READ ONLY), a deferred
     transaction on SQLite (a WAL reader, which never holds the write lock). Inside a
-    caller's transaction it joins that one."""
+    caller's transaction it joins that one. `bulk` (the evaluation job's reads of all
+    due contracts at once): on PostgreSQL, more memory for sorts and no JIT for this
+    transaction (sla.sql.BULK_READ_SETTINGS)."""
     if DB.current_transaction.get() is not None:
         yield
         return
     async with DB.transaction():
         if is_postgres():
             await fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if bulk:
+                await fetch(sql.BULK_READ_SETTINGS)
         yield
 
 

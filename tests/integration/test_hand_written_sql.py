@@ -33,7 +33,7 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.MEASUREMENTS", "sla.sql.HISTORY_STAGING"}
-POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
@@ -459,6 +459,17 @@ async def each_providers_attitude_in_a_category_counts_each_conversation_once(cl
     rows = await fetch(sla.sql.PEER_ATTITUDE, "sql_case_peers", start, end, end)
     assert sorted((str(row["provider"]), int(row["n"]), int(row["total"])) for row in rows) == sorted(
         [(str(first.org_id), 2, 8), (str(second.org_id), 1, 4)])
+
+
+@case("sla.sql.BULK_READ_SETTINGS")
+async def bulk_read_settings_last_only_for_their_transaction(client):
+    from sla.services.evaluation import reading
+
+    async with reading(bulk=True):
+        assert (await fetchrow("SELECT current_setting('work_mem') AS w, current_setting('jit') AS j")) == {
+            "w": "256MB", "j": "off"}
+    async with reading():
+        assert (await fetchrow("SELECT current_setting('work_mem') AS w"))["w"] != "256MB"
 
 
 # --- chat ----------------------------------------------------------------------------------
