@@ -14,18 +14,19 @@ contract's live events (scope_key the contract) or a shop's imported history
 (scope_key the shop); every partition of a window function is per item.
 
 Business time: each distinct coverage calendar of the items ("cal") is expanded in
-Python into its UTC intervals of business time, cut into UTC-day buckets
-(`sla.metrics.bucket_rows`) and passed as a second JSON parameter, the table
-`buckets(cal, bucket, s, e, carry)`: per day its business intervals (s, e) and, on
-the day's first row, `carry`, the business time from the start of the expansion to
-the day's start (a day without business time has one row with s NULL). The business
-time before an instant t, B(t), is carry + the part of the intervals of t's day
-before t, found by an equality join on (cal, t / day); a sample [t1, t2) lasts
-B(t2) - B(t1): integer microseconds, exactly the sum of its overlaps with the
-intervals. The JSON is read with each engine's own functions, so each statement
-exists in a SQLite and a PostgreSQL text, and in a variant for a contract's live
-events and one for a shop's imported history: all built here when the module loads
-(`METRIC_STATEMENTS`).
+Python into its UTC intervals of business time over the span the items' clocks run
+in, cut into buckets of one width per calendar (the widest of a day, half a day, ...
+down to a minute in which no bucket meets two intervals; `sla.metrics.bucket_rows`),
+one row (s, e, carry) per bucket: the part of the interval it meets (s = e when none)
+and the business time from the span's start to the bucket's start. The business time
+before an instant t is B(t) = carry + max(0, min(t, e) - s) of t's bucket, and a sample
+[t1, t2) lasts B(t2) - B(t1): integer microseconds, exactly the sum of its overlaps
+with the intervals. The buckets are the second JSON parameter: on SQLite a table
+`buckets(cal, bucket, s, e, carry)` joined by equality, on PostgreSQL one flat array
+read by position (no join for its planner to misjudge). The JSON is read with each
+engine's own functions, so each statement exists in a SQLite and a PostgreSQL text,
+and in a variant for a contract's live events and one for a shop's imported history:
+all built here when the module loads (`METRIC_STATEMENTS`).
 """
 
 from __future__ import annotations

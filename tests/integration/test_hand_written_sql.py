@@ -33,7 +33,9 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
 NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.MEASUREMENTS", "sla.sql.HISTORY_STAGING"}
-POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
+                 "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED",
+                 "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
 SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE"}
@@ -567,6 +569,7 @@ async def test_hand_written_statement(name, client):
         pytest.skip(f"{name} is SQLite's variant; the SQLite run of the suite executes it")
     if name in POSTGRES_ONLY and not db.is_postgres():
         pytest.skip(f"{name} is for PostgreSQL only (a lock SQLite's IMMEDIATE transaction makes needless, or "
-                    "PostgreSQL's own COPY, settings or statement variant); the PostgreSQL run of the suite executes it")
+                    "PostgreSQL's own COPY, settings or statement variant); the PostgreSQL run of the suite "
+                    "executes it")
     await CASES[name](client)
 
