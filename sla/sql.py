@@ -229,18 +229,18 @@ _PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated
 # same source from that buyer in [f, f + attribution) and up to T.
 _CONVERSION = """WITH items AS {materialized}({items}),
 chatted AS (
-  SELECT items.item, items.shop, items.attribution, items.as_of, ev.buyer, MIN(ev.at_us) AS f
+  SELECT items.item, ev.buyer, MIN(ev.at_us) AS f
   FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'buyer_message' AND ev.buyer IS NOT NULL
     AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
-  GROUP BY items.item, items.shop, items.attribution, items.as_of, ev.buyer
+  GROUP BY items.item, ev.buyer
 )
-SELECT item, 5 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT chatted.item, 5 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN EXISTS (
     SELECT 1 FROM {table} orders
-    WHERE orders.shop = chatted.shop AND orders.source = '{source}' AND orders.kind = 'order_placed'
-      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + chatted.attribution
-      AND orders.at_us <= chatted.as_of) THEN 1 ELSE 0 END), 0) AS hits
-FROM chatted GROUP BY item"""
+    WHERE orders.shop = items.shop AND orders.source = '{source}' AND orders.kind = 'order_placed'
+      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + items.attribution
+      AND orders.at_us <= items.as_of) THEN 1 ELSE 0 END), 0) AS hits
+FROM chatted JOIN items ON items.item = chatted.item GROUP BY chatted.item"""
 
 # Milestone on-time (metric 6): milestones whose due time (from their latest
 # milestone_created event up to T) is in the window and up to T; on time if first
