@@ -203,6 +203,9 @@ async def close_due_windows(moment: datetime.datetime | None = None, *, contract
             budget -= len(work)
             jobs.append({"contract": evaluation.party_form(contract), "targets": {t["id"]: t for t in own},
                          "running": running, "finished": finished,
+                         # none of its windows measured yet: the writes need not read the latest versions
+                         "fresh": not any((target_id, to_us(span[0])) in latest_as_of
+                                          for target_id, span, _, _ in work),
                          "prepared": evaluation.prepare([(t, span, as_of) for t, span, as_of, _ in work]),
                          "rechecked": sum(1 for *_, rechecked in work if rechecked)})
             if not finished or budget <= 0:
@@ -223,7 +226,8 @@ async def close_due_windows(moment: datetime.datetime | None = None, *, contract
         counts = {"evaluated": 0, "stored": 0, "raised": 0, "cleared": 0, "warned": 0}
         measured = job["measured"]
         for first in range(0, len(measured), EVALUATION_BATCH):
-            for result in await evaluation.store(job["contract"], measured[first:first + EVALUATION_BATCH]):
+            for result in await evaluation.store(job["contract"], measured[first:first + EVALUATION_BATCH],
+                                                 fresh=job["fresh"]):
                 counts["evaluated"] += 1
                 counts["stored"] += bool(result["changed"])
                 if result.get("breach"):

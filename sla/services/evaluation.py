@@ -139,29 +139,53 @@ def measured_from(targets: dict, prepared: list[tuple], results: list[MetricResu
     return measured
 
 
-async def store(contract: dict, measured: list[tuple]) -> list[dict]:
+async def store(contract: dict, measured: list[tuple], *, fresh: bool = False) -> list[dict]:
     """Stores measured windows of one contract in one short write transaction: a new
     version of a window's measurement only when its figure changed from the latest
-    version, with its breach (see `evaluate_window`). Returns what `evaluate_window`
-    returns, for each."""
+    version (all new versions in one insert), with its breach (see
+    `evaluate_window`). `fresh`: the caller read, in its read transaction, that none of
+    these windows has a measurement, so the latest versions are not read again (if
+    another run stored one since, the insert meets its unique key and the store is
+    retried with the latest versions read). Returns what `evaluate_window` returns,
+    for each."""
     if not measured:
         return []
-    for _attempt in range(3):
+    for attempt in range(3):
         try:
             async with atomic():
                 # The latest version of each window, in one statement.
                 latest: dict = {}
-                for row in await Measurement.select().where(
-                        Measurement.target.is_in(list({item[0]["id"] for item in measured}))
-                        & Measurement.window_start.is_in(list({item[1] for item in measured}))).order_by(
-                        Measurement.version):
-                    latest[(row["target"], row["window_start"])] = row
-                stored = []
+                if not (fresh and attempt == 0):
+                    for row in await Measurement.select().where(
+                            Measurement.target.is_in(list({item[0]["id"] for item in measured}))
+                            & Measurement.window_start.is_in(list({item[1] for item in measured}))).order_by(
+                            Measurement.version):
+                        latest[(row["target"], row["window_start"])] = row
+                stored, new = [], []
                 for item in measured:
                     key = (item[0]["id"], item[1])
-                    stored.append(await _store(contract, *item, latest=latest.get(key)))
-                    latest[key] = stored[-1]
-                return stored
+                    previous = latest.get(key)
+                    row = _version(contract, *item, latest=previous)
+                    if row is None:
+                        stored.append({**previous, "changed": False})
+                    else:
+                        new.append((item[0], row, previous))
+                        stored.append(row)
+                    latest[key] = {column._meta.name: getattr(row, column._meta.name)
+                                   for column in Measurement._meta.columns} if row is not None else previous
+                if new:
+                    await Measurement.insert(*(row for _, row, _ in new))
+                done = {}
+                for target, row, previous in new:
+                    # A window measured for the first time and not breached has no breach to clear.
+                    transition = await _breach(contract, target, row) \
+                        if previous is not None or row.outcome == states.BREACHED else None
+                    if transition is not None:
+                        await _tell_breach(contract, target, row, transition)
+                    done[id(row)] = {**{column._meta.name: getattr(row, column._meta.name)
+                                        for column in Measurement._meta.columns},
+                                     "changed": True, "breach": transition}
+                return [done[id(item)] if isinstance(item, Measurement) else item for item in stored]
         except Exception as exc:  # a concurrent evaluation stored the same version first
             if not is_unique_violation(exc):
                 raise
@@ -172,25 +196,18 @@ def _key(target_id: uuid.UUID, start: datetime) -> str:
     return f"{target_id}:{to_us(start)}"
 
 
-async def _store(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
-                 result: MetricResult, value: float | None, verdict: str, *, latest: dict | None) -> dict:
-    """Stores a new version of the window's measurement unless `latest` (the latest
-    version, read in this transaction) has the same figure."""
+def _version(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
+             result: MetricResult, value: float | None, verdict: str, *, latest: dict | None) -> Measurement | None:
+    """A new version of the window's measurement, or None when `latest` (the latest
+    version) has the same figure."""
     if latest is not None and (latest["value"], latest["sample_size"], latest["outcome"]) == (
             value, result.sample_size, verdict):
-        return {**latest, "changed": False}
+        return None
     version = latest["version"] + 1 if latest else 1
-    row = Measurement(contract=contract["id"], target=target["id"], window_start=start, window_end=end,
-                      version=version, key=f"{_key(target['id'], start)}:{version}", value=value,
-                      sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
-                      computed_at=now())
-    await row.save()
-    # A window measured for the first time and not breached has no breach to clear.
-    transition = await _breach(contract, target, row) if latest is not None or verdict == states.BREACHED else None
-    if transition is not None:
-        await _tell_breach(contract, target, row, transition)
-    stored = {column._meta.name: getattr(row, column._meta.name) for column in Measurement._meta.columns}
-    return {**stored, "changed": True, "breach": transition}
+    return Measurement(contract=contract["id"], target=target["id"], window_start=start, window_end=end,
+                       version=version, key=f"{_key(target['id'], start)}:{version}", value=value,
+                       sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
+                       computed_at=now())
 
 
 async def _breach(contract: dict, target: dict, measurement: Measurement) -> str | None:
