@@ -162,12 +162,15 @@ async def measure_many(requests: list[Request]) -> list[MetricResult]:
     and the report's way to the engine. Returns the results in the requests' order;
     each equals what `measure` gives for the request alone."""
     results: list[MetricResult | None] = [None] * len(requests)
-    by_source: dict[str, list[int]] = {}
+    by_source: dict[tuple, list[int]] = {}
     for index, request in enumerate(requests):
         if request.metric not in METRIC_NUMBERS:
             raise ValueError(f"unknown metric {request.metric}")
-        by_source.setdefault(request.scope.source, []).append(index)
-    for source, indexes in by_source.items():
+        # SQLite joins the items to the events by nested loops (no hash join): there, one
+        # round of statements per scope (a contract, a shop's history) is the set.
+        group = (request.scope.source,) if is_postgres() else (request.scope.source, request.scope.key)
+        by_source.setdefault(group, []).append(index)
+    for (source, *_), indexes in by_source.items():
         # One item per distinct (scope, calendar, window, T, attribution); one cal per calendar.
         items: dict[tuple, int] = {}
         calendars: dict[CoverageCalendar, int] = {}
