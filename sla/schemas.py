@@ -136,6 +136,18 @@ class HistoryImportRead(msgspec.Struct):
     added: Annotated[int, Meta(description="Events added (a line imported before adds nothing).")]
 
 
+class AttitudeStanding(msgspec.Struct):
+    """Service attitude against the other providers with contracts in the same
+    category measured in the same window (each provider's mean rating over its
+    contracts in the category, each provider counted once)."""
+
+    peers: Annotated[int, Meta(description="Other providers of the category measured in the window.")]
+    peer_mean: Annotated[float, Meta(description="The mean of the peers' mean ratings.")]
+    above_percent: Annotated[float, Meta(description="(value - peer_mean) / peer_mean * 100; negative when below.")]
+    better_than_percent: Annotated[float, Meta(description="The share of peers whose mean is below the value, "
+                                                           "in percent.")]
+
+
 class ReportMetric(msgspec.Struct):
     metric: str
     statistic: str
@@ -146,6 +158,9 @@ class ReportMetric(msgspec.Struct):
     comparator: str | None
     target_id: uuid.UUID | None
     met: bool | None
+    standing: Annotated[AttitudeStanding | None, Meta(
+        description="Service attitude of a contract's live events: its standing among the category's providers "
+                    "in the same window; null for other metrics, for history and without peers.")] = None
 
 
 class ReportWindow(msgspec.Struct):

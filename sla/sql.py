@@ -1,21 +1,32 @@
 """Every hand-written statement of the sla domain, in one place.
 
-The metric statements compute each SLA metric for one window as of a moment T with
-SQL aggregates and window functions that SQLite (3.25+) and PostgreSQL both run
-(ROW_NUMBER, LAG, framed MIN/SUM, CASE), never by loading events into Python. Times
-are the log's integer microseconds (`at_us`).
+The metric statements compute the SLA metrics for many windows at once, each as of
+its own moment T, with SQL aggregates and window functions that SQLite (3.25+) and
+PostgreSQL both run (ROW_NUMBER, LAG, framed MIN/SUM, CASE), never by loading events
+into Python. Times are the log's integer microseconds (`at_us`).
 
-Business time: the coverage calendar is expanded in Python into the UTC intervals of
-business time over the range a window's clocks can run in (a few a day, see
-`sla.calendar.CoverageCalendar.intervals`) and passed as one JSON parameter, which
-the statement turns into a small table `business(s, e)`; a sample's business time is
-the sum of its overlaps with those intervals. The JSON is read with each engine's own
-functions, so each statement exists in a SQLite and a PostgreSQL text, and in a
-variant for a contract's live events and one for a shop's imported history: all
-built here when the module loads (`METRIC_STATEMENTS`).
+Set-based: every metric statement takes the windows to compute ("items") as one JSON
+parameter, the table `items(item, scope_key, start_us, end_us, as_of, cal, shop,
+attribution)`, and answers one row per item and metric, so that the evaluation job
+computes a metric for all due contracts' windows in one statement instead of one
+statement per contract and window. An item's events are those of its scope: a
+contract's live events (scope_key the contract) or a shop's imported history
+(scope_key the shop); every partition of a window function is per item.
 
-Placeholders of every metric statement: $1 the contract (live) or the shop (history),
-$2 window start, $3 window end, $4 T; then per statement as noted.
+Business time: each distinct coverage calendar of the items ("cal") is expanded in
+Python into its UTC intervals of business time over the span the items' clocks run
+in, cut into buckets of one width per calendar (the widest of a day, half a day, ...
+down to a minute in which no bucket meets two intervals; `sla.metrics.bucket_rows`),
+one row (s, e, carry) per bucket: the part of the interval it meets (s = e when none)
+and the business time from the span's start to the bucket's start. The business time
+before an instant t is B(t) = carry + max(0, min(t, e) - s) of t's bucket, and a sample
+[t1, t2) lasts B(t2) - B(t1): integer microseconds, exactly the sum of its overlaps
+with the intervals. The buckets are the second JSON parameter: on SQLite a table
+`buckets(cal, bucket, s, e, carry)` joined by equality, on PostgreSQL one flat array
+read by position (no join for its planner to misjudge). The JSON is read with each
+engine's own functions, so each statement exists in a SQLite and a PostgreSQL text,
+and in a variant for a contract's live events and one for a shop's imported history:
+all built here when the module loads (`METRIC_STATEMENTS`).
 """
 
 from __future__ import annotations
@@ -64,216 +75,260 @@ ANALYZE_EVENTS = f"ANALYZE {EVENTS}"
 # The event an order id already has in this source and shop: $1 the order key.
 ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
 
+# History import on PostgreSQL: a batch of lines is copied (COPY) into a staging
+# table of the transaction, then inserted in one statement that skips lines already
+# imported (same line_key) and orders already held (same order_key).
+_STAGING = "sla_history_staging"
+CREATE_HISTORY_STAGING = (f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS "
+                          f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} "
+                          f"FROM {EVENTS} WITH NO DATA")
+HISTORY_STAGING = _STAGING
+INSERT_FROM_HISTORY_STAGING = (
+    f"INSERT INTO {EVENTS} ({', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)}) "
+    f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} FROM {_STAGING} "
+    f"ORDER BY line ON CONFLICT DO NOTHING")
+
 # --- metric statements ----------------------------------------------------------------
 
+# The events of an item's scope, for a join of the log `{alias}` to a row that has
+# `scope_key`: `{owner}.scope_key`.
 _SCOPE = {
-    states.LIVE: "contract = $1 AND source = 'live'",
-    states.HISTORY: "shop = $1 AND source = 'history'",
+    states.LIVE: "{alias}.contract = {owner}.scope_key AND {alias}.source = 'live'",
+    states.HISTORY: "{alias}.shop = {owner}.scope_key AND {alias}.source = 'history'",
 }
 
-_BUSINESS = {
-    "postgres": "SELECT (x->>0)::bigint AS s, (x->>1)::bigint AS e FROM jsonb_array_elements(CAST($5 AS jsonb)) AS x",
-    "sqlite": "SELECT json_extract(value, '$[0]') AS s, json_extract(value, '$[1]') AS e FROM json_each($5)",
+# $1: the items, [[item, scope key, start, end, T, cal, shop, attribution us, bucket width us,
+# the cal's first bucket, the row of bucket 0 in $2 on PostgreSQL], ...].
+_ITEMS = {
+    "postgres": "SELECT (x->>0)::int AS item, (x->>1)::uuid AS scope_key, (x->>2)::bigint AS start_us, "
+                "(x->>3)::bigint AS end_us, (x->>4)::bigint AS as_of, (x->>5)::int AS cal, (x->>6)::uuid AS shop, "
+                "(x->>7)::bigint AS attribution, (x->>8)::bigint AS width, (x->>9)::bigint AS first_bucket, "
+                "(x->>10)::bigint AS offset_row FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS item, json_extract(value, '$[1]') AS scope_key, "
+              "json_extract(value, '$[2]') AS start_us, json_extract(value, '$[3]') AS end_us, "
+              "json_extract(value, '$[4]') AS as_of, json_extract(value, '$[5]') AS cal, "
+              "json_extract(value, '$[6]') AS shop, json_extract(value, '$[7]') AS attribution, "
+              "json_extract(value, '$[8]') AS width, json_extract(value, '$[9]') AS first_bucket, "
+              "json_extract(value, '$[10]') AS offset_row FROM json_each($1)",
+}
+# $2: the business-time buckets. SQLite: rows [[cal, bucket, s, e, carry], ...], a table
+# joined by equality (SQLite indexes it for the join). PostgreSQL: one flat jsonb
+# array [s, e, carry, s, e, carry, ...] of every cal's buckets in order, read by
+# position (row = offset_row + t / width), so that no join exists for the planner to
+# misjudge (it estimates JSON tables at 100 rows and would loop over them per sample).
+_BUCKETS = {
+    "postgres": "",
+    "sqlite": "buckets AS (SELECT json_extract(value, '$[0]') AS cal, json_extract(value, '$[1]') AS bucket, "
+              "json_extract(value, '$[2]') AS s, json_extract(value, '$[3]') AS e, "
+              "json_extract(value, '$[4]') AS carry FROM json_each($2)),\n",
 }
 
-# PostgreSQL inlines a CTE used once, and then re-reads the JSON for every sample of
-# the join below (a third of a month's first-response statement): MATERIALIZED builds
-# `business` once. SQLite reads json_each into the join as it is.
+# PostgreSQL inlines a CTE used once, and would then re-read the JSON for every row
+# that joins it: MATERIALIZED builds `items` and `buckets` once. SQLite reads json_each
+# into the join as it is.
 _MATERIALIZED = {"postgres": "MATERIALIZED ", "sqlite": ""}
 
-# Business time of each sample [t1, t2) from `samples(sample, t1, t2)`, then the
-# statistics over `sample_values(v)`: n, the sum (for the mean) and the nearest-rank
-# median and p90, rank max(1, ceil(p/100 * n)) = (p * n + 99) / 100 in integers.
-_DURATIONS = """,
-business AS {materialized}({business}),
-sample_values AS (
-  SELECT samples.sample, SUM(CASE WHEN business.s IS NULL THEN 0 ELSE
-    CASE WHEN business.e < samples.t2 THEN business.e ELSE samples.t2 END
-    - CASE WHEN business.s > samples.t1 THEN business.s ELSE samples.t1 END END) AS v
-  FROM samples LEFT JOIN business ON business.s < samples.t2 AND business.e > samples.t1
-  GROUP BY samples.sample
-)"""
 
-_STATISTICS = """,
-ordered_values AS (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n FROM sample_values)
-SELECT COUNT(*) AS n, SUM(v) AS total,
+def _before(engine: str, t: str, bucket: str) -> str:
+    """B(t): the business time before t, carry + the part of t's bucket's interval
+    (s, e) before t (a bucket without business time has s = e)."""
+    if engine == "postgres":
+        position = f"(3 * (samples.offset_row + {t} / samples.width))::int"
+        return (f"((CAST($2 AS jsonb) ->> ({position} + 2))::bigint + GREATEST(0, LEAST({t}, "
+                f"(CAST($2 AS jsonb) ->> ({position} + 1))::bigint) - (CAST($2 AS jsonb) ->> {position})::bigint))")
+    return f"({bucket}.carry + MAX(0, MIN({t}, {bucket}.e) - {bucket}.s))"
+
+
+_BUCKET_JOINS = {
+    "postgres": "",
+    "sqlite": """
+    LEFT JOIN buckets b1 ON b1.cal = samples.cal AND b1.bucket = samples.t1 / samples.width
+    LEFT JOIN buckets b2 ON b2.cal = samples.cal AND b2.bucket = samples.t2 / samples.width""",
+}
+# A t1 before the buckets' span.
+_UNCOVERED = {
+    "postgres": "CASE WHEN samples.t1 / samples.width < samples.first_bucket THEN samples.t1 END",
+    "sqlite": "CASE WHEN b1.cal IS NULL THEN samples.t1 END",
+}
+
+
+# The chat metrics in one pass over the conversations with a buyer message or a close
+# in an item's window up to T: first response (metric 1), next response (2),
+# resolution (3) and service attitude (4). Each conversation's buyer messages, agent
+# replies and closes up to T, in log order (at_us, id), and apart from them (a
+# partition of their own) its ratings. Each event knows how many buyer messages the
+# conversation had up to it, the kind of the event before it and when the first buyer
+# message came (one frame), and when the next reply or close came, how many closes
+# and how many events of its partition follow it (a second frame):
+# - first response: the buyer message with buyer_count 1 in the window, to the next
+#   reply or close, or T;
+# - next response: a later buyer message right after a reply or close, the same way;
+# - resolution: the conversation's last close up to T, if in the window and after a
+#   buyer message, from the first buyer message;
+# - service attitude: the last rating up to T of a conversation whose last close up
+#   to T is in the window.
+# A sample [t1, t2) lasts B(t2) - B(t1), each B from its bucket row (the module's
+# docstring). `uncovered`: the earliest t1 before the buckets' span (a resolution
+# from a conversation older than the span), for which the caller widens the span and
+# asks again; its figures are then not used.
+_CHAT = """WITH items AS {materialized}({items}),
+{buckets_cte}touched AS (
+  SELECT items.scope_key, ev.conversation, MAX(items.as_of) AS as_of
+  FROM items JOIN {table} ev ON {scope_items}
+    AND ev.kind IN ('buyer_message', 'conversation_closed')
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+  GROUP BY items.scope_key, ev.conversation
+),
+events AS (
+  SELECT touched.scope_key, ev.id, ev.kind, ev.at_us, ev.conversation, ev.rating
+  FROM touched JOIN {table} ev ON {scope_touched} AND ev.conversation = touched.conversation
+    AND ev.at_us <= touched.as_of
+    AND (ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
+         OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
+),
+ordered AS {materialized}(
+  SELECT scope_key, id, kind, at_us, conversation, rating,
+    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY at_us, id) AS buyer_count,
+    LAG(kind) OVER ({partition} ORDER BY at_us, id) AS previous_kind,
+    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END) OVER ({partition} ORDER BY at_us, id) AS first_buyer_us,
+    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END) OVER ({following}) AS stop_us,
+    MIN(CASE WHEN kind IN ('conversation_closed', 'chat_rated') THEN at_us END) OVER ({following}) AS next_same_us
+  FROM events
+),
+samples AS (
+  SELECT items.item, items.cal, items.width, items.first_bucket, items.offset_row,
+    CASE WHEN kind = 'conversation_closed' THEN 3 WHEN buyer_count = 1 THEN 1 ELSE 2 END AS metric,
+    CASE WHEN kind = 'conversation_closed' THEN first_buyer_us ELSE at_us END AS t1,
+    CASE WHEN kind = 'conversation_closed' THEN at_us
+         WHEN stop_us IS NULL OR stop_us > items.as_of THEN items.as_of ELSE stop_us END AS t2
+  FROM ordered JOIN items ON items.scope_key = ordered.scope_key
+    AND ordered.at_us >= items.start_us AND ordered.at_us < items.end_us AND ordered.at_us <= items.as_of
+  WHERE (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))
+    OR (kind = 'conversation_closed' AND (next_same_us IS NULL OR next_same_us > items.as_of)
+        AND first_buyer_us IS NOT NULL)
+),
+rated AS (
+  SELECT items.item, ordered.conversation,
+    MAX(CASE WHEN kind = 'conversation_closed' THEN at_us END) AS close_at,
+    MAX(CASE WHEN kind = 'chat_rated' THEN rating END) AS rating
+  FROM ordered JOIN items ON items.scope_key = ordered.scope_key AND ordered.at_us <= items.as_of
+  WHERE ordered.kind IN ('conversation_closed', 'chat_rated')
+    AND (ordered.next_same_us IS NULL OR ordered.next_same_us > items.as_of)
+    AND (ordered.kind = 'chat_rated' OR (ordered.at_us >= items.start_us AND ordered.at_us < items.end_us))
+  GROUP BY items.item, ordered.conversation
+),
+sample_values AS (
+  SELECT samples.item, samples.metric, {b2} - {b1} AS v, {uncovered} AS uncovered
+  FROM samples{bucket_joins}
+  UNION ALL
+  SELECT item, 4 AS metric, rating AS v, NULL AS uncovered
+  FROM rated WHERE close_at IS NOT NULL AND rating IS NOT NULL
+),
+ordered_values AS (
+  SELECT item, metric, v, uncovered, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
+    COUNT(*) OVER (PARTITION BY item, metric) AS n
+  FROM sample_values
+)
+SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
   MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
   MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
-  NULL AS hits
-FROM ordered_values"""
+  NULL AS hits, MIN(uncovered) AS uncovered
+FROM ordered_values GROUP BY item, metric"""
+# The chat events' partition: a conversation's ratings apart from its other events.
+_PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
 
-# First and next response: the conversation's buyer messages, agent replies and
-# closes up to T, in log order (at_us, id), for conversations with a buyer message in
-# the window. Each buyer message knows how many buyer messages the conversation had
-# up to it, the kind of the event before it, and when the next reply or close came.
-_RESPONSE_ORDERED = """WITH events AS (
-  SELECT id, kind, at_us, conversation FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
-),
-ordered AS (
-  SELECT id, kind, at_us,
-    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END)
-      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS UNBOUNDED PRECEDING) AS buyer_count,
-    LAG(kind) OVER (PARTITION BY conversation ORDER BY at_us, id) AS previous_kind,
-    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END)
-      OVER (PARTITION BY conversation ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS stop_us
-  FROM events
-),
-samples AS (
-  SELECT id AS sample, at_us AS t1, COALESCE(stop_us, $4) AS t2 FROM ordered
-  WHERE kind = 'buyer_message' AND at_us >= $2 AND at_us < $3 AND {starts}
-)"""
-
-_FIRST_RESPONSE_STARTS = "buyer_count = 1"
-_NEXT_RESPONSE_STARTS = "buyer_count > 1 AND previous_kind IN ('agent_reply', 'conversation_closed')"
-
-# Resolution: per conversation whose last close up to T is in the window, its first
-# buyer message (if it precedes that close) to that close. One pass: each event is
-# ranked within its conversation and kind, then each conversation folds into a row.
-_RESOLUTION_SAMPLES = """WITH events AS (
-  SELECT id, kind, at_us, conversation FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('buyer_message', 'conversation_closed')
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
-),
-ranked AS (
-  SELECT id, kind, at_us, conversation,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us, id) AS first_rank,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
-  FROM events
-),
-conversations AS (
-  SELECT conversation,
-    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN at_us END) AS buyer_at,
-    MAX(CASE WHEN kind = 'buyer_message' AND first_rank = 1 THEN id END) AS buyer_id,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN id END) AS close_id
-  FROM ranked GROUP BY conversation
-),
-samples AS (
-  SELECT close_id AS sample, buyer_at AS t1, close_at AS t2 FROM conversations
-  WHERE close_at >= $2 AND close_at < $3 AND buyer_at IS NOT NULL
-    AND (buyer_at < close_at OR (buyer_at = close_at AND buyer_id < close_id))
-)"""
-
-# How far back the business intervals of resolution must reach: the earliest buyer
-# message of a conversation closed in the window (a bound at or before every
-# sample's start, found by one indexed aggregate). Placeholders $1-$4 only.
-_RESOLUTION_EARLIEST = """SELECT MIN(at_us) AS earliest FROM {table}
-WHERE {scope} AND kind = 'buyer_message' AND at_us <= $4
-  AND conversation IN (
-    SELECT conversation FROM {table}
-    WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)"""
-
-# Service attitude: each conversation whose last close up to T is in the window, with
-# its latest rating up to T (folded per conversation as above).
-_ATTITUDE = """WITH events AS (
-  SELECT id, kind, at_us, conversation, rating FROM {table}
-  WHERE {scope} AND at_us <= $4 AND (kind = 'conversation_closed' OR (kind = 'chat_rated' AND rating IS NOT NULL))
-    AND conversation IN (
-      SELECT conversation FROM {table}
-      WHERE {scope} AND kind = 'conversation_closed' AND at_us >= $2 AND at_us < $3 AND at_us <= $4)
-),
-ranked AS (
-  SELECT kind, at_us, conversation, rating,
-    ROW_NUMBER() OVER (PARTITION BY conversation, kind ORDER BY at_us DESC, id DESC) AS last_rank
-  FROM events
-),
-conversations AS (
-  SELECT conversation,
-    MAX(CASE WHEN kind = 'conversation_closed' AND last_rank = 1 THEN at_us END) AS close_at,
-    MAX(CASE WHEN kind = 'chat_rated' AND last_rank = 1 THEN rating END) AS rating
-  FROM ranked GROUP BY conversation
-),
-sample_values AS (
-  SELECT conversation AS sample, rating AS v FROM conversations
-  WHERE close_at >= $2 AND close_at < $3 AND rating IS NOT NULL
-)"""
-
-# Inquiry conversion: $5 the shop, $6 the attribution window (microseconds). Buyers
-# with a buyer message in the window up to T, each from its first such message f;
-# converted by an order of the same shop and source from that buyer in [f, f + $6)
-# and up to T.
-_CONVERSION = """WITH chatted AS (
-  SELECT buyer, MIN(at_us) AS f FROM {table}
-  WHERE {scope} AND kind = 'buyer_message' AND buyer IS NOT NULL AND at_us >= $2 AND at_us < $3 AND at_us <= $4
-  GROUP BY buyer
+# Inquiry conversion (metric 5): buyers with a buyer message in the window up to T,
+# each from its first such message f; converted by an order of the item's shop in the
+# same source from that buyer in [f, f + attribution) and up to T.
+_CONVERSION = """WITH items AS {materialized}({items}),
+chatted AS (
+  SELECT items.item, ev.buyer, MIN(ev.at_us) AS f
+  FROM items JOIN {table} ev ON {scope_items} AND ev.kind = 'buyer_message' AND ev.buyer IS NOT NULL
+    AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
+  GROUP BY items.item, ev.buyer
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT chatted.item, 5 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN EXISTS (
     SELECT 1 FROM {table} orders
-    WHERE orders.shop = $5 AND orders.source = '{source}' AND orders.kind = 'order_placed'
-      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + $6
-      AND orders.at_us <= $4) THEN 1 ELSE 0 END), 0) AS hits
-FROM chatted"""
+    WHERE orders.shop = items.shop AND orders.source = '{source}' AND orders.kind = 'order_placed'
+      AND orders.buyer = chatted.buyer AND orders.at_us >= chatted.f AND orders.at_us < chatted.f + items.attribution
+      AND orders.at_us <= items.as_of) THEN 1 ELSE 0 END), 0) AS hits
+FROM chatted JOIN items ON items.item = chatted.item GROUP BY chatted.item"""
 
-# Milestone on-time: milestones whose due time (from their latest milestone_created
-# event up to T) is in the window and up to T; on time if first submitted by then.
-_ON_TIME = """WITH events AS (
-  SELECT id, kind, at_us, milestone, due_us FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_created', 'milestone_submitted')
+# Milestone on-time (metric 6): milestones whose due time (from their latest
+# milestone_created event up to T) is in the window and up to T; on time if first
+# submitted by then.
+_ON_TIME = """WITH items AS {materialized}({items}),
+events AS (
+  SELECT items.item, ev.id, ev.kind, ev.at_us, ev.milestone, ev.due_us
+  FROM items JOIN {table} ev ON {scope_items} AND ev.at_us <= items.as_of
+    AND ev.kind IN ('milestone_created', 'milestone_submitted')
 ),
 created AS (
-  SELECT milestone, due_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us DESC, id DESC) AS last_rank
+  SELECT item, milestone, due_us,
+    ROW_NUMBER() OVER (PARTITION BY item, milestone ORDER BY at_us DESC, id DESC) AS last_rank
   FROM events WHERE kind = 'milestone_created'
 ),
 due AS (
-  SELECT milestone, due_us FROM created
-  WHERE last_rank = 1 AND due_us >= $2 AND due_us < $3 AND due_us <= $4
+  SELECT created.item, created.milestone, created.due_us FROM created JOIN items ON items.item = created.item
+  WHERE last_rank = 1 AND due_us >= items.start_us AND due_us < items.end_us AND due_us <= items.as_of
 ),
 submitted AS (
-  SELECT milestone, MIN(at_us) AS first_us FROM events WHERE kind = 'milestone_submitted' GROUP BY milestone
+  SELECT item, milestone, MIN(at_us) AS first_us FROM events WHERE kind = 'milestone_submitted'
+  GROUP BY item, milestone
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT due.item, 6 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN submitted.first_us <= due.due_us THEN 1 ELSE 0 END), 0) AS hits
-FROM due LEFT JOIN submitted ON submitted.milestone = due.milestone"""
+FROM due LEFT JOIN submitted ON submitted.item = due.item AND submitted.milestone = due.milestone
+GROUP BY due.item"""
 
-# First-pass acceptance: milestones first accepted in the window up to T; first-pass
-# if no rejection came before that acceptance in log order.
-_FIRST_PASS = """WITH events AS (
-  SELECT id, kind, at_us, milestone FROM {table}
-  WHERE {scope} AND at_us <= $4 AND kind IN ('milestone_accepted', 'milestone_rejected')
+# First-pass acceptance (metric 7): milestones first accepted in the window up to T;
+# first-pass if no rejection came before that acceptance in log order.
+_FIRST_PASS = """WITH items AS {materialized}({items}),
+events AS (
+  SELECT items.item, ev.id, ev.kind, ev.at_us, ev.milestone
+  FROM items JOIN {table} ev ON {scope_items} AND ev.at_us <= items.as_of
+    AND ev.kind IN ('milestone_accepted', 'milestone_rejected')
 ),
 accepted AS (
-  SELECT id, milestone, at_us, ROW_NUMBER() OVER (PARTITION BY milestone ORDER BY at_us, id) AS first_rank
+  SELECT item, id, milestone, at_us, ROW_NUMBER() OVER (PARTITION BY item, milestone ORDER BY at_us, id) AS first_rank
   FROM events WHERE kind = 'milestone_accepted'
 )
-SELECT COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
+SELECT accepted.item, 7 AS metric, COUNT(*) AS n, NULL AS total, NULL AS p50, NULL AS p90,
   COALESCE(SUM(CASE WHEN NOT EXISTS (
     SELECT 1 FROM events rejections
-    WHERE rejections.kind = 'milestone_rejected' AND rejections.milestone = accepted.milestone
+    WHERE rejections.item = accepted.item AND rejections.kind = 'milestone_rejected'
+      AND rejections.milestone = accepted.milestone
       AND (rejections.at_us < accepted.at_us OR (rejections.at_us = accepted.at_us AND rejections.id < accepted.id))
   ) THEN 1 ELSE 0 END), 0) AS hits
-FROM accepted WHERE first_rank = 1 AND at_us >= $2 AND at_us < $3"""
-
+FROM accepted JOIN items ON items.item = accepted.item
+WHERE first_rank = 1 AND accepted.at_us >= items.start_us AND accepted.at_us < items.end_us
+GROUP BY accepted.item"""
 
 def _build() -> dict[tuple[str, str, str], str]:
     built = {}
     for source, scope in _SCOPE.items():
-        for engine, business in _BUSINESS.items():
+        for engine in _ITEMS:
             def text(template: str) -> str:
-                return template.format(table=EVENTS, scope=scope, source=source, business=business,
-                                       materialized=_MATERIALIZED[engine], starts="{starts}")
-            response = text(_RESPONSE_ORDERED)
-            durations = text(_DURATIONS)
-            built[(states.FIRST_RESPONSE_TIME, source, engine)] = (
-                response.format(starts=_FIRST_RESPONSE_STARTS) + durations + _STATISTICS)
-            built[(states.NEXT_RESPONSE_TIME, source, engine)] = (
-                response.format(starts=_NEXT_RESPONSE_STARTS) + durations + _STATISTICS)
-            built[(states.RESOLUTION_TIME, source, engine)] = text(_RESOLUTION_SAMPLES) + durations + _STATISTICS
-            built[("resolution_earliest", source, engine)] = text(_RESOLUTION_EARLIEST)
-            built[(states.SERVICE_ATTITUDE, source, engine)] = text(_ATTITUDE) + _STATISTICS
+                return template.format(
+                    table=EVENTS, source=source, items=_ITEMS[engine], buckets_cte=_BUCKETS[engine],
+                    materialized=_MATERIALIZED[engine], partition=_PARTITION,
+                    following=_PARTITION + " ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING",
+                    b1=_before(engine, "samples.t1", "b1"), b2=_before(engine, "samples.t2", "b2"),
+                    bucket_joins=_BUCKET_JOINS[engine], uncovered=_UNCOVERED[engine],
+                    scope_items=scope.format(alias="ev", owner="items"),
+                    scope_touched=scope.format(alias="ev", owner="touched"))
+            built[("chat", source, engine)] = text(_CHAT)
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
             built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)
     return built
 
 
-# (metric, source, engine) -> statement text; engine is "sqlite" or "postgres".
+# (family, source, engine) -> statement text; engine is "sqlite" or "postgres"; the
+# family is "chat" (first response, next response, resolution and service attitude
+# in one statement), or the metric's name for the others. Each
+# statement's rows carry the item and the metric's number (sla.metrics.METRIC_NUMBERS).
 METRIC_STATEMENTS = _build()
 
 
@@ -378,3 +433,90 @@ MILESTONES_BY_PERIOD_POSTGRES = _MILESTONES_BY_PERIOD.format(
     ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
 MILESTONES_BY_PERIOD_SQLITE = _MILESTONES_BY_PERIOD.format(
     ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")
+
+
+# --- the evaluation job -----------------------------------------------------------------
+
+# The last late event of each closed window, for all due contracts at once: $1 the
+# windows, [[item, contract, shop, window start, window end, horizon], ...]. Late are
+# the events after the window's end and up to its horizon that can change its figures:
+# a reply, close or rating in a conversation with a buyer message or close in the
+# window, an order of a buyer who chatted in the window, any milestone event.
+_LATE_WINDOWS = {
+    "postgres": "SELECT (x->>0)::int AS item, (x->>1)::uuid AS contract, (x->>2)::uuid AS shop, "
+                "(x->>3)::bigint AS start_us, (x->>4)::bigint AS end_us, (x->>5)::bigint AS horizon "
+                "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS item, json_extract(value, '$[1]') AS contract, "
+              "json_extract(value, '$[2]') AS shop, json_extract(value, '$[3]') AS start_us, "
+              "json_extract(value, '$[4]') AS end_us, json_extract(value, '$[5]') AS horizon FROM json_each($1)",
+}
+_LATE = """WITH windows AS {materialized}({windows}),
+late AS (
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.contract = windows.contract
+    AND ev.source = 'live' AND ev.kind IN ('agent_reply', 'conversation_closed', 'chat_rated')
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+  WHERE EXISTS (
+    SELECT 1 FROM {table} inside WHERE inside.contract = windows.contract AND inside.source = 'live'
+      AND inside.conversation = ev.conversation AND inside.kind IN ('buyer_message', 'conversation_closed')
+      AND inside.at_us >= windows.start_us AND inside.at_us < windows.end_us)
+  UNION ALL
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.shop = windows.shop
+    AND ev.source = 'live' AND ev.kind = 'order_placed'
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+  WHERE EXISTS (
+    SELECT 1 FROM {table} inside WHERE inside.contract = windows.contract AND inside.source = 'live'
+      AND inside.kind = 'buyer_message' AND inside.buyer = ev.buyer
+      AND inside.at_us >= windows.start_us AND inside.at_us < windows.end_us)
+  UNION ALL
+  SELECT windows.item, ev.at_us FROM windows JOIN {table} ev ON ev.contract = windows.contract
+    AND ev.source = 'live'
+    AND ev.kind IN ('milestone_created', 'milestone_submitted', 'milestone_accepted', 'milestone_rejected')
+    AND ev.at_us >= windows.end_us AND ev.at_us <= windows.horizon
+)
+SELECT item, MAX(at_us) AS last FROM late GROUP BY item"""
+LATE_EVENTS_POSTGRES = _LATE.format(materialized="MATERIALIZED ", windows=_LATE_WINDOWS["postgres"], table=EVENTS)
+LATE_EVENTS_SQLITE = _LATE.format(materialized="", windows=_LATE_WINDOWS["sqlite"], table=EVENTS)
+
+
+# --- service attitude's standing among the category's providers ---------------------------
+
+_CONTRACTS = "sla_contract"
+# Each provider's service attitude over a window [$2, $3) as of $4 across its contracts
+# in the category $1: the conversations whose last close up to T is in the window, each
+# with its latest rating up to T (unrated ones left out), as the count and the sum of
+# the ratings per provider (the mean is total / n). Every provider with such a
+# conversation is measured in that window.
+PEER_ATTITUDE = f"""WITH peers AS (
+  SELECT id AS contract, provider FROM {_CONTRACTS} WHERE category = $1
+),
+closed AS (
+  SELECT DISTINCT peers.provider, ev.contract, ev.conversation
+  FROM peers JOIN {EVENTS} ev ON ev.contract = peers.contract AND ev.source = 'live'
+    AND ev.kind = 'conversation_closed' AND ev.at_us >= $2 AND ev.at_us < $3 AND ev.at_us <= $4
+),
+last_closed AS (
+  SELECT provider, contract, conversation FROM closed
+  WHERE NOT EXISTS (
+    SELECT 1 FROM {EVENTS} later WHERE later.contract = closed.contract AND later.source = 'live'
+      AND later.conversation = closed.conversation AND later.kind = 'conversation_closed'
+      AND later.at_us >= $3 AND later.at_us <= $4)
+),
+rated AS (
+  SELECT provider, (
+    SELECT r.rating FROM {EVENTS} r WHERE r.contract = last_closed.contract AND r.source = 'live'
+      AND r.conversation = last_closed.conversation AND r.kind = 'chat_rated' AND r.rating IS NOT NULL
+      AND r.at_us <= $4
+    ORDER BY r.at_us DESC, r.id DESC LIMIT 1) AS rating
+  FROM last_closed
+)
+SELECT provider, COUNT(*) AS n, SUM(rating) AS total FROM rated WHERE rating IS NOT NULL GROUP BY provider"""
+
+
+# --- the evaluation job's read transaction (PostgreSQL) -------------------------------------
+
+# For the rest of the job's read transaction only: sorts and the chat statement's
+# materialised window in memory instead of temporary files (the default 4 MB spills a
+# month of 100 contracts' events, 850,000 rows, to disk: half the statement's time),
+# and no JIT compilation (well under a second of work per statement, compiled anew each
+# time). The transaction ends and the settings with it.
+BULK_READ_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"

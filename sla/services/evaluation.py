@@ -16,26 +16,30 @@ from fuwu.i18n import N_
 from fuwu.piccolo_conf import DB
 from fuwu.services import notifications
 from fuwu.services.accounts import member_user_ids
-from sla import states
+from sla import sql, states
 from sla.calendar import CoverageCalendar, check_time_zone, from_us, to_us
 from sla.errors import SlaError
-from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Scope, measure
+from sla.metrics import DEFAULT_ATTRIBUTION_SECONDS, MetricResult, Request, Scope, attitude_standing, measure_many
 from sla.tables import Breach, Contract, Measurement, SlaTarget
 from sla.windows import periods
 
 
 @asynccontextmanager
-async def reading():
+async def reading(bulk: bool = False):
     """One read transaction, so that every figure of an evaluation or report sees the
     same log: a snapshot on PostgreSQL (REPEATABLE READ, READ ONLY), a deferred
     transaction on SQLite (a WAL reader, which never holds the write lock). Inside a
-    caller's transaction it joins that one."""
+    caller's transaction it joins that one. `bulk` (the evaluation job's reads of all
+    due contracts at once): on PostgreSQL, more memory for sorts and no JIT for this
+    transaction (sla.sql.BULK_READ_SETTINGS)."""
     if DB.current_transaction.get() is not None:
         yield
         return
     async with DB.transaction():
         if is_postgres():
             await fetch("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if bulk:
+                await fetch(sql.BULK_READ_SETTINGS)
         yield
 
 
@@ -77,47 +81,111 @@ async def evaluate_window(contract_id: uuid.UUID, target_id: uuid.UUID, window: 
 async def evaluate_windows(contract_id: uuid.UUID,
                            items: list[tuple[uuid.UUID, tuple[datetime, datetime], datetime | None]]) -> list[dict]:
     """`evaluate_window` for several (target, window, T) of one contract: every figure
-    read in one transaction, then stored in order in one short write transaction
-    (a few rows: a batch of one contract's windows), so that the evaluation job pays
-    one round of transactions per contract rather than per window. Items of the same
-    window are stored in the order given (its end, then a later T for late data)."""
+    read in one transaction (one statement per metric family, sla.metrics.measure_many),
+    then stored in order in one short write transaction. Items of the same window are
+    stored in the order given (its end, then a later T for late data)."""
+    prepared = prepare(items)
+    async with reading():
+        contract = party_form(await _contract(contract_id))
+        targets = {row["id"]: row for row in await SlaTarget.select().where(SlaTarget.contract == contract_id)}
+        requests = requests_for(contract, targets, prepared)
+        measured = measured_from(targets, prepared, await measure_many(requests))
+    return await store(contract, measured)
+
+
+def party_form(contract: dict) -> dict:
+    """A contract row as the writes below want it, whether read with Contract.select()
+    (merchant, provider) or with contracts.CONTRACT_COLUMNS (merchant_id, provider_id)."""
+    if "merchant_id" in contract:
+        return {**contract, "merchant": contract["merchant_id"], "provider": contract["provider_id"]}
+    return {**contract, "merchant_id": contract["merchant"], "provider_id": contract["provider"]}
+
+
+def prepare(items: list[tuple[uuid.UUID, tuple[datetime, datetime], datetime | None]]) -> list[tuple]:
+    """(target, window, T or None) as (target, start, end, T) in UTC; T by default the
+    window's end, or the present while the window runs."""
     prepared = []
     for target_id, window, as_of in items:
         start, end = (moment.astimezone(timezone.utc) for moment in window)
         if end <= start:
             raise InvalidInput(SlaError.WINDOW, N_("A window must end after it starts."))
         prepared.append((target_id, start, end, as_of or min(end, now())))
+    return prepared
+
+
+def requests_for(contract: dict, targets: dict, prepared: list[tuple]) -> list[Request]:
+    """The engine's requests for a contract's prepared windows (its live events, its
+    calendar and attribution window)."""
+    calendar = _calendar(contract)
+    scope = Scope.live(contract["id"], contract["merchant"])
+    requests = []
+    for target_id, start, end, as_of in prepared:
+        target = targets.get(target_id)
+        if target is None:
+            raise not_found("SLA target")
+        requests.append(Request(target["metric"], scope, calendar, to_us(start), to_us(end), to_us(as_of),
+                                contract["attribution_window_seconds"]))
+    return requests
+
+
+def measured_from(targets: dict, prepared: list[tuple], results: list[MetricResult]) -> list[tuple]:
+    """Each prepared window with its result, value and outcome, as `store` takes them."""
     measured = []
-    async with reading():
-        contract = await _contract(contract_id)
-        targets = {row["id"]: row for row in await SlaTarget.select().where(SlaTarget.contract == contract_id)}
-        calendar = _calendar(contract)
-        scope = Scope.live(contract_id, contract["merchant"])
-        for target_id, start, end, as_of in prepared:
-            target = targets.get(target_id)
-            if target is None:
-                raise not_found("SLA target")
-            result = await measure(target["metric"], scope, calendar, to_us(start), to_us(end), to_us(as_of),
-                                   contract["attribution_window_seconds"])
-            value = result.value(target["statistic"])
-            measured.append((target, start, end, as_of, result, value,
-                             outcome(value, target["comparator"], target["target"])))
-    for _attempt in range(3):
+    for (target_id, start, end, as_of), result in zip(prepared, results):
+        target = targets[target_id]
+        value = result.value(target["statistic"])
+        measured.append((target, start, end, as_of, result, value, outcome(value, target["comparator"],
+                                                                             target["target"])))
+    return measured
+
+
+async def store(contract: dict, measured: list[tuple], *, fresh: bool = False) -> list[dict]:
+    """Stores measured windows of one contract in one short write transaction: a new
+    version of a window's measurement only when its figure changed from the latest
+    version (all new versions in one insert), with its breach (see
+    `evaluate_window`). `fresh`: the caller read, in its read transaction, that none of
+    these windows has a measurement, so the latest versions are not read again (if
+    another run stored one since, the insert meets its unique key and the store is
+    retried with the latest versions read). Returns what `evaluate_window` returns,
+    for each."""
+    if not measured:
+        return []
+    for attempt in range(3):
         try:
             async with atomic():
                 # The latest version of each window, in one statement.
                 latest: dict = {}
-                for row in await Measurement.select().where(
-                        Measurement.target.is_in(list({item[0]["id"] for item in measured}))
-                        & Measurement.window_start.is_in(list({item[1] for item in measured}))).order_by(
-                        Measurement.version):
-                    latest[(row["target"], row["window_start"])] = row
-                stored = []
+                if not (fresh and attempt == 0):
+                    for row in await Measurement.select().where(
+                            Measurement.target.is_in(list({item[0]["id"] for item in measured}))
+                            & Measurement.window_start.is_in(list({item[1] for item in measured}))).order_by(
+                            Measurement.version):
+                        latest[(row["target"], row["window_start"])] = row
+                stored, new = [], []
                 for item in measured:
                     key = (item[0]["id"], item[1])
-                    stored.append(await _store(contract, *item, latest=latest.get(key)))
-                    latest[key] = stored[-1]
-                return stored
+                    previous = latest.get(key)
+                    row = _version(contract, *item, latest=previous)
+                    if row is None:
+                        stored.append({**previous, "changed": False})
+                    else:
+                        new.append((item[0], row, previous))
+                        stored.append(row)
+                    latest[key] = {column._meta.name: getattr(row, column._meta.name)
+                                   for column in Measurement._meta.columns} if row is not None else previous
+                if new:
+                    await Measurement.insert(*(row for _, row, _ in new))
+                done = {}
+                for target, row, previous in new:
+                    # A window measured for the first time and not breached has no breach to clear.
+                    transition = await _breach(contract, target, row) \
+                        if previous is not None or row.outcome == states.BREACHED else None
+                    if transition is not None:
+                        await _tell_breach(contract, target, row, transition)
+                    done[id(row)] = {**{column._meta.name: getattr(row, column._meta.name)
+                                        for column in Measurement._meta.columns},
+                                     "changed": True, "breach": transition}
+                return [done[id(item)] if isinstance(item, Measurement) else item for item in stored]
         except Exception as exc:  # a concurrent evaluation stored the same version first
             if not is_unique_violation(exc):
                 raise
@@ -128,25 +196,18 @@ def _key(target_id: uuid.UUID, start: datetime) -> str:
     return f"{target_id}:{to_us(start)}"
 
 
-async def _store(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
-                 result: MetricResult, value: float | None, verdict: str, *, latest: dict | None) -> dict:
-    """Stores a new version of the window's measurement unless `latest` (the latest
-    version, read in this transaction) has the same figure."""
+def _version(contract: dict, target: dict, start: datetime, end: datetime, as_of: datetime,
+             result: MetricResult, value: float | None, verdict: str, *, latest: dict | None) -> Measurement | None:
+    """A new version of the window's measurement, or None when `latest` (the latest
+    version) has the same figure."""
     if latest is not None and (latest["value"], latest["sample_size"], latest["outcome"]) == (
             value, result.sample_size, verdict):
-        return {**latest, "changed": False}
+        return None
     version = latest["version"] + 1 if latest else 1
-    row = Measurement(contract=contract["id"], target=target["id"], window_start=start, window_end=end,
-                      version=version, key=f"{_key(target['id'], start)}:{version}", value=value,
-                      sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
-                      computed_at=now())
-    await row.save()
-    # A window measured for the first time and not breached has no breach to clear.
-    transition = await _breach(contract, target, row) if latest is not None or verdict == states.BREACHED else None
-    if transition is not None:
-        await _tell_breach(contract, target, row, transition)
-    stored = {column._meta.name: getattr(row, column._meta.name) for column in Measurement._meta.columns}
-    return {**stored, "changed": True, "breach": transition}
+    return Measurement(contract=contract["id"], target=target["id"], window_start=start, window_end=end,
+                       version=version, key=f"{_key(target['id'], start)}:{version}", value=value,
+                       sample_size=result.sample_size, target_value=target["target"], outcome=verdict, as_of=as_of,
+                       computed_at=now())
 
 
 async def _breach(contract: dict, target: dict, measurement: Measurement) -> str | None:
@@ -265,10 +326,14 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
             raise InvalidInput(SlaError.RANGE, N_(
                 "A report holds at most {limit} windows. Choose a shorter range or a larger window size."),
                 params={"limit": REPORT_MAX_WINDOWS})
+        # Every metric of every window at once: one statement per metric family.
+        results = iter(await measure_many([
+            Request(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)
+            for window_start, window_end in spans for metric in states.SLA_METRICS]))
         for window_start, window_end in spans:
             rows = []
             for metric in states.SLA_METRICS:
-                result = await measure(metric, scope, calendar, window_start, window_end, to_us(as_of), attribution)
+                result = next(results)
                 own = [t for t in targets if t["metric"] == metric]
                 for target in own or [None]:
                     statistic = target["statistic"] if target else states.METRIC_STATISTICS[metric][0]
@@ -281,6 +346,11 @@ async def report(*, contract_id: uuid.UUID | None = None, shop_id: uuid.UUID | N
                         "comparator": target["comparator"] if target else None,
                         "target_id": target["id"] if target else None,
                         "met": None if verdict in (None, states.NO_SAMPLES) else verdict == states.MET,
+                        # A contract's live service attitude beside its standing among the category's providers.
+                        "standing": await attitude_standing(contract["category"], contract["provider"], value,
+                                                            window_start, window_end, to_us(as_of))
+                        if metric == states.SERVICE_ATTITUDE and contract_id is not None
+                        and source == states.LIVE else None,
                     })
             windows.append({"start": from_us(window_start), "end": from_us(window_end), "metrics": rows})
     return {"contract_id": contract_id, "shop_id": shop, "source": source, "window_size": window_size,

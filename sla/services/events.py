@@ -4,12 +4,16 @@ alone; it is only ever appended to."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import operator
 import uuid
 from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
+from typing import Annotated
+
+import msgspec
 
 from fuwu.clock import now
 from fuwu.db import atomic, executemany, fetch, fetchrow, is_postgres
@@ -223,6 +227,85 @@ def _history_values(shop: uuid.UUID, import_id: uuid.UUID, number: int, text: st
                          line_key=f"{shop}:{digest}", **values)
 
 
+# The fast path of a history line: msgspec decodes and checks a well-formed line into
+# one of these (tagged by "type"; other fields refused) in one C call. Any line it
+# refuses, and any line whose edges or content need a closer look, goes through
+# `_history_values`, the reference path, which accepts or refuses it with its message:
+# the fast path accepts only lines that path accepts, with the same values.
+_Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REF)]
+
+
+class _Line(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    at: str
+    text: str = ""
+
+
+class _Opened(_Line, tag=states.CONVERSATION_OPENED):
+    conversation: _Ref = ""
+    buyer: _Ref = ""
+
+
+class _BuyerMessage(_Line, tag=states.BUYER_MESSAGE):
+    conversation: _Ref = ""
+    buyer: _Ref = ""
+
+
+class _AgentReply(_Line, tag=states.AGENT_REPLY):
+    conversation: _Ref = ""
+    agent: _Ref = ""
+
+
+class _Notice(_Line, tag=states.NOTICE):
+    conversation: _Ref = ""
+
+
+class _Closed(_Line, tag=states.CONVERSATION_CLOSED):
+    conversation: _Ref = ""
+
+
+class _Rated(_Line, tag=states.CHAT_RATED):
+    conversation: _Ref = ""
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)] = 0
+
+
+class _Order(_Line, tag=states.ORDER_PLACED):
+    buyer: _Ref = ""
+    order: _Ref = ""
+    amount: Annotated[int, msgspec.Meta(ge=0)] = -1
+    currency: Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")] = ""
+
+
+_decode_line = msgspec.json.Decoder(_Opened | _BuyerMessage | _AgentReply | _Notice | _Closed | _Rated | _Order).decode
+# The fields each line type must hold (a default above marks one as missing).
+_MISSING = {"conversation": "", "buyer": "", "agent": "", "order": "", "rating": 0, "amount": -1, "currency": ""}
+
+
+def _fast_values(shop: uuid.UUID, import_id: uuid.UUID, number: int, raw: bytes) -> tuple | None:
+    """A line's row by the fast path, or None when the reference path must decide."""
+    line = raw.strip()
+    if (not line or line[0] != 0x7B or line[-1] != 0x7D or b"\x00" in line or b"\\u0000" in line
+            or line.count(b'"type"') != 1):
+        return None  # empty, odd edges (str.strip strips more than bytes.strip), a NUL, a doubled type
+    try:
+        data = _decode_line(line)
+        at = datetime.fromisoformat(data.at) if "T" in data.at else None
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+        return None
+    if at is None or at.tzinfo is None:
+        return None
+    kind = data.__struct_config__.tag
+    fields = HISTORY_FIELDS[kind]
+    values = {}
+    for name in fields:
+        value = getattr(data, name)
+        if value == _MISSING[name]:
+            return None
+        values[name] = value
+    digest = hashlib.sha256(b"%d\n%b" % (number, line)).hexdigest()
+    return _row(_event_values(kind, shop=shop, at=at, source=states.HISTORY, import_id=import_id, line=number,
+                              line_key=f"{shop}:{digest}", **values))
+
+
 async def _lines(stream: Iterable | AsyncIterable):
     """The stream's lines, whatever chunks it yields (bytes or text), one at a time.
     A line longer than MAX_LINE_BYTES is cut there (and refused as too long) and the
@@ -261,10 +344,26 @@ async def _lines(stream: Iterable | AsyncIterable):
         yield pending
 
 
+async def _insert_batch(rows: list[tuple]) -> None:
+    """One batch of history rows in a transaction of its own: on PostgreSQL copied
+    (COPY) into a staging table and inserted from it in one statement; on SQLite one
+    executemany. Lines imported before and orders already held are skipped."""
+    async with atomic():
+        if is_postgres():
+            from fuwu.piccolo_conf import DB
+
+            connection = DB.current_transaction.get().connection
+            await connection.execute(sql.CREATE_HISTORY_STAGING)
+            await connection.copy_records_to_table(sql.HISTORY_STAGING, records=rows, columns=sql.EVENT_COLUMNS)
+            await connection.execute(sql.INSERT_FROM_HISTORY_STAGING)
+        else:
+            await executemany(sql.INSERT_EVENTS, rows)
+
+
 async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, batch_size: int = IMPORT_BATCH) -> dict:
     """Imports a shop's earlier chat and order history from JSON Lines (the format in
     DESIGN.md section 4), streamed: lines are read, checked and inserted in batches,
-    never held whole in memory.
+    never held whole in memory (a batch is written while the next one is read).
 
     Each line is one event with its own `at`; unknown types and fields, bad times and
     bad values are refused with the line number (up to 20 errors are listed), and then
@@ -277,47 +376,70 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
     errors: list[dict] = []
     first_error: InvalidInput | None = None
     number = 0
-    async for raw in _lines(stream):
-        number += 1
-        if len(raw) > MAX_LINE_BYTES:
-            problem = _LineError(N_("Line {line} is longer than {limit} bytes."), limit=MAX_LINE_BYTES)
-        else:
-            problem = None
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                problem = _LineError(N_("Line {line} is not UTF-8 text."))
-        if problem is None:
-            if not text:
+    writing: asyncio.Task | None = None  # the batch being written while the next is read
+
+    async def flush() -> None:
+        nonlocal writing, batch
+        if writing is not None:
+            await writing
+        writing = asyncio.ensure_future(_insert_batch(batch)) if batch else None
+        batch = []
+
+    try:
+        async for raw in _lines(stream):
+            number += 1
+            if len(raw) <= MAX_LINE_BYTES and first_error is None:
+                row = _fast_values(shop, import_id, number, raw)
+                if row is not None:
+                    batch.append(row)
+                    if len(batch) >= batch_size:
+                        await flush()
+                    continue
+            if len(raw) > MAX_LINE_BYTES:
+                problem = _LineError(N_("Line {line} is longer than {limit} bytes."), limit=MAX_LINE_BYTES)
+            else:
+                problem = None
+                try:
+                    text = raw.decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    problem = _LineError(N_("Line {line} is not UTF-8 text."))
+            if problem is None:
+                if not text:
+                    continue
+                try:
+                    values = _history_values(shop, import_id, number, text)
+                except _LineError as caught:
+                    problem = caught
+            if problem is not None:
+                detail, params = problem.detail, {"line": number, **problem.params}
+                error = InvalidInput(SlaError.HISTORY_LINE, detail, params=params)
+                errors.append({"line": number, "detail": error.detail})
+                first_error = first_error or error
+                batch.clear()
+                if len(errors) >= MAX_REPORTED_ERRORS:
+                    break
                 continue
+            if first_error is not None:
+                continue  # keep checking, insert nothing more
+            batch.append(_row(values))
+            if len(batch) >= batch_size:
+                await flush()
+        if first_error is None:
+            await flush()
+        if writing is not None:
+            await writing
+            writing = None
+    finally:
+        if writing is not None:  # an error while reading: let the batch in flight finish before undoing
             try:
-                values = _history_values(shop, import_id, number, text)
-            except _LineError as caught:
-                problem = caught
-        if problem is not None:
-            detail, params = problem.detail, {"line": number, **problem.params}
-            error = InvalidInput(SlaError.HISTORY_LINE, detail, params=params)
-            errors.append({"line": number, "detail": error.detail})
-            first_error = first_error or error
-            batch.clear()
-            if len(errors) >= MAX_REPORTED_ERRORS:
-                break
-            continue
-        if first_error is not None:
-            continue  # keep checking, insert nothing more
-        batch.append(_row(values))
-        if len(batch) >= batch_size:
-            async with atomic():
-                await executemany(sql.INSERT_EVENTS, batch)
-            batch.clear()
+                await writing
+            except Exception:  # noqa: BLE001 - the reading error is the one to report
+                pass
     if first_error is not None:
         async with atomic():
             await fetch(sql.DELETE_IMPORT, import_id)
         first_error.extra["errors"] = errors
         raise first_error
-    if batch:
-        async with atomic():
-            await executemany(sql.INSERT_EVENTS, batch)
     added = await fetchrow(sql.COUNT_IMPORTED, import_id)
     if is_postgres() and added["n"] >= ANALYZE_AFTER:
         # Fresh statistics for the planner: before autovacuum's analyse catches up

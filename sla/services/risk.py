@@ -13,8 +13,9 @@ from fuwu import values
 from fuwu.clock import now
 from fuwu.db import atomic, is_unique_violation
 from fuwu.i18n import N_
+from sla import states
 from sla.calendar import CoverageCalendar, from_us, to_us
-from sla.metrics import MetricResult, Scope, measure
+from sla.metrics import MetricResult, Request, Scope, attitude_standing, measure_many
 from sla.services import evaluation
 from sla.tables import SlaWarning
 from sla.windows import period_of
@@ -117,29 +118,52 @@ def _calendar(contract: dict) -> CoverageCalendar:
     return CoverageCalendar.from_json(contract["time_zone"], contract["calendar"] or {})
 
 
+def running_requests(contract: dict, targets: list[dict], moment_us: int) -> list[Request]:
+    """The engine's requests for each target over the window running at `moment`, as
+    of then (`running_windows` reads them; the evaluation job batches them with its
+    closed windows)."""
+    scope = Scope.live(contract["id"], contract["merchant_id"])
+    calendar = _calendar(contract)
+    requests = []
+    for target in targets:
+        start_us, end_us = period_of(contract["time_zone"], target["window"], moment_us)
+        requests.append(Request(target["metric"], scope, calendar, start_us, end_us, moment_us,
+                                contract["attribution_window_seconds"]))
+    return requests
+
+
+def running_rows(contract: dict, targets: list[dict], requests: list[Request],
+                 results: list[MetricResult]) -> list[dict]:
+    """`running_windows`' rows from the results of `running_requests`."""
+    calendar = _calendar(contract)
+    rows = []
+    for target, request, result in zip(targets, requests, results):
+        start_us, end_us, moment_us = request.start_us, request.end_us, request.as_of_us
+        value = result.value(target["statistic"])
+        met = None if value is None else (
+            value <= target["target"] if target["comparator"] == "<=" else value >= target["target"])
+        risk = at_risk(target, result, start_us, end_us, moment_us, calendar)
+        rows.append({**target, "value": value, "sample_size": result.sample_size, "met": met,
+                     "window_start": from_us(start_us), "window_end": from_us(end_us),
+                     "gone": (moment_us - start_us) / max(1, end_us - start_us),
+                     "at_risk": risk is not None, "risk": risk})
+    return rows
+
+
 async def running_windows(contract: dict, targets: list[dict], moment: datetime.datetime | None = None) -> list[dict]:
     """Each target over the window running at `moment` (as of then): its figure so
     far, the share of the window gone, whether it is at risk (`at_risk`, and `risk`:
-    why). `contract` is a row of `contracts.CONTRACT_COLUMNS` (merchant_id, calendar
-    as loaded JSON)."""
-    moment = moment or now()
-    scope = Scope.live(contract["id"], contract["merchant_id"])
-    calendar = _calendar(contract)
-    moment_us = to_us(moment)
-    rows = []
+    why), and for service attitude its `standing` among the category's providers
+    (sla.metrics.attitude_standing). `contract` is a row of
+    `contracts.CONTRACT_COLUMNS` (merchant_id, calendar as loaded JSON)."""
+    requests = running_requests(contract, targets, to_us(moment or now()))
     async with evaluation.reading():
-        for target in targets:
-            start_us, end_us = period_of(contract["time_zone"], target["window"], moment_us)
-            result = await measure(target["metric"], scope, calendar, start_us, end_us, moment_us,
-                                   contract["attribution_window_seconds"])
-            value = result.value(target["statistic"])
-            met = None if value is None else (
-                value <= target["target"] if target["comparator"] == "<=" else value >= target["target"])
-            risk = at_risk(target, result, start_us, end_us, moment_us, calendar)
-            rows.append({**target, "value": value, "sample_size": result.sample_size, "met": met,
-                         "window_start": from_us(start_us), "window_end": from_us(end_us),
-                         "gone": (moment_us - start_us) / max(1, end_us - start_us),
-                         "at_risk": risk is not None, "risk": risk})
+        rows = running_rows(contract, targets, requests, await measure_many(requests))
+        for row, request in zip(rows, requests):
+            # Service attitude beside its standing among the category's providers.
+            row["standing"] = await attitude_standing(
+                contract["category"], contract["provider_id"], row["value"], request.start_us, request.end_us,
+                request.as_of_us) if row["metric"] == states.SERVICE_ATTITUDE else None
     return rows
 
 

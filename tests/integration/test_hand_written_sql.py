@@ -32,14 +32,16 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS"}
-POSTGRES_ONLY = {"tenders.sql.HOLD_TENDER_SHARED", "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.HISTORY_STAGING"}
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
+                 "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED",
+                 "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
                  "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES",
                  "sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.MEASURED_BY_PERIOD_POSTGRES",
                  "sla.sql.MILESTONES_BY_PERIOD_POSTGRES", "ratings.sql.RATINGS_BY_PERIOD_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
+SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
                # Each engine reads the JSON lists of providers and metrics with its own functions.
                "sla.sql.TRACK_RECORD_SQLITE", "sla.sql.MEASURED_BY_PERIOD_SQLITE",
                "sla.sql.MILESTONES_BY_PERIOD_SQLITE", "ratings.sql.RATINGS_BY_PERIOD_SQLITE"}
@@ -362,6 +364,92 @@ async def history_lines_are_imported_in_batches_and_undone_on_a_bad_line(client)
     assert await ServiceEvent.count().where(ServiceEvent.shop == merchant.org_id) == 5
 
 
+@case("sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.LATE_EVENTS_SQLITE")
+async def late_events_of_closed_windows_are_the_ones_that_can_change_them(client):
+    from sla.services.closing import _late_many
+    from sla.services.contracts import CONTRACT_COLUMNS
+    from sla.tables import Contract
+    from tests.integration.sla.conftest import Log, make_contract
+
+    parties = (await new_actor("merchant"), await new_actor("provider"))
+    contract = await make_contract(parties)
+    other = await make_contract(parties)
+    log, elsewhere = Log(contract), Log(other)
+    await log.add("buyer_message", "2026-03-02T23:00:00", conversation="c1", buyer="b1")
+    await log.add("agent_reply", "2026-03-03T09:00:00", conversation="c1")  # late for 2 March
+    await log.add("buyer_message", "2026-03-03T09:30:00", conversation="c2", buyer="b2")
+    await log.add("agent_reply", "2026-03-03T09:40:00", conversation="c2")  # another conversation: not late
+    await log.add("order_placed", "2026-03-03T10:00:00", buyer="b1", order="o1")  # b1 chatted on 2 March: late
+    await log.add("order_placed", "2026-03-03T11:00:00", buyer="b9", order="o2")  # b9 never chatted: not late
+    await elsewhere.add("milestone_created", "2026-03-03T12:00:00", milestone="m1", due="2026-03-09T00:00")
+    rows = {row["id"]: row for row in await Contract.select(*CONTRACT_COLUMNS).where(
+        Contract.id.is_in([contract.id, other.id]))}
+    day = (log.us("2026-03-02T00:00"), log.us("2026-03-03T00:00"))
+    horizon = log.us("2026-03-04T00:00")
+    statement = sla.sql.LATE_EVENTS_POSTGRES if db.is_postgres() else sla.sql.LATE_EVENTS_SQLITE
+    assert statement in (sla.sql.LATE_EVENTS_POSTGRES, sla.sql.LATE_EVENTS_SQLITE)
+    found = await _late_many([(rows[contract.id], day, horizon), (rows[contract.id], day, log.us("2026-03-03T09:30")),
+                              (rows[other.id], day, horizon), (rows[other.id], day, log.us("2026-03-03T00:00"))])
+    assert found == [log.us("2026-03-03T10:00:00"), log.us("2026-03-03T09:00:00"), log.us("2026-03-03T12:00:00"),
+                     day[1]]
+
+
+@case("sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING")
+async def history_batches_are_copied_through_staging_skipping_lines_and_orders_held(client):
+    from sla.services.events import import_history
+    from sla.tables import ServiceEvent
+
+    merchant = await new_actor("merchant")
+    order = ('{"type": "order_placed", "at": "2026-03-02T10:00:%02d+08:00", "buyer": "b%d", "order": "o1", '
+             '"amount": %d, "currency": "CNY"}\n')
+    lines = [order % (0, 1, 100), order % (1, 2, 200)]  # the same order id twice: the first wins
+    lines += ['{"type": "notice", "at": "2026-03-02T09:00:00+08:00", "conversation": "c%d"}\n' % n for n in range(5)]
+    first = await import_history(merchant.org_id, lines, batch_size=3)
+    again = await import_history(merchant.org_id, lines, batch_size=3)  # re-importing the file adds nothing
+    assert (first["added"], again["added"]) == (6, 0)
+    rows = await ServiceEvent.select(ServiceEvent.kind, ServiceEvent.line, ServiceEvent.amount).where(
+        ServiceEvent.shop == merchant.org_id).order_by(ServiceEvent.id)
+    assert [(row["kind"], row["line"], row["amount"]) for row in rows] == [
+        ("order_placed", 1, 100)] + [("notice", line, None) for line in range(3, 8)]
+
+
+@case("sla.sql.PEER_ATTITUDE")
+async def each_providers_attitude_in_a_category_counts_each_conversation_once(client):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sla.calendar import to_us
+    from sla.tables import Contract
+    from tests.integration.sla.conftest import Log, make_contract
+
+    zone = ZoneInfo("Asia/Shanghai")
+    merchant, first, second = await new_actor("merchant"), await new_actor("provider"), await new_actor("provider")
+    for provider, scores in ((first, (5, 3)), (second, (4,))):
+        contract = await make_contract((merchant, provider))
+        async with db.atomic():
+            await Contract.update({Contract.category: "sql_case_peers"}).where(Contract.id == contract.id)
+        log = Log(contract)
+        for number, rating in enumerate(scores):
+            await log.add("conversation_closed", f"2021-02-0{number + 1}T10:00:00", conversation=f"c{number}")
+            await log.add("chat_rated", f"2021-02-0{number + 1}T10:01:00", conversation=f"c{number}", rating=1)
+            await log.add("chat_rated", f"2021-02-0{number + 1}T10:02:00", conversation=f"c{number}", rating=rating)
+    start, end = to_us(datetime(2021, 2, 1, tzinfo=zone)), to_us(datetime(2021, 3, 1, tzinfo=zone))
+    rows = await fetch(sla.sql.PEER_ATTITUDE, "sql_case_peers", start, end, end)
+    assert sorted((str(row["provider"]), int(row["n"]), int(row["total"])) for row in rows) == sorted(
+        [(str(first.org_id), 2, 8), (str(second.org_id), 1, 4)])
+
+
+@case("sla.sql.BULK_READ_SETTINGS")
+async def bulk_read_settings_last_only_for_their_transaction(client):
+    from sla.services.evaluation import reading
+
+    async with reading(bulk=True):
+        assert (await fetchrow("SELECT current_setting('work_mem') AS w, current_setting('jit') AS j")) == {
+            "w": "256MB", "j": "off"}
+    async with reading():
+        assert (await fetchrow("SELECT current_setting('work_mem') AS w"))["w"] != "256MB"
+
+
 # --- chat ----------------------------------------------------------------------------------
 
 
@@ -667,7 +755,8 @@ async def test_hand_written_statement(name, client):
     if name in SQLITE_ONLY and db.is_postgres():
         pytest.skip(f"{name} is SQLite's variant; the SQLite run of the suite executes it")
     if name in POSTGRES_ONLY and not db.is_postgres():
-        pytest.skip(f"{name} is for PostgreSQL only (SQLite's IMMEDIATE transaction holds the write lock); "
-                    "the PostgreSQL run of the suite executes it")
+        pytest.skip(f"{name} is for PostgreSQL only (a lock SQLite's IMMEDIATE transaction makes needless, or "
+                    "PostgreSQL's own COPY, settings or statement variant); the PostgreSQL run of the suite "
+                    "executes it")
     await CASES[name](client)
 

@@ -231,3 +231,38 @@ async def test_each_run_takes_a_bounded_number_of_contracts_longest_waiting_firs
     assert sorted(measured) == [0, 1]
     await close_due_windows(moment, contracts=1)  # the other one now
     assert [len(await windows_of(target)) for target in targets] == [1, 1]
+
+
+async def test_live_chat_writes_do_not_wait_behind_the_jobs_reads(parties, monkeypatch):
+    """The job reads every figure in one read transaction (a snapshot on PostgreSQL,
+    a WAL reader on SQLite): a chat message stored while it reads commits at once,
+    and the job, which read before it, stores its figures afterwards."""
+    import asyncio
+
+    from sla.services import closing
+    from sla.services.events import append_event
+
+    contract = await make_contract(parties, starts=local("2024-10-07T00:00"))
+    target = await add_target(contract, target=30.0)
+    log = Log(contract)
+    await log.add("buyer_message", "2024-10-07T10:00:00", conversation="c1", buyer="b1")
+    await log.add("agent_reply", "2024-10-07T10:00:10", conversation="c1")
+    reading, release = asyncio.Event(), asyncio.Event()
+    measure_many = closing.measure_many
+
+    async def held(requests):
+        results = await measure_many(requests)
+        reading.set()
+        await release.wait()  # the job stays inside its read transaction
+        return results
+
+    monkeypatch.setattr(closing, "measure_many", held)
+    job = asyncio.ensure_future(close_due_windows(local("2024-10-08T00:00:05")))
+    await asyncio.wait_for(reading.wait(), 30)
+    # A live chat message of the contract, stored in a transaction of its own while the job reads.
+    stored = await asyncio.wait_for(append_event("buyer_message", shop=contract.merchant, contract=contract.id,
+                                                 at=local("2024-10-08T00:00:01"), conversation="c2", buyer="b2"), 2)
+    assert stored is not None
+    release.set()
+    await asyncio.wait_for(job, 60)
+    assert await windows_of(target) == [("10-07", 1, "met")]

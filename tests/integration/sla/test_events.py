@@ -158,3 +158,51 @@ async def test_history_streams_from_an_async_source_in_batches(monkeypatch):
 
     result = await import_history(shop, chunks(), batch_size=1000)
     assert (result["lines"], result["added"]) == (2500, 2500)
+
+
+# Lines the fast path (msgspec) must either decode exactly as the reference path does,
+# or leave to it: valid lines of every type and lines that differ from them by one
+# detail each.
+EDGE_LINES = [line for line in HISTORY.splitlines() if line] + [
+    '{"type": "chat_rated", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "rating": true}',
+    '{"type": "chat_rated", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "rating": 5.0}',
+    '{"type": "chat_rated", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "rating": 6}',
+    '{"type": "chat_rated", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02 09:06:00+08:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02T09:06+08:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02t09:06:00+08:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "text": null}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1", "agent": "a1"}',
+    '{"type": "notice", "type": "buyer_message", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1"}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": ""}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": "' + "x" * 101 + '"}',
+    '{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": "c\\u0000"}',
+    '\u3000{"type": "notice", "at": "2026-03-02T09:06:00+08:00", "conversation": "c1"}',
+    '{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": -1, '
+    '"currency": "CNY"}',
+    '{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": 1, '
+    '"currency": "cny"}',
+    '{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": 1, '
+    '"currency": "ÄÖÜ"}',
+    '{"type": "order_placed", "at": "2026-03-02T10:00:00+08:00", "buyer": "b7", "order": "o9", "amount": 1}',
+    '{"type": "mystery", "at": "2026-03-02T10:00:00+08:00"}',
+    '["not", "an", "object"]',
+]
+
+
+@pytest.mark.parametrize("line", EDGE_LINES)
+def test_the_fast_path_accepts_only_what_the_reference_path_accepts_with_the_same_row(line):
+    import uuid
+
+    from sla.services.events import _fast_values, _history_values, _LineError, _row
+
+    shop, import_id = uuid.uuid4(), uuid.uuid4()
+    fast = _fast_values(shop, import_id, 7, line.encode())
+    try:
+        reference = _row(_history_values(shop, import_id, 7, line.strip()))
+    except _LineError:
+        reference = None
+    assert fast is None or fast == reference
+    if line in HISTORY:
+        assert fast is not None  # the well-formed lines take the fast path
