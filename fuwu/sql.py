@@ -20,6 +20,21 @@ _LISTED = ", ".join(f'o."{column._meta.db_column_name}"' for column in (
     Organisation.id, Organisation.name, Organisation.province, Organisation.city, Organisation.categories,
     Organisation.profile, Organisation.created_at))
 
+# --- JSON lists as rows, for statements that take a batch in one parameter ----------------
+#
+# Each engine reads a JSON array with its own functions. JSON_IDS: $1, an array of ids,
+# as rows (id). JSON_PERIODS: $2, an array of [number, start, end], as rows (k, s, e).
+JSON_IDS = {
+    "postgres": "SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT value AS id FROM json_each($1)",
+}
+JSON_PERIODS = {
+    "postgres": "SELECT CAST(x->>0 AS integer) AS k, CAST(x->>1 AS timestamptz) AS s, CAST(x->>2 AS timestamptz) AS e "
+                "FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
+    "sqlite": "SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS s, "
+              "json_extract(value, '$[2]') AS e FROM json_each($2)",
+}
+
 # --- audit ------------------------------------------------------------------------------
 
 RECORD_AUDIT_EVENT = insert_statement(AuditEvent, {

@@ -56,16 +56,6 @@ MOVE_STANDING = (
 # sides wrote, or 14 days passed); $4 and $5 the lowest and highest of the providers'
 # ids, so that the provider index narrows the rows before the list is matched. Each
 # engine reads the JSON with its own functions.
-_JSON_IDS = {
-    "postgres": "SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
-    "sqlite": "SELECT value AS id FROM json_each($1)",
-}
-_JSON_PERIODS = {
-    "postgres": "SELECT CAST(x->>0 AS integer) AS k, CAST(x->>1 AS timestamptz) AS s, CAST(x->>2 AS timestamptz) AS e "
-                "FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
-    "sqlite": "SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS s, "
-              "json_extract(value, '$[2]') AS e FROM json_each($2)",
-}
 _RATINGS_BY_PERIOD = f"""WITH wanted AS {{materialized}}({{ids}}), periods AS {{materialized}}({{periods}})
 SELECT r.provider AS provider, p.k AS k, COUNT(*) AS n, SUM(r.overall) AS total
 FROM {Rating._meta.tablename} AS r
@@ -74,9 +64,9 @@ WHERE r.provider >= $4 AND r.provider <= $5 AND r.provider IN (SELECT id FROM wa
   AND ((r.status = 'published' AND r.published_at <= $3) OR r.publish_after <= $3)
 GROUP BY r.provider, p.k"""
 RATINGS_BY_PERIOD_POSTGRES = _RATINGS_BY_PERIOD.format(
-    ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
+    ids=fuwu_sql.JSON_IDS["postgres"], periods=fuwu_sql.JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
 RATINGS_BY_PERIOD_SQLITE = _RATINGS_BY_PERIOD.format(
-    ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")
+    ids=fuwu_sql.JSON_IDS["sqlite"], periods=fuwu_sql.JSON_PERIODS["sqlite"], materialized="")
 
 
 # --- the admins' analytics ------------------------------------------------------------------

@@ -31,6 +31,7 @@ all built here when the module loads (`METRIC_STATEMENTS`).
 
 from __future__ import annotations
 
+from fuwu import sql as fuwu_sql
 from sla import states
 from sla.tables import Contract, ServiceEvent
 
@@ -375,10 +376,10 @@ FROM ranked
 GROUP BY provider, metric, statistic"""
 
 TRACK_RECORD_POSTGRES = _TRACK_RECORD.format(
-    providers="SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
+    providers=fuwu_sql.JSON_IDS["postgres"],
     metrics="SELECT x AS metric FROM jsonb_array_elements_text(CAST($2 AS jsonb)) AS x")
 TRACK_RECORD_SQLITE = _TRACK_RECORD.format(
-    providers="SELECT value AS id FROM json_each($1)", metrics="SELECT value AS metric FROM json_each($2)")
+    providers=fuwu_sql.JSON_IDS["sqlite"], metrics="SELECT value AS metric FROM json_each($2)")
 
 
 # --- attainment for scorecards ----------------------------------------------------------
@@ -387,17 +388,8 @@ TRACK_RECORD_SQLITE = _TRACK_RECORD.format(
 # for the ratings domain: $1 the providers (a JSON array of ids), $2 the periods (a JSON
 # array of [number, start, end]), $3 and $4 the lowest and highest of the ids (the
 # provider index narrows the contracts before the list is matched). Each engine reads
-# the JSON with its own functions.
-_JSON_IDS = {
-    "postgres": "SELECT CAST(x AS uuid) AS id FROM jsonb_array_elements_text(CAST($1 AS jsonb)) AS x",
-    "sqlite": "SELECT value AS id FROM json_each($1)",
-}
-_JSON_PERIODS = {
-    "postgres": "SELECT CAST(x->>0 AS integer) AS k, CAST(x->>1 AS timestamptz) AS s, CAST(x->>2 AS timestamptz) AS e "
-                "FROM jsonb_array_elements(CAST($2 AS jsonb)) AS x",
-    "sqlite": "SELECT json_extract(value, '$[0]') AS k, json_extract(value, '$[1]') AS s, "
-              "json_extract(value, '$[2]') AS e FROM json_each($2)",
-}
+# the JSON with its own functions (fuwu.sql.JSON_IDS, JSON_PERIODS).
+#
 # Measured windows (the latest version of each, met or breached) by the period their
 # window ended in, (start, end].
 _MEASURED_BY_PERIOD = """WITH wanted AS {materialized}({ids}), periods AS {materialized}({periods})
@@ -426,13 +418,13 @@ WHERE c.provider >= $3 AND c.provider <= $4 AND c.provider IN (SELECT id FROM wa
 GROUP BY c.provider, p.k"""
 
 MEASURED_BY_PERIOD_POSTGRES = _MEASURED_BY_PERIOD.format(
-    ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
+    ids=fuwu_sql.JSON_IDS["postgres"], periods=fuwu_sql.JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
 MEASURED_BY_PERIOD_SQLITE = _MEASURED_BY_PERIOD.format(
-    ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")
+    ids=fuwu_sql.JSON_IDS["sqlite"], periods=fuwu_sql.JSON_PERIODS["sqlite"], materialized="")
 MILESTONES_BY_PERIOD_POSTGRES = _MILESTONES_BY_PERIOD.format(
-    ids=_JSON_IDS["postgres"], periods=_JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
+    ids=fuwu_sql.JSON_IDS["postgres"], periods=fuwu_sql.JSON_PERIODS["postgres"], materialized="MATERIALIZED ")
 MILESTONES_BY_PERIOD_SQLITE = _MILESTONES_BY_PERIOD.format(
-    ids=_JSON_IDS["sqlite"], periods=_JSON_PERIODS["sqlite"], materialized="")
+    ids=fuwu_sql.JSON_IDS["sqlite"], periods=fuwu_sql.JSON_PERIODS["sqlite"], materialized="")
 
 
 # --- the evaluation job -----------------------------------------------------------------
