@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from chat import sql, states
 from chat.errors import ChatError
 from chat.layer import publish, publish_many
-from chat.tables import Conversation, Message
+from chat.tables import Conversation
 from fuwu import i18n
 from fuwu.clock import now
 from fuwu.db import after_commit, atomic, fetch, fetchrow, is_postgres, is_unique_violation
@@ -367,14 +367,7 @@ class _GroupCommit:
             for item, future in batch:
                 item.message = item.row = item.kind = item.event = item.fanout = None
                 item.reopened = False
-                try:
-                    result = await _post_alone(item)
-                except Exception as alone:  # noqa: BLE001: handed to the sender
-                    if not future.done():
-                        future.set_exception(alone)
-                else:
-                    if not future.done():
-                        future.set_result(result)
+                await _answer_alone(item, future)
             return
         # Committed: acknowledged, then fanned out in one round trip, in order.
         for item, future in batch:
@@ -383,14 +376,7 @@ class _GroupCommit:
         await publish_many([item.fanout for item, _ in batch if item.fanout is not None])
         for item, future in batch:
             if item.message is None:  # refused by the batch's statement: alone, for its own answer
-                try:
-                    result = await _post_alone(item)
-                except Exception as alone:  # noqa: BLE001: handed to the sender
-                    if not future.done():
-                        future.set_exception(alone)
-                else:
-                    if not future.done():
-                        future.set_result(result)
+                await _answer_alone(item, future)
                 continue
             if item.reopened:
                 try:
@@ -399,6 +385,19 @@ class _GroupCommit:
                     log.exception("routing reopened conversation %s failed", item.conversation_id)
                 if not future.done():
                     future.set_result((item.message, True))
+
+
+async def _answer_alone(item: _Post, future: asyncio.Future) -> None:
+    """Stores a message of a batch on its own, in its own transaction, and hands its
+    sender the result or the refusal."""
+    try:
+        result = await _post_alone(item)
+    except Exception as alone:  # noqa: BLE001: handed to the sender
+        if not future.done():
+            future.set_exception(alone)
+    else:
+        if not future.done():
+            future.set_result(result)
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _GroupCommit]" = weakref.WeakKeyDictionary()
