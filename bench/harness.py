@@ -1,15 +1,19 @@
 """Pieces the benchmark scripts share: free loopback ports, the virtualenv's
 commands, turning a signal into a clean exit so that clean-up runs, the clean-up
-itself, and a process's CPU time."""
+itself, a process's CPU time, a fresh migrated database for a run, and the child
+process that measures in it."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,3 +89,41 @@ class Cleanup:
         for folder in self.folders:
             shutil.rmtree(folder, ignore_errors=True)
         self.folders.clear()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fresh_engine(cleanup: Cleanup, engine: str, name: str) -> dict:
+    """The environment of a run on a fresh, migrated database: a new SQLite data folder,
+    or a new PostgreSQL database ("postgres"); both removed by the clean-up. `name`
+    tells the benchmark's folders and databases apart."""
+    env = dict(os.environ)
+    for key in ("DATABASE_URL", "FUWU_DATA_DIR", "REDIS_URL"):
+        env.pop(key, None)
+    folder = tempfile.mkdtemp(prefix=f"fuwu-bench-{name}-{engine}-")
+    cleanup.folders.append(folder)
+    env.update(PICCOLO_CONF="fuwu.piccolo_conf", FUWU_RUN_SCHEDULER="0", FUWU_DEBUG="0", PYTHONUNBUFFERED="1",
+               FUWU_SECRET_KEY=secrets.token_urlsafe(48), FUWU_DATA_DIR=folder)
+    if engine == "postgres":
+        database = f"fuwu_bench_{name}_{os.getpid()}_{secrets.token_hex(3)}"
+        cleanup.databases.append(database)
+        subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, database], check=True,
+                       capture_output=True, timeout=60)
+        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+    migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True, text=True,
+                             timeout=600)
+    if migrate.returncode != 0:
+        raise RuntimeError(f"fuwu migrate failed on {engine}:\n{migrate.stdout}\n{migrate.stderr}")
+    return env
+
+
+def run_child(script: str, env: dict, mode: str, scale: float) -> dict:
+    """Runs `script --child mode --scale scale` in the run's environment and returns the
+    JSON of the line it prints after "RESULT "."""
+    done = subprocess.run([sys.executable, str(Path(script).resolve()), "--child", mode, "--scale", str(scale)],
+                          env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"{mode} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(line[7:])

@@ -21,12 +21,9 @@ import json
 import os
 import random
 import resource
-import secrets
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -36,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PG_HOST, PG_PORT, PG_USER, Cleanup, raise_exit, venv_bin  # noqa: E402
+from bench.harness import Cleanup, fresh_engine, raise_exit, run_child  # noqa: E402
 
 CONTRACTS = 100
 CONVERSATIONS_PER_CONTRACT = 1_000
@@ -271,36 +268,6 @@ async def _child(mode: str, scale: float) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-def _env(cleanup: Cleanup, engine: str) -> dict:
-    env = dict(os.environ)
-    for key in ("DATABASE_URL", "FUWU_DATA_DIR", "REDIS_URL"):
-        env.pop(key, None)
-    folder = tempfile.mkdtemp(prefix=f"fuwu-bench-sla-{engine}-")
-    cleanup.folders.append(folder)
-    env.update(PICCOLO_CONF="fuwu.piccolo_conf", FUWU_RUN_SCHEDULER="0", FUWU_DEBUG="0", PYTHONUNBUFFERED="1",
-               FUWU_SECRET_KEY=secrets.token_urlsafe(48), FUWU_DATA_DIR=folder)
-    if engine == "postgres":
-        name = f"fuwu_bench_sla_{os.getpid()}_{secrets.token_hex(3)}"
-        cleanup.databases.append(name)
-        subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name], check=True,
-                       capture_output=True, timeout=60)
-        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True, text=True,
-                             timeout=600)
-    if migrate.returncode != 0:
-        raise RuntimeError(f"fuwu migrate failed on {engine}:\n{migrate.stdout}\n{migrate.stderr}")
-    return env
-
-
-def _run(env: dict, mode: str, scale: float) -> dict:
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--scale", str(scale)],
-                          env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"{mode} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(line[7:])
-
-
 def _spread(values: list[float], unit: str = "s") -> str:
     if len(values) == 1:
         return f"{values[0]:.2f} {unit}"
@@ -327,14 +294,14 @@ def main() -> int:
         print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
         for engine in [args.only] if args.only else ["postgres", "sqlite"]:
             print(f"\n== {engine}: fresh database, migrate ...", flush=True)
-            env = _env(cleanup, engine)
-            data = _run(env, "generate", args.scale)
+            env = fresh_engine(cleanup, engine, "sla")
+            data = run_child(__file__, env, "generate", args.scale)
             print(f"data: {data['contracts']} contracts, {data['conversations']:,} conversations, "
                   f"{data['events']:,} events, generated in {data['seconds']:.1f} s", flush=True)
             evaluations, raws, tuned, peaks, cpus = [], [], [], [], []
             for number in range(args.runs):
-                evaluated = _run(env, "evaluate", args.scale)
-                raw = _run(env, "raw", args.scale)
+                evaluated = run_child(__file__, env, "evaluate", args.scale)
+                raw = run_child(__file__, env, "raw", args.scale)
                 evaluations.append(evaluated["seconds"])
                 raws.append(raw["seconds"])
                 if raw["tuned_seconds"] is not None:
@@ -359,7 +326,7 @@ def main() -> int:
                       f"{statistics.median(evaluations) / statistics.median(tuned):.2f}", flush=True)
             verdicts.append((engine, ratio, max(peaks)))
             if engine == "postgres" and not args.skip_import:
-                imported = _run(env, "import", args.scale)
+                imported = run_child(__file__, env, "import", args.scale)
                 print(f"{engine}: import {imported['added']:,} history events from JSON Lines in "
                       f"{imported['seconds']:.1f} s: {imported['per_second']:,.0f} events/s (target > 50,000); "
                       f"peak memory {imported['peak_mb']:.0f} MB", flush=True)

@@ -34,12 +34,9 @@ import hashlib
 import json
 import os
 import resource
-import secrets
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -48,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PG_HOST, PG_PORT, PG_USER, Cleanup, raise_exit, venv_bin  # noqa: E402
+from bench.harness import Cleanup, fresh_engine, raise_exit, run_child  # noqa: E402
 
 PROVIDERS = 10_000
 MERCHANTS = 2_000
@@ -204,9 +201,9 @@ async def _generate(scale: float) -> dict:
     for what, statement in _statements(postgres, providers):
         step = time.perf_counter()
         if postgres:
-            status = await DB._run_in_new_connection(statement)
+            await DB._run_in_new_connection(statement)
         else:
-            status = await fetch(statement)
+            await fetch(statement)
         counts[what] += 1
         print(f"  {what}: {time.perf_counter() - step:.1f} s", file=sys.stderr, flush=True)
     if postgres:
@@ -292,36 +289,6 @@ async def _child(mode: str, scale: float) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-def _env(cleanup: Cleanup, engine: str) -> dict:
-    env = dict(os.environ)
-    for key in ("DATABASE_URL", "FUWU_DATA_DIR", "REDIS_URL"):
-        env.pop(key, None)
-    folder = tempfile.mkdtemp(prefix=f"fuwu-bench-tiers-{engine}-")
-    cleanup.folders.append(folder)
-    env.update(PICCOLO_CONF="fuwu.piccolo_conf", FUWU_RUN_SCHEDULER="0", FUWU_DEBUG="0", PYTHONUNBUFFERED="1",
-               FUWU_SECRET_KEY=secrets.token_urlsafe(48), FUWU_DATA_DIR=folder)
-    if engine == "postgres":
-        name = f"fuwu_bench_tiers_{os.getpid()}_{secrets.token_hex(3)}"
-        cleanup.databases.append(name)
-        subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name], check=True,
-                       capture_output=True, timeout=60)
-        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True, text=True,
-                             timeout=600)
-    if migrate.returncode != 0:
-        raise RuntimeError(f"fuwu migrate failed on {engine}:\n{migrate.stdout}\n{migrate.stderr}")
-    return env
-
-
-def _run(env: dict, mode: str, scale: float) -> dict:
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--scale", str(scale)],
-                          env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"{mode} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(line[7:])
-
-
 def _spread(values: list[float], unit: str) -> str:
     if len(values) == 1:
         return f"{values[0]:.1f} {unit}"
@@ -347,15 +314,15 @@ def main() -> int:
     try:
         for engine in [args.only] if args.only else ["postgres", "sqlite"]:
             print(f"\n== {engine}: fresh database, migrate, generate ...", flush=True)
-            env = _env(cleanup, engine)
-            data = _run(env, "generate", args.scale)
+            env = fresh_engine(cleanup, engine, "tiers")
+            data = run_child(__file__, env, "generate", args.scale)
             print(f"data: {data['providers']:,} providers, {data['contracts']:,} contracts, {data['ratings']:,} "
                   f"ratings, {data['measurements']:,} SLA measurements, {data['conversations']:,} rated "
                   f"conversations; generated in {data['seconds']:.1f} s", flush=True)
             seconds, cpus, peaks, sums = [], [], [], set()
             for number in range(args.runs):
                 load = os.getloadavg()[0]
-                run = _run(env, "recompute", args.scale)
+                run = run_child(__file__, env, "recompute", args.scale)
                 seconds.append(run["seconds"])
                 cpus.append(run["cpu_seconds"])
                 peaks.append(run["peak_mb"])
