@@ -235,8 +235,16 @@ async def providers_page(request: Request) -> Template:
         category = None
     province = (request.query_params.get("province") or "")[:64] or None
     page = await accounts.list_providers(category, province, request.query_params.get("cursor"), 20)
+    panels = []
+    viewer = request.scope.get("user")
+    member = await current_member(viewer) if viewer is not None and category else None
+    if member is not None:
+        for panel in wiring().panels("directory"):  # higher domains' blocks (tenders: recommended for you)
+            result = await panel.render(viewer, member, category)
+            if result:
+                panels.append(result)
     return await render(request, "providers.html", page=page, category=category, province=province or "",
-                        categories=value_lists.CATEGORIES,
+                        categories=value_lists.CATEGORIES, panels=panels,
                         verified=await admin.verified_ids([p["id"] for p in page.items]))
 
 

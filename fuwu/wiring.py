@@ -42,8 +42,10 @@ class Panel:
     `slot` names the page: "dashboard" (called with viewer, member), "tender"
     (called with request, viewer, member, tender), "admin_organisation" (a platform
     admin's page of one organisation, called with the organisation) or "provider" (the
-    public provider profile, called with request and the provider's id) or "contract"
-    (a contract's page for its parties, called with request, viewer, member, contract). `render` returns the template
+    public provider profile, called with request and the provider's id), "contract"
+    (a contract's page for its parties, called with request, viewer, member, contract)
+    or "directory" (the providers directory, for a signed-in member who picked a
+    category, called with viewer, member, category). `render` returns the template
     context of the block (with its "template"), or None to show nothing.
     """
 

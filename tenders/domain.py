@@ -13,7 +13,8 @@ DOMAIN = Domain(
     jobs=jobs.JOBS,
     nav=[NavItem("Tenders", "/tenders", ("merchant",), order=10),
          NavItem("Open tenders", "/open-tenders", ("provider",), order=10)],
-    panels=[Panel("dashboard", pages.dashboard_panel), Panel("admin_organisation", admin_panel.organisation_tenders)],
+    panels=[Panel("dashboard", pages.dashboard_panel), Panel("admin_organisation", admin_panel.organisation_tenders),
+            Panel("directory", pages.directory_panel)],
     demo=demo.load,
     templates=Path(__file__).parent / "templates",
 )

@@ -430,6 +430,19 @@ async def count_by_status(merchant_id: uuid.UUID) -> list[tuple[str, int]]:
     return [(status, counts[status]) for status in states.ALL if counts.get(status)]
 
 
+async def directory_panel(viewer: Viewer, member: Member, category: str | None) -> dict | None:
+    """Provider search, for a merchant who picked a category on /providers: the
+    providers it would be recommended, ranked by the tier that fits the shop's size,
+    free capacity and region, each with the reasons (the list below stays the whole
+    directory)."""
+    if member.kind != roles.MERCHANT or not category:
+        return None
+    return {"template": "tenders/_directory_recommendations.html", "category": category,
+            "recommendations": [{**row, "reasons_text": [describe_reason(r) for r in row["reasons"]],
+                                 "warning_text": _translated(row.get("warning"))}
+                                for row in await invitations.recommend_in_category(member, category)]}
+
+
 async def dashboard_panel(viewer: Viewer, member: Member) -> dict | None:
     """Merchants: their latest tenders and counts by status. Providers: the latest
     open tenders they may bid on."""

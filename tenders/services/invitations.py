@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fuwu import roles
+from fuwu import roles, values
 from fuwu.clock import now
 from fuwu.i18n import N_, gettext
 from fuwu.db import atomic, is_unique_violation
-from fuwu.errors import Conflict, InvalidInput, not_found
+from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.services import admin, audit
 from fuwu.services import accounts
 from fuwu.services.accounts import Member, Viewer
@@ -139,16 +139,32 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     measurably delivered on its contracts."""
     row = await get_own_tender(member, tender_id, allowed_roles=(roles.OWNER, roles.OPERATOR),
                                what=N_("see recommendations"))
+    needed = max(1, int((row["requirements"] or {}).get("seats") or 1))
+    targets = [t for t in (row["sla_targets"] or []) if t.get("metric")]
+    return await _rank(member, row["category"], needed, targets, limit)
+
+
+async def recommend_in_category(member: Member, category: str, limit: int = 5) -> list[dict]:
+    """Provider search for a merchant: the providers of a category ranked as a tender's
+    recommendations are (tier fitting the merchant's size, free capacity, region),
+    for one seat and without SLA targets, each with its reasons."""
+    if member.kind != roles.MERCHANT:
+        raise Forbidden("role_not_allowed", "Recommendations are for merchants.")
+    if category not in values.CATEGORIES:
+        raise InvalidInput("invalid_category", "Choose a category.")
+    return await _rank(member, category, 1, [], limit)
+
+
+async def _rank(member: Member, category: str, needed: int, targets: list[dict], limit: int) -> list[dict]:
     merchant = await Organisation.select(Organisation.size, Organisation.province).where(
         Organisation.id == member.organisation_id).first()
-    needed = max(1, int((row["requirements"] or {}).get("seats") or 1))
     # Take more than asked when tiers re-rank, so the tier bonus can lift a provider in.
     provider_tiers = hooks().provider_tiers
     pool = limit * 5 if provider_tiers is not None else limit
     wanted = pool
     while True:
         candidates = await accounts.ranked_provider_candidates(
-            row["category"], needed, row["category"].startswith("cs_"), merchant["province"] or "", wanted,
+            category, needed, category.startswith("cs_"), merchant["province"] or "", wanted,
             capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT)
         # A suspended provider cannot bid, one of the lowest standing cannot be invited:
         # neither is recommended. A verified one shows its badge, a warned one its warning.
@@ -167,7 +183,6 @@ async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> li
     verified = await admin.verified_ids([c["id"] for c in candidates])
     # Promise against delivery: for each SLA target the tender asks for, what each
     # provider measurably delivered on its contracts (the sla domain), for all at once.
-    targets = [t for t in (row["sla_targets"] or []) if t.get("metric")]
     track_records = hooks().track_records
     records = await track_records([c["id"] for c in candidates], sorted({t["metric"] for t in targets})) \
         if track_records is not None and targets and candidates else {}
