@@ -143,7 +143,9 @@ class AttitudeStanding(msgspec.Struct):
 
     peers: Annotated[int, Meta(description="Other providers of the category measured in the window.")]
     peer_mean: Annotated[float, Meta(description="The mean of the peers' mean ratings.")]
-    above_percent: Annotated[float, Meta(description="(value - peer_mean) / peer_mean * 100; negative when below.")]
+    above_percent: Annotated[float, Meta(description="How far the value is above the peers' mean, in percent of "
+                                                     "that mean ((value - peer_mean) / peer_mean * 100); negative "
+                                                     "when below.")]
     better_than_percent: Annotated[float, Meta(description="The share of peers whose mean is below the value, "
                                                            "in percent.")]
 
