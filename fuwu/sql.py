@@ -117,18 +117,27 @@ def provider_categories(param: str) -> str:
     return f"(SELECT o.categories FROM {_ORGANISATION} o WHERE o.id = {param})"
 
 
-# Providers of a category ranked for a tender: capacity (members, or agents only for
-# customer service) against the seats asked for, then the same province.
-# $1 category pattern, $2 agents only, $3 seats asked for, $4 capacity weight,
-# $5 merchant's province, $6 region weight, $7 rows.
-RANKED_PROVIDER_CANDIDATES = (
-    "SELECT * FROM (SELECT o.id, o.name, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
-    f"(SELECT COUNT(*) FROM {Membership._meta.tablename} m WHERE m.organisation = o.id "
-    "AND (NOT $2 OR m.role = 'agent')) AS capacity "
-    f"FROM {_ORGANISATION} o WHERE o.kind = 'provider' AND CAST(o.categories AS TEXT) LIKE $1) AS c "
-    "ORDER BY (CASE WHEN c.capacity >= $3 THEN 1.0 ELSE c.capacity * 1.0 / $3 END) * $4 "
-    "+ (CASE WHEN c.province = $5 AND c.province <> '' THEN $6 ELSE 0 END) DESC, c.name LIMIT $7"
-)
+def ranked_provider_candidates(committed: str = "0") -> str:
+    """Providers of a category ranked for a tender: free capacity (members, or agents
+    only for customer service, net of the seats `committed` on running contracts)
+    against the seats asked for, then the same province. `committed` is a scalar SQL
+    expression over the provider `o.id` and $2 (a higher domain's fragment, composed
+    by the caller); 0 ranks by the whole team.
+    $1 category pattern, $2 agents only, $3 seats asked for, $4 capacity weight,
+    $5 merchant's province, $6 region weight, $7 rows."""
+    return (
+        "SELECT * FROM (SELECT o.id, o.name, o.province, o.city, CAST(o.categories AS TEXT) AS categories, "
+        f"(SELECT COUNT(*) FROM {Membership._meta.tablename} m WHERE m.organisation = o.id "
+        f"AND (NOT $2 OR m.role = 'agent')) AS capacity, {committed} AS committed "
+        f"FROM {_ORGANISATION} o WHERE o.kind = 'provider' AND CAST(o.categories AS TEXT) LIKE $1) AS c "
+        "ORDER BY (CASE WHEN c.capacity - c.committed >= $3 THEN 1.0 WHEN c.capacity <= c.committed THEN 0.0 "
+        "ELSE (c.capacity - c.committed) * 1.0 / $3 END) * $4 "
+        "+ (CASE WHEN c.province = $5 AND c.province <> '' THEN $6 ELSE 0 END) DESC, c.name LIMIT $7"
+    )
+
+
+# Ranked by the whole team, when no domain counts running contracts.
+RANKED_PROVIDER_CANDIDATES = ranked_provider_candidates()
 
 
 def organisations_by_place() -> str:

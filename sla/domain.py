@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bids.hooks import BidHooks
 from fuwu.wiring import Domain, NavItem, Panel
-from sla import api, demo, jobs, pages
+from sla import api, demo, jobs, pages, sql
 from sla.services import contracts, evaluation
 from tenders.hooks import TenderHooks
 
@@ -21,7 +21,7 @@ DOMAIN = Domain(
     # Promise against delivery: bids' comparison and tenders' recommendations show what
     # each provider measurably delivered beside what it promises.
     hooks=[BidHooks(on_award=[contracts.open_from_award], track_records=evaluation.track_records),
-           TenderHooks(track_records=evaluation.track_records)],
+           TenderHooks(track_records=evaluation.track_records, committed_seats=sql.committed_seats)],
     demo=demo.load,
     templates=Path(__file__).parent / "templates",
 )

@@ -40,6 +40,9 @@ class ContractRead(msgspec.Struct):
     title: str | None
     bid_id: uuid.UUID | None
     category: str
+    seats: Annotated[int, Meta(ge=1, description="The people the contract takes from the provider's capacity while "
+                                               "it runs (awarded or active): the winning bid's team seats, else the "
+                                               "seats the tender asked for, at least 1.")]
     status: ContractStatus
     starts_at: datetime.datetime
     ends_at: datetime.datetime

@@ -472,7 +472,7 @@ LATE_EVENTS_SQLITE = _LATE.format(materialized="", windows=_LATE_WINDOWS["sqlite
 
 # --- service attitude's standing among the category's providers ---------------------------
 
-_CONTRACTS = "sla_contract"
+_CONTRACTS = Contract._meta.tablename
 # Each provider's service attitude over a window [$2, $3) as of $4 across its contracts
 # in the category $1: the conversations whose last close up to T is in the window, each
 # with its latest rating up to T (unrated ones left out), as the count and the sum of
@@ -512,3 +512,20 @@ SELECT provider, COUNT(*) AS n, SUM(rating) AS total FROM rated WHERE rating IS 
 # and no JIT compilation (well under a second of work per statement, compiled anew each
 # time). The transaction ends and the settings with it.
 BULK_READ_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
+
+
+# --- capacity committed on running contracts --------------------------------------------
+
+# Contracts that hold their provider's people: awarded and waiting for signatures, or active.
+_RUNNING = ", ".join(f"'{status}'" for status in (states.PENDING_SIGNATURE, states.ACTIVE))
+_CUSTOMER_SERVICE = ", ".join(f"'{category}'" for category in states.CUSTOMER_SERVICE_CATEGORIES)
+
+
+def committed_seats(provider: str, customer_service_only: str) -> str:
+    """A scalar subquery for other domains' rankings (the tender recommendations, via
+    TenderHooks.committed_seats): the seats the provider whose id is the SQL
+    expression `provider` has committed on its running contracts; where the SQL
+    boolean `customer_service_only` holds, on customer-service contracts only (the
+    agents' seats). No placeholders of its own."""
+    return (f"(SELECT COALESCE(SUM(k.seats), 0) FROM {_CONTRACTS} k WHERE k.provider = {provider} "
+            f"AND k.status IN ({_RUNNING}) AND (NOT {customer_service_only} OR k.category IN ({_CUSTOMER_SERVICE})))")

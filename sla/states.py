@@ -18,6 +18,9 @@ CONTRACT_STATUSES = Values(
     (COMPLETED, N_("Completed")),
     (TERMINATED, N_("Terminated")),
 )
+# Categories whose contracts are staffed by agents and served through the live chat.
+CUSTOMER_SERVICE_CATEGORIES = ("cs_presales", "cs_postsales")
+
 CONTRACT_TRANSITIONS = {
     PENDING_SIGNATURE: (ACTIVE, TERMINATED),
     ACTIVE: (COMPLETED, TERMINATED),

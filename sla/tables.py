@@ -20,6 +20,9 @@ class Contract(Table, tablename="sla_contract"):
     bid = ForeignKey(references=Bid, null=True, default=None)
     category = Varchar(length=20, index=True)
     status = Varchar(length=20, default="pending_signature", index=True)  # sla.states
+    # The people the contract takes from the provider's capacity while it runs: the
+    # seats of the winning bid's team, else the seats the tender asked for, at least 1.
+    seats = Integer(default=1)
     starts_at = Timestamptz()
     ends_at = Timestamptz()
     currency = Varchar(length=3, default="CNY")

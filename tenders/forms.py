@@ -523,11 +523,14 @@ def describe_amendments(rows: list[dict], currency: str, zone: str) -> list[dict
 
 
 def describe_reason(reason: str) -> str:
-    """A recommendation reason code ('capacity:12') as words."""
+    """A recommendation reason code ('capacity:12', 'capacity:3/12') as words."""
     kind, _, value = reason.partition(":")
     if kind == "category":
         return i18n.gettext("serves this category")
     if kind == "capacity":
+        free, _, team = value.partition("/")
+        if team:
+            return i18n.gettext("%(free)s of %(team)s free, the rest on running contracts", free=free, team=team)
         return i18n.gettext("team of %(count)s", count=value)
     if kind == "region":
         return i18n.gettext("same province")

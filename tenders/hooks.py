@@ -47,10 +47,15 @@ class TenderHooks:
     # Tiers of providers for recommendations (the ratings domain), for a batch of
     # provider ids at once: 0 = unrated, else 3-6 stars; providers missing are unrated.
     provider_tiers: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, int]]] | None = None
-    # Whether each of a batch of providers may be invited (the ratings domain): one
-    # entry per provider asked. Unwired, every provider may be invited, unwarned.
     # Promise against delivery for recommendations (the sla domain): as BidHooks.track_records.
     track_records: Callable[[list[uuid.UUID], list[str]], Awaitable[dict[tuple, dict]]] | None = None
+    # The seats providers have committed on running contracts (the sla domain), as a
+    # SQL fragment the recommendations' ranking statement composes: given the SQL
+    # expressions of a provider's id and of "customer-service seats only", a scalar
+    # subquery. Unwired, providers are ranked by their whole team.
+    committed_seats: Callable[[str, str], str] | None = None
+    # Whether each of a batch of providers may be invited (the ratings domain): one
+    # entry per provider asked. Unwired, every provider may be invited, unwarned.
     invitation_standings: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, InvitationStanding]]] | None = None
 
 

@@ -293,6 +293,11 @@ class Recommendation(msgspec.Struct):
     verified: bool = False
     # Its tier: 0 unrated, else 3-6 stars.
     tier: int = 0
+    # Its team (agents for customer service, all members otherwise), the seats its
+    # running contracts hold (awarded or active), and what is left: the capacity ranked.
+    capacity: int = 0
+    committed: int = 0
+    free_capacity: int = 0
     # What merchants should know before inviting it (its tier is just above the lowest), or null.
     warning: str | None = None
     # Promise against delivery: per SLA target of the tender, its measured record.

@@ -42,7 +42,7 @@ CONTRACT_COLUMNS = (
     Contract.id, Contract.merchant.as_alias("merchant_id"), Contract.merchant.name.as_alias("merchant_name"),
     Contract.provider.as_alias("provider_id"), Contract.provider.name.as_alias("provider_name"),
     Contract.tender.as_alias("tender_id"), Contract.tender.title.as_alias("title"), Contract.bid.as_alias("bid_id"),
-    Contract.category, Contract.status, Contract.starts_at, Contract.ends_at, Contract.currency,
+    Contract.category, Contract.seats, Contract.status, Contract.starts_at, Contract.ends_at, Contract.currency,
     Contract.pricing_model, Contract.pricing_terms, Contract.period_fee, Contract.attribution_window_seconds,
     Contract.time_zone, Contract.calendar, Contract.merchant_signed_at, Contract.provider_signed_at,
     Contract.status_reason, Contract.created_at,
@@ -103,6 +103,15 @@ def calendar_from_requirements(requirements: dict) -> dict:
     return {"weekdays": {day: windows for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}, "holidays": []}
 
 
+def committed_seats(team: dict | None, requirements: dict | None) -> int:
+    """The people a contract takes from its provider's capacity while it runs: the
+    seats the winning bid staffs, else the seats the tender asked for, at least one."""
+    for seats in ((team or {}).get("seats"), (requirements or {}).get("seats")):
+        if isinstance(seats, int) and seats > 0:
+            return seats
+    return 1
+
+
 def _next_local_midnight(moment: datetime.datetime, zone: str) -> datetime.datetime:
     local = moment.astimezone(ZoneInfo(zone))
     day = local.date() + datetime.timedelta(days=1)
@@ -125,7 +134,7 @@ async def open_from_award(tender_id: uuid.UUID, bid_id: uuid.UUID, actor: uuid.U
     starts = _next_local_midnight(now(), zone)
     days = DELIVERABLE_DAYS if tender["category"] in DELIVERABLE_CATEGORIES else SERVICE_DAYS
     terms = {"amount": bid["price_amount"], "unit": bid["price_unit"], "period": "month"}
-    contract = Contract(
+    contract = Contract(seats=committed_seats(bid["team"], requirements),
         merchant=tender["merchant_id"], provider=bid["provider_id"], tender=tender_id, bid=bid_id,
         category=tender["category"], status=states.PENDING_SIGNATURE, starts_at=starts,
         ends_at=starts + datetime.timedelta(days=days), currency=bid["currency"], pricing_model=bid["pricing_model"],
@@ -186,9 +195,6 @@ async def list_contracts(member: Member, status: str | None, cursor: str | None,
     return await paginate(query, Contract.created_at, Contract.id, cursor, limit)
 
 
-CUSTOMER_SERVICE = ("cs_presales", "cs_postsales")
-
-
 async def serving_contract(shop_id: uuid.UUID, moment: datetime.datetime | None = None) -> dict | None:
     """The shop's active customer-service contract running now (the newest if there
     are several): its id and provider. Live chat routes the shop's buyers to that
@@ -196,7 +202,7 @@ async def serving_contract(shop_id: uuid.UUID, moment: datetime.datetime | None 
     moment = moment or now()
     return await Contract.select(Contract.id, Contract.provider.as_alias("provider_id")).where(
         (Contract.merchant == shop_id) & (Contract.status == states.ACTIVE)
-        & Contract.category.is_in(list(CUSTOMER_SERVICE)) & (Contract.starts_at <= moment)
+        & Contract.category.is_in(list(states.CUSTOMER_SERVICE_CATEGORIES)) & (Contract.starts_at <= moment)
         & (Contract.ends_at > moment)).order_by(Contract.starts_at, ascending=False).first()
 
 

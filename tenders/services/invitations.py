@@ -130,8 +130,9 @@ MAX_CANDIDATES = 5000
 
 
 async def recommend(member: Member, tender_id: uuid.UUID, limit: int = 10) -> list[dict]:
-    """Providers to invite, best first: category fit, capacity (agent seats for
-    customer service, team size otherwise, against the seats asked for), same
+    """Providers to invite, best first: category fit, free capacity (agent seats for
+    customer service, team size otherwise, net of the seats its running contracts
+    hold, against the seats asked for), same
     province, and a tier fitting the merchant's size. Every provider of the category
     is ranked in SQL; the reasons are shown to the merchant. Only providers that may
     be invited are offered (not suspended, not of the lowest standing), each with
@@ -165,7 +166,7 @@ async def _rank(member: Member, category: str, needed: int, targets: list[dict],
     while True:
         candidates = await accounts.ranked_provider_candidates(
             category, needed, category.startswith("cs_"), merchant["province"] or "", wanted,
-            capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT)
+            capacity_weight=CAPACITY_WEIGHT, region_weight=REGION_WEIGHT, committed_seats=hooks().committed_seats)
         # A suspended provider cannot bid, one of the lowest standing cannot be invited:
         # neither is recommended. A verified one shows its badge, a warned one its warning.
         suspended = await admin.suspended_ids([c["id"] for c in candidates])
@@ -188,11 +189,13 @@ async def _rank(member: Member, category: str, needed: int, targets: list[dict],
         if track_records is not None and targets and candidates else {}
     ranked = []
     for c in candidates:
-        capacity = c["capacity"]
+        capacity, free = c["capacity"], c["free"]
         reasons = ["category"]
-        score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, capacity / needed)
+        score = CATEGORY_WEIGHT + CAPACITY_WEIGHT * min(1.0, free / needed)
         if capacity:
-            reasons.append(f"capacity:{capacity}")
+            # "capacity:5" a free team of five; "capacity:2/5" two of five free, three
+            # on running contracts.
+            reasons.append(f"capacity:{free}" if free == capacity else f"capacity:{free}/{capacity}")
         if merchant["province"] and c["province"] == merchant["province"]:
             score += REGION_WEIGHT
             reasons.append("region")
@@ -203,7 +206,8 @@ async def _rank(member: Member, category: str, needed: int, targets: list[dict],
             reasons.append(f"tier:{tier}")
         ranked.append({"provider_id": provider_id, "id": provider_id, "name": c["name"], "province": c["province"],
                        "city": c["city"], "categories": c["categories"], "verified": provider_id in verified,
-                       "score": round(score, 1), "reasons": reasons, "tier": tier,
+                       "score": round(score, 1), "reasons": reasons, "tier": tier, "capacity": capacity,
+                       "committed": c["committed"], "free_capacity": free,
                        "warning": standings[provider_id].warning,
                        "delivered": [{"metric": t["metric"], "statistic": t.get("statistic"),
                                       "comparator": t.get("comparator"), "target": t.get("target"),

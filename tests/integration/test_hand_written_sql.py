@@ -25,6 +25,7 @@ from fuwu.db import fetch, fetchrow, where
 from fuwu.security import token_hash
 from fuwu.services import accounts, audit, notifications
 from fuwu.tables import ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation
+from sla.tables import Contract
 from tenders.services import lifecycle
 from tenders.tables import Tender
 from tests.conftest import add_member, new_actor
@@ -194,6 +195,29 @@ async def ranked_candidates_count_capacity_as_the_query_builder_does(client):
     ranked = [(min(1.0, row["capacity"] / 3) * 25 + (15 if row["province"] == "Zhejiang" else 0)) for row in rows]
     assert ranked == sorted(ranked, reverse=True)
     assert rows[0]["id"] == big.org_id or ranked[0] == ranked[[r["id"] for r in rows].index(big.org_id)]
+    # Composed with the sla domain's fragment: capacity net of the seats on running
+    # contracts (customer-service ones when agents only), as the query builder sums them.
+    async with db.atomic():
+        for kind, seats, status in (("cs_presales", 2, "active"), (category, 1, "pending_signature"),
+                                    ("cs_presales", 7, "terminated")):
+            await Contract(merchant=big.org_id, provider=big.org_id, category=kind, status=status, seats=seats,
+                           starts_at=now(), ends_at=now(), pricing_model="milestone").save()
+    for agents_only, kinds in ((True, ["cs_presales", "cs_postsales"]), (False, None)):
+        # Every provider of the category (the suite's database holds many).
+        rows = await accounts.ranked_provider_candidates(category, 3, agents_only, "Zhejiang", 1_000_000,
+                                                         capacity_weight=25, region_weight=15,
+                                                         committed_seats=sla.sql.committed_seats)
+        for row in rows:
+            running = Contract.select(Contract.seats).where(
+                (Contract.provider == row["id"]) & Contract.status.is_in(["pending_signature", "active"]))
+            if kinds is not None:
+                running = running.where(Contract.category.is_in(kinds))
+            assert row["committed"] == sum(r["seats"] for r in await running)
+            assert row["free"] == max(0, row["capacity"] - row["committed"])
+        big_row = next(row for row in rows if row["id"] == big.org_id)
+        assert big_row["committed"] == (2 if agents_only else 3)
+        free = [(min(1.0, row["free"] / 3) * 25 + (15 if row["province"] == "Zhejiang" else 0)) for row in rows]
+        assert free == sorted(free, reverse=True)
 
 
 # --- tenders -----------------------------------------------------------------------------

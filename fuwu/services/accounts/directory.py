@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 
 from fuwu import roles, sql
 from fuwu.clock import now
@@ -73,14 +74,25 @@ async def provider_profile(org_id: uuid.UUID) -> dict:
 
 
 async def ranked_provider_candidates(category: str, seats: int, agents_only: bool, province: str, limit: int, *,
-                                     capacity_weight: float, region_weight: float) -> list[dict]:
-    """Providers of a category for a tender, best first, ranked in SQL: capacity (all
-    members, or agents only for customer service) against the seats asked for, times
-    `capacity_weight`, plus `region_weight` in the merchant's province. Each row: id,
-    name, province, city, categories (a list) and capacity."""
+                                     capacity_weight: float, region_weight: float,
+                                     committed_seats: Callable[[str, str], str] | None = None) -> list[dict]:
+    """Providers of a category for a tender, best first, ranked in SQL: free capacity
+    (all members, or agents only for customer service, net of the seats committed on
+    running contracts) against the seats asked for, times `capacity_weight`, plus
+    `region_weight` in the merchant's province. `committed_seats` builds the SQL of a
+    provider's committed seats (a higher domain's fragment, see
+    tenders.hooks.TenderHooks); without it the whole team is free. Each row: id,
+    name, province, city, categories (a list), capacity, committed and free."""
     import json
 
-    rows = await fetch(sql.RANKED_PROVIDER_CANDIDATES, f'%"{category}"%', agents_only, seats, float(capacity_weight),
+    statement = sql.ranked_provider_candidates(committed_seats("o.id", "$2")) if committed_seats is not None \
+        else sql.RANKED_PROVIDER_CANDIDATES
+    rows = await fetch(statement, f'%"{category}"%', agents_only, seats, float(capacity_weight),
                        province or "", float(region_weight), limit)
-    return [{**row, "id": row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"])),
-             "categories": json.loads(row["categories"] or "[]"), "capacity": int(row["capacity"])} for row in rows]
+    ranked = []
+    for row in rows:
+        capacity, committed_here = int(row["capacity"]), int(row["committed"])
+        ranked.append({**row, "id": row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"])),
+                       "categories": json.loads(row["categories"] or "[]"), "capacity": capacity,
+                       "committed": committed_here, "free": max(0, capacity - committed_here)})
+    return ranked
