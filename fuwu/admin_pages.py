@@ -55,11 +55,7 @@ async def admin_page(request: Request) -> Template:
 
 async def _org_page(request: Request, org_id: uuid.UUID, error: str = "", status_code: int = 200) -> Template:
     org = await admin.organisation(org_id)
-    panels = []
-    for panel in wiring().panels("admin_organisation"):
-        result = await panel.render(org)
-        if result:
-            panels.append(result)
+    panels = await wiring().render_panels("admin_organisation", org)
     events = await admin.search_audit(organisation=org_id, limit=20)
     return await render(request, "admin_org.html", status_code=status_code, org=org, panels=panels,
                         events=events.items, more_events=f"/admin/audit?organisation={org_id}", error=error)

@@ -235,14 +235,10 @@ async def providers_page(request: Request) -> Template:
         category = None
     province = (request.query_params.get("province") or "")[:64] or None
     page = await accounts.list_providers(category, province, request.query_params.get("cursor"), 20)
-    panels = []
     viewer = request.scope.get("user")
     member = await current_member(viewer) if viewer is not None and category else None
-    if member is not None:
-        for panel in wiring().panels("directory"):  # higher domains' blocks (tenders: recommended for you)
-            result = await panel.render(viewer, member, category)
-            if result:
-                panels.append(result)
+    # Higher domains' blocks (tenders: recommended for you).
+    panels = await wiring().render_panels("directory", viewer, member, category) if member is not None else []
     return await render(request, "providers.html", page=page, category=category, province=province or "",
                         categories=value_lists.CATEGORIES, panels=panels,
                         verified=await admin.verified_ids([p["id"] for p in page.items]))
@@ -251,11 +247,8 @@ async def providers_page(request: Request) -> Template:
 @get("/providers/{provider_id:uuid}", include_in_schema=False)
 async def provider_page(request: Request, provider_id: FromPath[uuid.UUID]) -> Template:
     profile = await accounts.provider_profile(provider_id)
-    panels = []
-    for panel in wiring().panels("provider"):  # higher domains' blocks (ratings: tier and ratings)
-        result = await panel.render(request, provider_id)
-        if result:
-            panels.append(result)
+    # Higher domains' blocks (sla: promise against delivery; ratings: tier and ratings).
+    panels = await wiring().render_panels("provider", request, provider_id)
     return await render(request, "provider.html", provider=profile, verified=await admin.is_verified(provider_id),
                         panels=panels)
 
@@ -267,12 +260,7 @@ async def provider_page(request: Request, provider_id: FromPath[uuid.UUID]) -> T
 async def dashboard(request: Request) -> Template:
     viewer = page_viewer(request)
     member = await current_member(viewer)
-    panels = []
-    if member is not None:
-        for panel in wiring().panels("dashboard"):
-            result = await panel.render(viewer, member)
-            if result:
-                panels.append(result)
+    panels = await wiring().render_panels("dashboard", viewer, member) if member is not None else []
     recent = await notifications.list_for_user(viewer.user_id, None, 5)
     org = await accounts.get_organisation(member.organisation_id) if member else None
     return await render(request, "dashboard.html", panels=panels, recent=recent.items, org=org)

@@ -133,6 +133,16 @@ class Wiring:
     def panels(self, slot: str) -> list[Panel]:
         return self._panels.get(slot, [])
 
+    async def render_panels(self, slot: str, *args) -> list:
+        """What each panel of the slot renders with `args` (the slot's own arguments),
+        in their order, leaving out the panels that have nothing to show."""
+        rendered = []
+        for panel in self.panels(slot):
+            result = await panel.render(*args)
+            if result:
+                rendered.append(result)
+        return rendered
+
     def demo_loaders(self) -> list[tuple[str, Callable]]:
         return [(domain.name, domain.demo) for domain in self.domains if domain.demo is not None]
 

@@ -163,12 +163,7 @@ async def contract_view(request: Request, viewer: Viewer, member: Member, contra
         context["statement"] = await statements.statement(contract)
     # Higher domains' blocks (chat: the parties' conversation; ratings: rating the other
     # party, replies).
-    panels = []
-    for block in wiring().panels("contract"):
-        result = await block.render(request, viewer, member, contract)
-        if result:
-            panels.append(result)
-    context["panels"] = panels
+    context["panels"] = await wiring().render_panels("contract", request, viewer, member, contract)
     return await render(request, "sla/contract.html", status_code=status_code, **context)
 
 

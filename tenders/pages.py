@@ -400,12 +400,7 @@ async def tender_view(request: Request, viewer: Viewer, member: Member, tender_i
         context["can_ask"] = context["questions_open"] and member.role in lifecycle.PROVIDER_BIDDERS
         context["can_decline"] = (invitation is not None and invitation["status"] == "invited"
                                   and status == states.PUBLISHED and member.role in lifecycle.PROVIDER_BIDDERS)
-    panels = []
-    for panel in wiring().panels("tender"):
-        result = await panel.render(request, viewer, member, tender)
-        if result:
-            panels.append(result)
-    context["panels"] = panels
+    context["panels"] = panels = await wiring().render_panels("tender", request, viewer, member, tender)
     if any(panel.get("answers_invitation") for panel in panels):
         # The provider has bid (a higher domain's panel says so): nothing to decline.
         context["can_decline"] = False
