@@ -288,7 +288,10 @@ class Recommendation(msgspec.Struct):
     city: str
     categories: list[str]
     score: float
-    reasons: list[str]
+    reasons: Annotated[list[str], Meta(description=(
+        "Why it is recommended, as codes: `category` (serves the tender's category); `capacity:N` (a team of N, "
+        "all free: agents for customer service, members otherwise) or `capacity:F/N` (F of N free, the rest on "
+        "running contracts); `region` (the merchant's province); `tier:S` (S stars)."))]
     # Verified by the platform (a badge).
     verified: bool = False
     # Its tier: 0 unrated, else 3-6 stars.
