@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from fuwu import roles
+from fuwu import roles, sql
 from fuwu.clock import now
-from fuwu.db import atomic, is_postgres
+from fuwu.db import atomic, is_postgres, where
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.i18n import N_, Term
 from fuwu.pagination import Page, paginate
@@ -41,7 +41,8 @@ async def search_organisations(q: str | None, kind: str | None, verified: bool |
     and suspended."""
     query = Organisation.select(*ADMIN_ORG_COLUMNS).output(load_json=True)
     if q and q.strip():
-        query = query.where(Organisation.name.ilike(f"%{_escape_like(q.strip())}%"))
+        query = query.where(where(sql.NAME_CONTAINS_POSTGRES if is_postgres() else sql.NAME_CONTAINS_SQLITE,
+                                  f"%{_escape_like(q.strip())}%"))
     if kind:
         query = query.where(Organisation.kind == kind)
     if verified is not None:
