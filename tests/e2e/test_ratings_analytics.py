@@ -130,6 +130,8 @@ async def test_the_scorecard_history_chart_renders_at_desktop_and_phone_size(new
                          brand=composite, service=composite, growth=composite, composite=composite,
                          tier_before=before, tier_after=after, at_risk=at_risk, explanation=_explanation(composite),
                          computed_at=as_of).save()
+    # And the standing the last of them left: 5 stars, the badge beside the chart.
+    await Standing(provider=provider.org_id, tier=5, composite=72.75, evaluated_as_of=as_of).save()
     page = await logged_in_page(new_page, provider)
     for size, name in ((DESKTOP, "1280"), (PHONE, "390")):
         await page.set_viewport_size(size)
