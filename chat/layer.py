@@ -8,13 +8,13 @@ path. Two layers with the same interface (channels' `group_add`, `group_discard`
 
 - `InProcessLayer` (the default, one process): plain in-process fan-out, each
   channel a bounded queue. Measured with bench/channel_layers.py (1,000 channels in
-  one group), channels' own InMemoryChannelLayer took 55 times the CPU a delivery (it
+  one group), channels' own InMemoryChannelLayer took 53 times the CPU a delivery (it
   scans every channel on each send and receive) and drops silently at its capacity;
   this one never drops silently: a full channel is marked overflowed and its socket
   is closed with the "resync" code.
 - channels_redis' pub/sub layer (`REDIS_URL`): fan-out across processes through
-  Redis pub/sub (measured: 25 times the deliveries a second of its core layer for a
-  24th of the CPU, and no group expiry that could drop a live socket). Its redis-py
+  Redis pub/sub (measured: 23 times the deliveries a second of its core layer for a
+  23rd of the CPU, and no group expiry that could drop a live socket). Its redis-py
   pool gets a large `max_connections` (redis-py 8 raises instead of waiting at its
   default cap of 100). Its channel queues have no capacity (it ignores the setting):
   what bounds a socket's backlog is the socket's own outbox (chat.socket), which its
