@@ -7,8 +7,9 @@ layers: one group of 1,000 channels (1,000 sockets in one chat room), one sender
 Layers: `chat.layer.InProcessLayer` (the chat's layer for one process),
 channels' `InMemoryChannelLayer` (constructed directly), channels_redis'
 `RedisPubSubChannelLayer` (the chat's layer with REDIS_URL, as `build_layer` makes it)
-and its core `RedisChannelLayer`. Every layer gets a capacity of 2,000 (`--capacity`,
-build_layer's); with the default message counts that keeps InMemoryChannelLayer
+and its core `RedisChannelLayer`. Every layer that has a capacity gets 2,000
+(`--capacity`, InProcessLayer's; the pub/sub layer's queues are unbounded); with the
+default message counts that keeps InMemoryChannelLayer
 (default capacity 100, dropping silently beyond it) from dropping, so its speed is
 what shows. The Redis layers get hosts=[{"address": --redis, "max_connections": 10_000}]
 and the prefix "fuwu-bench-layers-<pid>"; the keys under it are deleted at the end.
@@ -79,7 +80,7 @@ def make_layer(kind: str, opts: dict):
     if kind == "pubsub":
         from channels_redis.pubsub import RedisPubSubChannelLayer
 
-        return RedisPubSubChannelLayer(hosts=hosts, prefix=opts["prefix"], capacity=opts["capacity"])
+        return RedisPubSubChannelLayer(hosts=hosts, prefix=opts["prefix"])  # it has no capacity (unbounded queues)
     from channels_redis.core import RedisChannelLayer
 
     return RedisChannelLayer(hosts=hosts, prefix=opts["prefix"], capacity=opts["capacity"])
