@@ -8,7 +8,7 @@ from pathlib import Path
 from litestar.static_files import create_static_files_router
 
 from fuwu.wiring import Domain, NavItem, Panel
-from ratings import analytics_pages, api, jobs, pages, scorecard_pages
+from ratings import analytics_pages, api, demo, jobs, pages, scorecard_pages
 from ratings.services import scorecards
 from tenders.hooks import TenderHooks
 
@@ -28,5 +28,6 @@ DOMAIN = Domain(
     # Invitations: the lowest standing cannot be invited, the one above it is warned of.
     hooks=[TenderHooks(provider_tiers=scorecards.provider_tiers,
                        invitation_standings=scorecards.invitation_standings)],
+    demo=demo.load,
     templates=Path(__file__).parent / "templates",
 )
