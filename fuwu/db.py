@@ -153,6 +153,13 @@ async def executemany(sql: str, rows: list[tuple]) -> None:
         await connection.executemany(_sqlite_sql(sql), rows)
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') that finds `text` anywhere, its own %, _ and
+    backslashes taken literally; lower-cased, for a condition on LOWER(column)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def where(sql: str, *args):
     """A hand-written condition for a Piccolo query, in the same `$n` style as every
     other hand-written statement (Piccolo's own WhereRaw takes `{}` in order)."""

@@ -98,12 +98,10 @@ MEMBERSHIP_BY_PAIR = (
 # matched on both engines (PostgreSQL needs the cast from json). $1: '%"category"%'.
 IN_CATEGORY = f"CAST({_ORGANISATION}.categories AS TEXT) LIKE $1"
 
-# Organisations whose name contains a text, in any case: $1 the LIKE pattern, with
-# backslash escaping its % and _ (fuwu.services.admin). PostgreSQL's ILIKE folds every
-# letter's case; SQLite's LIKE folds ASCII letters' case by itself and knows no ILIKE.
-# Neither engine escapes with a backslash unless told to (SQLite has no escape at all).
-NAME_CONTAINS_POSTGRES = f"{_ORGANISATION}.name ILIKE $1 ESCAPE '\\'"
-NAME_CONTAINS_SQLITE = f"{_ORGANISATION}.name LIKE $1 ESCAPE '\\'"
+# Organisations whose name contains a text, in any case (the admins' search): $1 the
+# lower-cased pattern (fuwu.db.contains_pattern). An explicit ESCAPE: SQLite has no
+# default escape character for LIKE (Piccolo's ilike falls back to a LIKE without one).
+NAME_CONTAINS = f"LOWER({_ORGANISATION}.name) LIKE $1 ESCAPE '\\'"
 
 # One page of the public directory of providers, newest first (the /providers page and
 # the API list): $1 filter by province, $2 the province, $3 filter by category, $4 the

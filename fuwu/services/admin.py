@@ -16,7 +16,7 @@ import uuid
 
 from fuwu import roles, sql
 from fuwu.clock import now
-from fuwu.db import atomic, is_postgres, where
+from fuwu.db import atomic, contains_pattern, is_postgres, where
 from fuwu.errors import Conflict, Forbidden, InvalidInput, not_found
 from fuwu.i18n import N_, Term
 from fuwu.pagination import Page, paginate
@@ -31,18 +31,13 @@ ADMIN_ORG_COLUMNS = (*ORG_COLUMNS, Organisation.suspended_at, Organisation.suspe
 MIN_REASON = 3
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def search_organisations(q: str | None, kind: str | None, verified: bool | None, suspended: bool | None,
                                cursor: str | None, limit: int) -> Page:
     """Organisations newest first, by name (a part of it, any case), kind, verified
     and suspended."""
     query = Organisation.select(*ADMIN_ORG_COLUMNS).output(load_json=True)
     if q and q.strip():
-        query = query.where(where(sql.NAME_CONTAINS_POSTGRES if is_postgres() else sql.NAME_CONTAINS_SQLITE,
-                                  f"%{_escape_like(q.strip())}%"))
+        query = query.where(where(sql.NAME_CONTAINS, contains_pattern(q.strip())))
     if kind:
         query = query.where(Organisation.kind == kind)
     if verified is not None:

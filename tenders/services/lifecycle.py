@@ -19,7 +19,7 @@ import msgspec
 from fuwu import roles
 from fuwu.clock import now, valid_timezone
 from fuwu.i18n import N_, Phrase, Term
-from fuwu.db import after_transaction, atomic, in_transaction, where
+from fuwu.db import after_transaction, atomic, contains_pattern, in_transaction, where
 from fuwu.errors import Conflict, InvalidInput, not_found
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
@@ -314,10 +314,6 @@ async def list_merchant_tenders(member: Member, status: str | None, cursor: str 
     return page
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def browse_open_tenders(
     member: Member, *, category: str | None = None, text: str | None = None, budget_at_least: int | None = None,
     budget_at_most: int | None = None, deadline_before: datetime.datetime | None = None, region: str | None = None,
@@ -340,7 +336,7 @@ async def browse_open_tenders(
     if category:
         query = query.where(Tender.category == category)
     if text:
-        query = query.where(where(sql.TITLE_OR_BRIEF_LIKE, f"%{_escape_like(text.lower())}%"))
+        query = query.where(where(sql.TITLE_OR_BRIEF_LIKE, contains_pattern(text)))
     if budget_at_least is not None:
         query = query.where(Tender.budget_max >= budget_at_least)
     if budget_at_most is not None:
