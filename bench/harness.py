@@ -11,6 +11,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,12 +119,30 @@ def fresh_engine(cleanup: Cleanup, engine: str, name: str) -> dict:
     return env
 
 
+_RESULT = "RESULT "
+
+
 def run_child(script: str, env: dict, mode: str, scale: float) -> dict:
-    """Runs `script --child mode --scale scale` in the run's environment and returns the
-    JSON of the line it prints after "RESULT "."""
+    """Runs `script --child mode --scale scale` in the run's environment and returns
+    what the child passed to `child_result`."""
     done = subprocess.run([sys.executable, str(Path(script).resolve()), "--child", mode, "--scale", str(scale)],
                           env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    line = next((x for x in done.stdout.splitlines() if x.startswith(_RESULT)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"{mode} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(line[7:])
+    return json.loads(line[len(_RESULT):])
+
+
+def child_result(result: dict) -> int:
+    """Hands a child's result to the `run_child` that started it (one line on stdout)."""
+    print(_RESULT + json.dumps(result, default=str), flush=True)
+    return 0
+
+
+def runs(values: list[float], unit: str, digits: int = 1) -> str:
+    """A figure over its runs: the median, the range and every run (one run: itself)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f} {unit}"
+    listed = ", ".join(f"{v:.{digits}f}" for v in values)
+    return (f"median {statistics.median(values):.{digits}f} {unit}, spread {min(values):.{digits}f}-"
+            f"{max(values):.{digits}f} (runs {listed})")

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Cleanup, fresh_engine, raise_exit, run_child  # noqa: E402
+from bench.harness import Cleanup, child_result, fresh_engine, raise_exit, run_child, runs  # noqa: E402
 
 CONTRACTS = 100
 CONVERSATIONS_PER_CONTRACT = 1_000
@@ -268,11 +268,6 @@ async def _child(mode: str, scale: float) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-def _spread(values: list[float], unit: str = "s") -> str:
-    if len(values) == 1:
-        return f"{values[0]:.2f} {unit}"
-    return f"{statistics.median(values):.2f} {unit} (runs {', '.join(f'{v:.2f}' for v in values)})"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -283,9 +278,7 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = asyncio.run(_child(args.child, args.scale))
-        print("RESULT " + json.dumps(result, default=str), flush=True)
-        return 0
+        return child_result(asyncio.run(_child(args.child, args.scale)))
 
     cleanup = Cleanup()
     signal.signal(signal.SIGTERM, raise_exit)
@@ -318,11 +311,11 @@ def main() -> int:
                       + f"; evaluation process CPU {evaluated['cpu_s']:.2f} s; load average "
                       f"{os.getloadavg()[0]:.2f}", flush=True)
             ratio = statistics.median(evaluations) / statistics.median(raws)
-            print(f"{engine}: evaluate one month, all contracts: {_spread(evaluations)}; raw aggregate: "
-                  f"{_spread(raws)}; ratio {ratio:.2f} (target <= 3); peak memory {max(peaks):.0f} MB "
+            print(f"{engine}: evaluate one month, all contracts: {runs(evaluations, 's', 2)}; raw aggregate: "
+                  f"{runs(raws, 's', 2)}; ratio {ratio:.2f} (target <= 3); peak memory {max(peaks):.0f} MB "
                   f"(target < 300)", flush=True)
             if tuned:
-                print(f"{engine}: raw aggregate with the job's read settings: {_spread(tuned)}; ratio "
+                print(f"{engine}: raw aggregate with the job's read settings: {runs(tuned, 's', 2)}; ratio "
                       f"{statistics.median(evaluations) / statistics.median(tuned):.2f}", flush=True)
             verdicts.append((engine, ratio, max(peaks)))
             if engine == "postgres" and not args.skip_import:

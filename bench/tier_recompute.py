@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
 import resource
 import signal
@@ -45,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Cleanup, fresh_engine, raise_exit, run_child  # noqa: E402
+from bench.harness import Cleanup, child_result, fresh_engine, raise_exit, run_child, runs  # noqa: E402
 
 PROVIDERS = 10_000
 MERCHANTS = 2_000
@@ -289,12 +288,6 @@ async def _child(mode: str, scale: float) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-def _spread(values: list[float], unit: str) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.1f} {unit}"
-    return (f"median {statistics.median(values):.1f} {unit}, spread {min(values):.1f}-{max(values):.1f} "
-            f"(runs {', '.join(f'{v:.1f}' for v in values)})")
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -304,9 +297,7 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = asyncio.run(_child(args.child, args.scale))
-        print("RESULT " + json.dumps(result, default=str), flush=True)
-        return 0
+        return child_result(asyncio.run(_child(args.child, args.scale)))
 
     cleanup = Cleanup()
     signal.signal(signal.SIGTERM, raise_exit)
@@ -332,8 +323,8 @@ def main() -> int:
                       f"peak memory {run['peak_mb']:.0f} MB ({run['peak_before_mb']:.0f} MB before the job); "
                       f"run again: {run['again_evaluated']} evaluated in {run['again_seconds']:.1f} s; "
                       f"tiers {run['tiers']}; checksum {run['checksum']}", flush=True)
-            print(f"{engine}: recompute {data['providers']:,} providers: {_spread(seconds, 's')}; job CPU "
-                  f"{_spread(cpus, 's')}; peak memory {max(peaks):.0f} MB; same result every run: "
+            print(f"{engine}: recompute {data['providers']:,} providers: {runs(seconds, 's')}; job CPU "
+                  f"{runs(cpus, 's')}; peak memory {max(peaks):.0f} MB; same result every run: "
                   f"{'yes' if len(sums) == 1 else 'NO'} (target on PostgreSQL: < 30 s and < 300 MB)", flush=True)
             verdicts.append((engine, statistics.median(seconds), max(peaks), len(sums) == 1))
     finally:
