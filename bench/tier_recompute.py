@@ -288,7 +288,6 @@ async def _child(mode: str, scale: float) -> dict:
 # --- the parent -------------------------------------------------------------------------
 
 
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="share of the 10,000 providers (default 1)")
