@@ -27,6 +27,10 @@ MAX_REF = 100
 MAX_LINE_BYTES = 64 * 1024
 MAX_REPORTED_ERRORS = 20
 IMPORT_BATCH = 5000
+# Lines read between two turns of the event loop: the batch being written advances
+# (its COPY is sent, PostgreSQL inserts it) while the next batch is read and checked,
+# also when the file comes from a source that never waits (a local file).
+LINES_PER_TURN = 200
 ANALYZE_AFTER = 10_000  # events added by one import
 
 # The fields each kind of history line holds besides "type", "at" and the optional "text".
@@ -388,6 +392,8 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
     try:
         async for raw in _lines(stream):
             number += 1
+            if number % LINES_PER_TURN == 0:
+                await asyncio.sleep(0)
             if len(raw) <= MAX_LINE_BYTES and first_error is None:
                 row = _fast_values(shop, import_id, number, raw)
                 if row is not None:
