@@ -155,13 +155,11 @@ class FileUpload(Operation):
                 media.schema.required = sorted(media.schema.properties)
 
 
-async def allow_every_method(message: Message, scope: Scope) -> None:
-    """`before_send` hook: an OPTIONS answer's `Allow` lists every method of the path.
-    Litestar 2.25 builds the OPTIONS handler with the first handler of a path and
-    keeps that handler's methods only (GET /api/v1/me answered `Allow: GET, OPTIONS`,
-    without PATCH)."""
-    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
-        return
+def allow_every_method(message: Message, scope: Scope) -> None:
+    """An OPTIONS answer's `Allow` lists every method of the path (called on the start
+    of an OPTIONS response by the app's `before_send` hook). Litestar 2.25 builds the
+    OPTIONS handler with the first handler of a path and keeps that handler's methods
+    only (GET /api/v1/me answered `Allow: GET, OPTIONS`, without PATCH)."""
     handler = scope.get("route_handler")
     app = scope.get("app")
     if handler is None or app is None:

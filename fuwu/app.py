@@ -26,6 +26,7 @@ from litestar.params import QueryParameter
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 import bids.domain
 import chat.domain
@@ -34,11 +35,11 @@ import ratings.domain
 import sla.domain
 import tenders.domain
 from fuwu import api_contract, api_docs, db, i18n
-from fuwu.auth import AuthMiddleware, FuwuCSRFMiddleware, browser_locale
-from fuwu.connection_loss import RETRY_AFTER_SECONDS, connection_lost, is_connection_lost, retry_reads_middleware
+from fuwu.auth import browser_locale
+from fuwu.connection_loss import RETRY_AFTER_SECONDS, connection_lost, is_connection_lost
 from fuwu.errors import FuwuError, InvalidInput
 from fuwu.i18n import N_
-from fuwu.received import received_at_middleware
+from fuwu.middleware import RequestMiddleware
 from fuwu.scheduler import build_scheduler
 from fuwu.security_headers import add_security_headers
 from fuwu.settings import get_settings
@@ -99,7 +100,7 @@ def _fixed_problem(request: Request, status: int, title: str, detail: str, code:
     """A problem whose title and detail are message ids: in the reader's language."""
     if "user" not in request.scope:
         # No route matched, so the middleware that sets the reader's language never ran.
-        i18n.current_locale.set(browser_locale(request))
+        i18n.current_locale.set(browser_locale(request.cookies, request.headers.get("accept-language")))
     return _problem(request, status, i18n.gettext(title), i18n.gettext(detail), code, extra, headers)
 
 
@@ -157,12 +158,13 @@ async def check_request(request: Request) -> None:
       bodies leniently ("12" for a number, 12345 for a date); msgspec's strict decode
       refuses them with a clear 400, before anything runs.
     """
-    if "%00" in request.scope.get("query_string", b"").decode("latin-1") or "\x00" in request.url.path \
-            or "%00" in request.scope.get("raw_path", b"").decode("latin-1"):
+    scope = request.scope
+    query = scope.get("query_string", b"")
+    if b"%00" in query or "\x00" in scope["path"] or b"%00" in scope.get("raw_path", b""):
         raise NUL
-    if request.scope.get("query_string"):
+    if query:
         _check_moments(request)
-    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+    if scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
         return
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(STREAMED_TYPES):
@@ -291,6 +293,16 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
                           "server_error")
 
 
+async def finish_response_start(message: Message, scope: Scope) -> None:
+    """`before_send` hook, so that it also reaches the 404 of an address no route
+    matches: the security headers on every response, every method of the path in an
+    OPTIONS answer's `Allow`."""
+    if message["type"] == "http.response.start":
+        add_security_headers(message, scope)
+        if scope.get("method") == "OPTIONS":
+            api_contract.allow_every_method(message, scope)
+
+
 def template_config(wiring: Wiring) -> TemplateConfig:
     loaders = [FileSystemLoader(str(folder)) for folder in wiring.template_folders]
     environment = Environment(
@@ -362,8 +374,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=wiring.route_handlers,
-        # First: the time a request was received is stamped before anything that waits.
-        middleware=[retry_reads_middleware, received_at_middleware, DefineMiddleware(FuwuCSRFMiddleware, config=csrf), AuthMiddleware()],
+        middleware=[DefineMiddleware(RequestMiddleware, csrf=csrf)],
         plugins=[ProblemDetailsPlugin(ProblemDetailsConfig()), *api_contract.PLUGINS],
         exception_handlers={
             FuwuError: handle_fuwu_error,
@@ -378,7 +389,7 @@ def create_app(run_scheduler: bool | None = None) -> Litestar:
                                      render_plugins=api_docs.RENDER_PLUGINS),
         lifespan=[lifespan],
         before_request=check_request,
-        before_send=[add_security_headers, api_contract.allow_every_method],
+        before_send=[finish_response_start],
         # Room for the largest attachment plus its multipart envelope.
         request_max_body_size=settings.upload_max_bytes + 1024 * 1024,
         debug=settings.debug,

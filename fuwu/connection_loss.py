@@ -67,7 +67,7 @@ async def replace_pooled_connections() -> None:
 
 def connection_lost(scope: Scope) -> None:
     """Called by the error handler that answers a lost connection: marks the request
-    (for `retry_reads_middleware`) and has the pool's connections replaced."""
+    (for `serve_read`) and has the pool's connections replaced."""
     scope[LOST] = True
     try:
         asyncio.get_running_loop().create_task(replace_pooled_connections())
@@ -75,39 +75,33 @@ def connection_lost(scope: Scope) -> None:
         pass
 
 
-def retry_reads_middleware(app: ASGIApp) -> ASGIApp:
-    """Runs a GET or HEAD once more when its first run lost the database connection
-    before anything was sent; the first run's 503 is never sent. Writes are not
-    retried here: whether they committed is unknown, and the client decides (with an
+async def serve_read(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serves a GET or HEAD with `app`, and once more when its first run lost the
+    database connection before anything was sent; the first run's 503 is never sent.
+    Writes are not run twice (fuwu.middleware calls this for GET and HEAD only):
+    whether they committed is unknown, and the client decides (with an
     Idempotency-Key where it has one)."""
+    started = False
+    withheld = False
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in SAFE_METHODS:
-            await app(scope, receive, send)
-            return
-        started = False
-        withheld = False
-
-        async def first_send(message: Message) -> None:
-            nonlocal started, withheld
-            if message["type"] == "http.response.start" and scope.get(LOST):
-                withheld = True
-            if withheld:
-                return
-            started = True
-            await send(message)
-
-        try:
-            await app(scope, receive, first_send)
-        except Exception as exc:
-            if started or not is_connection_lost(exc):
-                raise
+    async def first_send(message: Message) -> None:
+        nonlocal started, withheld
+        if message["type"] == "http.response.start" and scope.get(LOST):
             withheld = True
-        if not withheld:
+        if withheld:
             return
-        log.warning("database connection lost on %s %s; reading once more", scope["method"], scope["path"])
-        scope.pop(LOST, None)
-        await replace_pooled_connections()
-        await app(scope, receive, send)
+        started = True
+        await send(message)
 
-    return middleware
+    try:
+        await app(scope, receive, first_send)
+    except Exception as exc:
+        if started or not is_connection_lost(exc):
+            raise
+        withheld = True
+    if not withheld:
+        return
+    log.warning("database connection lost on %s %s; reading once more", scope["method"], scope["path"])
+    scope.pop(LOST, None)
+    await replace_pooled_connections()
+    await app(scope, receive, send)

@@ -1,8 +1,9 @@
 """Security headers on every response the app sends: pages, the API, attachment
 downloads, static files, errors and the 404 of an address no route matches.
 
-Registered as a `before_send` hook rather than a middleware because Litestar's
-middleware wraps route handlers only, and an unmatched address never reaches one.
+Added by the app's `before_send` hook (fuwu.app.finish_response_start) rather than a
+middleware because Litestar's middleware wraps route handlers only, and an unmatched
+address never reaches one.
 
 The pages run no inline script and carry no inline style: every script and style is a
 file under /static, so the policy needs no 'unsafe-inline' and an injected
@@ -15,7 +16,6 @@ no inline script.
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 PAGE_POLICY = "; ".join([
@@ -51,18 +51,25 @@ FIXED = {
     "Referrer-Policy": "same-origin",
 }
 
+# As they go on the wire (ASGI header names are lower case), encoded once.
+_FIXED = [(name.lower().encode(), value.encode()) for name, value in FIXED.items()]
+_CSP = b"content-security-policy"
+_PAGE_CSP = (_CSP, PAGE_POLICY.encode())
+_DOCS_CSP = (_CSP, DOCS_POLICY.encode())
+
 
 def policy_for(path: str) -> str:
     return DOCS_POLICY if path == "/schema" or path.startswith("/schema/") else PAGE_POLICY
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
-    """Adds the headers to the start of every HTTP response, keeping any a handler set."""
-    if message["type"] != "http.response.start":
-        return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in FIXED.items():
-        if name not in headers:
-            headers[name] = value
-    if "Content-Security-Policy" not in headers:
-        headers["Content-Security-Policy"] = policy_for(scope.get("path", ""))
+def add_security_headers(message: Message, scope: Scope) -> None:
+    """Adds the headers to the start of an HTTP response, keeping any a handler set."""
+    headers = message.get("headers")
+    if not isinstance(headers, list):
+        message["headers"] = headers = list(headers or ())
+    present = {name.lower() for name, _ in headers}
+    for header in _FIXED:
+        if header[0] not in present:
+            headers.append(header)
+    if _CSP not in present:
+        headers.append(_DOCS_CSP if policy_for(scope.get("path", "")) is DOCS_POLICY else _PAGE_CSP)

@@ -6,7 +6,16 @@ from __future__ import annotations
 import asyncio
 
 from fuwu.clock import now
-from fuwu.received import received_at, received_at_middleware
+from fuwu.received import received_at, stamp, unstamp
+
+
+async def _serve(app, scope, receive) -> None:
+    """As fuwu.middleware serves a request: stamped first, the stamp forgotten after."""
+    receive, token = await stamp(scope, receive)
+    try:
+        await app(scope, receive, lambda message: None)
+    finally:
+        unstamp(token)
 
 
 def _scope(method: str, length: int | None) -> dict:
@@ -39,7 +48,7 @@ async def _run(method: str, chunks: list[bytes], length: int | None, chunk_pause
                 break
         seen["body"], seen["at"], seen["read_at"] = body, received_at(), now()
 
-    await received_at_middleware(app)(_scope(method, length), receive, lambda message: None)
+    await _serve(app, _scope(method, length), receive)
     return delivered, seen
 
 
@@ -65,6 +74,6 @@ async def test_a_request_without_a_body_is_stamped_when_it_starts():
         await asyncio.sleep(0.2)
         stamps.append(received_at())
 
-    await received_at_middleware(app)(_scope("GET", None), None, None)
+    await _serve(app, _scope("GET", None), None)
     assert started <= stamps[0] and (stamps[0] - started).total_seconds() < 0.1
     assert received_at() is None  # outside a request
