@@ -298,10 +298,7 @@ class ProviderDirectoryController(Controller):
             # The categories are the values to send: they stay untranslated.
             raise InvalidInput("invalid_category", "Unknown category. Use one of: {categories}.",
                                params={"categories": ", ".join(values.CATEGORIES)})
-        page = await accounts.list_providers(category, province, cursor, limit)
-        verified = await admin.verified_ids([p["id"] for p in page.items])
-        return page_of(ProviderRead, Page(items=[{**p, "verified": p["id"] in verified} for p in page.items],
-                                          next_cursor=page.next_cursor))
+        return page_of(ProviderRead, await accounts.list_providers(category, province, cursor, limit))
 
     @get("/{provider_id:uuid}")
     async def read_provider(self, provider_id: FromPath[uuid.UUID]) -> ProviderRead:

@@ -240,8 +240,7 @@ async def providers_page(request: Request) -> Template:
     # Higher domains' blocks (tenders: recommended for you).
     panels = await wiring().render_panels("directory", viewer, member, category) if member is not None else []
     return await render(request, "providers.html", page=page, category=category, province=province or "",
-                        categories=value_lists.CATEGORIES, panels=panels,
-                        verified=await admin.verified_ids([p["id"] for p in page.items]))
+                        categories=value_lists.CATEGORIES, panels=panels)
 
 
 @get("/providers/{provider_id:uuid}", include_in_schema=False)

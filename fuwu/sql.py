@@ -106,9 +106,10 @@ NAME_CONTAINS = f"LOWER({_ORGANISATION}.name) LIKE $1 ESCAPE '\\'"
 # One page of the public directory of providers, newest first (the /providers page and
 # the API list): $1 filter by province, $2 the province, $3 filter by category, $4 the
 # category pattern ('%"category"%'), $5 first page (no cursor), $6/$7 the cursor's time
-# and id, $8 rows to read. Categories come as JSON text.
+# and id, $8 rows to read. Categories come as JSON text; `verified` (the platform's
+# badge) with each row rather than by a second statement.
 PROVIDER_PAGE = (
-    f"SELECT {_LISTED} FROM {_ORGANISATION} o "
+    f"SELECT {_LISTED}, o.verified_at IS NOT NULL AS verified FROM {_ORGANISATION} o "
     "WHERE o.kind = 'provider' AND (NOT $1 OR o.province = $2) "
     "AND (NOT $3 OR CAST(o.categories AS TEXT) LIKE $4) "
     "AND ($5 OR o.created_at < $6 OR (o.created_at = $6 AND o.id < $7)) "
