@@ -18,7 +18,7 @@ from fuwu import i18n, roles, security
 from fuwu import values as value_lists
 from fuwu.auth import LANGUAGE_COOKIE, SESSION_COOKIE
 from fuwu.errors import FuwuError, NotAuthenticated, TooManyRequests, not_found
-from fuwu.schemas import OrganisationUpdate, SignUp
+from fuwu.schemas import OrganisationUpdate, ProviderRead, SignUp
 from fuwu.services import accounts, admin, audit, notifications
 from fuwu.services.accounts import Member, Viewer
 from fuwu.settings import get_settings
@@ -239,8 +239,11 @@ async def providers_page(request: Request) -> Template:
     member = await current_member(viewer) if viewer is not None and category else None
     # Higher domains' blocks (tenders: recommended for you).
     panels = await wiring().render_panels("directory", viewer, member, category) if member is not None else []
-    return await render(request, "providers.html", page=page, category=category, province=province or "",
-                        categories=value_lists.CATEGORIES, panels=panels)
+    # Rows as the API shows them; each category's label looked up, not computed per row.
+    providers = [msgspec.convert(row, ProviderRead) for row in page.items]
+    return await render(request, "providers.html", providers=providers, next_cursor=page.next_cursor,
+                        category=category, province=province or "", categories=value_lists.CATEGORIES,
+                        category_labels=value_lists.CATEGORIES.translated(), panels=panels)
 
 
 @get("/providers/{provider_id:uuid}", include_in_schema=False)

@@ -20,6 +20,15 @@ from fuwu import i18n, roles
 from fuwu.i18n import N_
 
 
+class Labels(dict):
+    """Labels of a list's values in the reader's language, by value; an unknown value
+    is shown as it is. For a page that shows many (`labels[value]` in a template is a
+    lookup, where `label(kind, value)` is a call through Jinja's machinery each time)."""
+
+    def __missing__(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
 class Values:
     """An ordered list of stored values with the message id of each one's label."""
 
@@ -47,6 +56,10 @@ class Values:
         """The translated label of a value; an unknown value is shown as it is."""
         text = self.labels.get(value)
         return i18n.gettext(text) if text else ("" if value is None else str(value))
+
+    def translated(self) -> Labels:
+        """Every value's label, in the reader's language."""
+        return Labels((value, i18n.gettext(text)) for value, text in self.labels.items())
 
 
 # --- organisations -------------------------------------------------------------------
