@@ -12,7 +12,8 @@ checks each one that has a query-builder equivalent against it.
 from __future__ import annotations
 
 from fuwu.db import insert_statement
-from fuwu.tables import ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation, User
+from fuwu.tables import (ApiToken, AuditEvent, IdempotencyRecord, Membership, Notification, Organisation, User,
+                         WebSession)
 
 _ORGANISATION = Organisation._meta.tablename
 # What the public directory shows of a provider (columns of the Piccolo table).
@@ -86,6 +87,13 @@ VIEWER_BY_TOKEN_HASH = (
     "WHERE t.token_hash = $1"
 )
 TOUCH_TOKEN = f"UPDATE {ApiToken._meta.tablename} SET last_used_at = $2 WHERE id = $1"
+
+# The person behind a web session cookie: every page a signed-in person opens runs it.
+VIEWER_BY_SESSION_HASH = (
+    "SELECT s.id, s.expires_at, s.current_organisation, u.id AS user_id, u.email, u.display_name, u.locale, "
+    f'u.timezone, u.is_active FROM {WebSession._meta.tablename} s JOIN {User._meta.tablename} u ON u.id = s."user" '
+    "WHERE s.token_hash = $1"
+)
 
 MEMBERSHIP_BY_PAIR = (
     f"SELECT m.id, m.role, o.kind, o.name, o.suspended_at FROM {Membership._meta.tablename} m "

@@ -129,6 +129,26 @@ async def token_read_equals_the_query_builder(client):
     assert touched["last_used_at"] == moment
 
 
+@case("fuwu.sql.VIEWER_BY_SESSION_HASH")
+async def session_read_equals_the_query_builder(client):
+    from fuwu.services.accounts import sessions
+    from fuwu.tables import User, WebSession
+
+    actor = await new_actor("merchant")
+    user = await accounts.get_user(actor.user_id)
+    cookie = await sessions.start_session({**user, "memberships": await accounts.memberships_of(actor.user_id)})
+    row = await fetchrow(fuwu.sql.VIEWER_BY_SESSION_HASH, token_hash(cookie))
+    reference = await WebSession.select(
+        WebSession.id, WebSession.expires_at, WebSession.current_organisation,
+        *(getattr(WebSession.user, c._meta.name).as_alias(c._meta.name if c._meta.name != "id" else "user_id")
+          for c in (User.id, User.email, User.display_name, User.locale, User.timezone, User.is_active)),
+    ).where(WebSession.token_hash == token_hash(cookie)).first()
+    assert row == reference and row["user_id"] == actor.user_id and row["current_organisation"] == actor.org_id
+    viewer = await sessions.viewer_from_session(cookie)
+    assert (viewer.user_id, viewer.session_id, viewer.current_organisation) == (actor.user_id, row["id"], actor.org_id)
+    assert await fetchrow(fuwu.sql.VIEWER_BY_SESSION_HASH, token_hash(cookie + "x")) is None
+
+
 @case("fuwu.sql.MEMBERSHIP_BY_PAIR")
 async def membership_read_equals_the_query_builder(client):
     owner = await new_actor("provider")
