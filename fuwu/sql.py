@@ -68,6 +68,11 @@ NOTIFICATION_PAGE = (
     "ORDER BY created_at DESC, id DESC LIMIT $6"
 )
 
+# The user's unread notifications, counted for the bell of every page: $1 user.
+UNREAD_NOTIFICATIONS = (
+    f'SELECT COUNT(*) AS unread FROM {Notification._meta.tablename} WHERE "user" = $1 AND read_at IS NULL'
+)
+
 # --- idempotency ------------------------------------------------------------------------
 
 STORE_IDEMPOTENT_ANSWER = insert_statement(IdempotencyRecord, {
@@ -93,6 +98,18 @@ VIEWER_BY_SESSION_HASH = (
     "SELECT s.id, s.expires_at, s.current_organisation, u.id AS user_id, u.email, u.display_name, u.locale, "
     f'u.timezone, u.is_active FROM {WebSession._meta.tablename} s JOIN {User._meta.tablename} u ON u.id = s."user" '
     "WHERE s.token_hash = $1"
+)
+
+# Every organisation a person belongs to, oldest membership first (every page a
+# signed-in person opens shows them): $1 user. The organisation's columns are those of
+# fuwu.services.accounts.ORG_COLUMNS, each as org_<name>; categories as JSON text.
+_MEMBER_ORGANISATION = ", ".join(f'o."{column._meta.db_column_name}" AS "org_{column._meta.name}"' for column in (
+    Organisation.id, Organisation.kind, Organisation.name, Organisation.size, Organisation.province,
+    Organisation.city, Organisation.categories, Organisation.profile, Organisation.currency, Organisation.timezone,
+    Organisation.created_at))
+MEMBERSHIPS_OF_USER = (
+    f"SELECT m.id, m.role, {_MEMBER_ORGANISATION} FROM {Membership._meta.tablename} m "
+    f'JOIN {_ORGANISATION} o ON o.id = m.organisation WHERE m."user" = $1 ORDER BY m.created_at'
 )
 
 MEMBERSHIP_BY_PAIR = (

@@ -149,6 +149,37 @@ async def session_read_equals_the_query_builder(client):
     assert await fetchrow(fuwu.sql.VIEWER_BY_SESSION_HASH, token_hash(cookie + "x")) is None
 
 
+@case("fuwu.sql.MEMBERSHIPS_OF_USER")
+async def memberships_of_a_person_equal_the_query_builder(client):
+    from fuwu.services.accounts import ORG_COLUMNS
+
+    from fuwu.schemas import OrganisationCreate
+
+    owner = await new_actor("provider")
+    second = await accounts.create_organisation(owner.viewer, OrganisationCreate(
+        kind="merchant", name=f"Shop {uuid.uuid4().hex[:6]}", size="small", province="Zhejiang", city="Hangzhou"))
+    rows = await accounts.memberships_of(owner.user_id)
+    reference = await Membership.select(
+        Membership.id, Membership.role,
+        *(getattr(Membership.organisation, c._meta.name).as_alias(f"org_{c._meta.name}") for c in ORG_COLUMNS),
+    ).where(Membership.user == owner.user_id).order_by(Membership.created_at).output(load_json=True)
+    assert [(row["id"], row["role"]) for row in rows] == [(row["id"], row["role"]) for row in reference]
+    assert [row["organisation"] for row in rows] == [
+        {c._meta.name: row[f"org_{c._meta.name}"] for c in ORG_COLUMNS} for row in reference]
+    assert [row["organisation"]["id"] for row in rows] == [owner.org_id, second["id"]]
+    assert rows[0]["organisation"]["categories"] == reference[0]["org_categories"] and rows[0]["organisation"]["categories"]
+
+
+@case("fuwu.sql.UNREAD_NOTIFICATIONS")
+async def unread_count_equals_the_query_builder(client):
+    actor = await new_actor("merchant")
+    for i in range(3):
+        await notifications.notify([actor.user_id], kind="member_joined", title="{name} joined", params={"name": i})
+    await notifications.mark_read(actor.user_id, (await notifications.list_for_user(actor.user_id, None, 1)).items[0]["id"])
+    reference = await Notification.count().where((Notification.user == actor.user_id) & Notification.read_at.is_null())
+    assert await notifications.unread_count(actor.user_id) == reference == 2
+
+
 @case("fuwu.sql.MEMBERSHIP_BY_PAIR")
 async def membership_read_equals_the_query_builder(client):
     owner = await new_actor("provider")
