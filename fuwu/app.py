@@ -315,6 +315,10 @@ def template_config(wiring: Wiring) -> TemplateConfig:
         auto_reload=get_settings().debug,
     )
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # `_()` calls the installed gettext directly. Jinja's own `_` looks `gettext` up in
+    # the template's context at every call, for contexts that replace it (none here):
+    # a second call through Jinja's machinery for each of a page's dozens of texts.
+    environment.globals["_"] = environment.globals["gettext"]
     install_template_globals(environment)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 
