@@ -10,10 +10,9 @@ cookie requests that change state must carry the CSRF token.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from hmac import compare_digest
 from typing import TypeAlias
-
-from collections.abc import Mapping
 
 from litestar import Request
 from litestar.config.csrf import CSRFConfig
