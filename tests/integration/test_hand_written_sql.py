@@ -512,17 +512,18 @@ async def each_providers_attitude_in_a_category_counts_each_conversation_once(cl
 
     zone = ZoneInfo("Asia/Shanghai")
     merchant, first, second = await new_actor("merchant"), await new_actor("provider"), await new_actor("provider")
+    category = f"peers_{uuid.uuid4().hex[:8]}"  # this run's own: a reused database holds earlier runs' contracts
     for provider, scores in ((first, (5, 3)), (second, (4,))):
         contract = await make_contract((merchant, provider))
         async with db.atomic():
-            await Contract.update({Contract.category: "sql_case_peers"}).where(Contract.id == contract.id)
+            await Contract.update({Contract.category: category}).where(Contract.id == contract.id)
         log = Log(contract)
         for number, rating in enumerate(scores):
             await log.add("conversation_closed", f"2021-02-0{number + 1}T10:00:00", conversation=f"c{number}")
             await log.add("chat_rated", f"2021-02-0{number + 1}T10:01:00", conversation=f"c{number}", rating=1)
             await log.add("chat_rated", f"2021-02-0{number + 1}T10:02:00", conversation=f"c{number}", rating=rating)
     start, end = to_us(datetime(2021, 2, 1, tzinfo=zone)), to_us(datetime(2021, 3, 1, tzinfo=zone))
-    rows = await fetch(sla.sql.PEER_ATTITUDE, "sql_case_peers", start, end, end)
+    rows = await fetch(sla.sql.PEER_ATTITUDE, category, start, end, end)
     assert sorted((str(row["provider"]), int(row["n"]), int(row["total"])) for row in rows) == sorted(
         [(str(first.org_id), 2, 8), (str(second.org_id), 1, 4)])
 
