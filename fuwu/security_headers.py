@@ -72,4 +72,4 @@ def add_security_headers(message: Message, scope: Scope) -> None:
         if header[0] not in present:
             headers.append(header)
     if _CSP not in present:
-        headers.append(_DOCS_CSP if policy_for(scope.get("path", "")) is DOCS_POLICY else _PAGE_CSP)
+        headers.append(_DOCS_CSP if policy_for(scope.get("path", "")) == DOCS_POLICY else _PAGE_CSP)

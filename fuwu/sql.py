@@ -16,6 +16,13 @@ from fuwu.tables import (ApiToken, AuditEvent, IdempotencyRecord, Membership, No
                          WebSession)
 
 _ORGANISATION = Organisation._meta.tablename
+# What a reader is shown of an organisation (fuwu.services.accounts.ORG_COLUMNS, and
+# the memberships statement below).
+ORGANISATION_COLUMNS = (
+    Organisation.id, Organisation.kind, Organisation.name, Organisation.size, Organisation.province,
+    Organisation.city, Organisation.categories, Organisation.profile, Organisation.currency, Organisation.timezone,
+    Organisation.created_at,
+)
 # What the public directory shows of a provider (columns of the Piccolo table).
 _LISTED = ", ".join(f'o."{column._meta.db_column_name}"' for column in (
     Organisation.id, Organisation.name, Organisation.province, Organisation.city, Organisation.categories,
@@ -101,12 +108,10 @@ VIEWER_BY_SESSION_HASH = (
 )
 
 # Every organisation a person belongs to, oldest membership first (every page a
-# signed-in person opens shows them): $1 user. The organisation's columns are those of
-# fuwu.services.accounts.ORG_COLUMNS, each as org_<name>; categories as JSON text.
-_MEMBER_ORGANISATION = ", ".join(f'o."{column._meta.db_column_name}" AS "org_{column._meta.name}"' for column in (
-    Organisation.id, Organisation.kind, Organisation.name, Organisation.size, Organisation.province,
-    Organisation.city, Organisation.categories, Organisation.profile, Organisation.currency, Organisation.timezone,
-    Organisation.created_at))
+# signed-in person opens shows them): $1 user. The organisation's columns each as
+# org_<name>; categories as JSON text.
+_MEMBER_ORGANISATION = ", ".join(f'o."{column._meta.db_column_name}" AS "org_{column._meta.name}"'
+                                 for column in ORGANISATION_COLUMNS)
 MEMBERSHIPS_OF_USER = (
     f"SELECT m.id, m.role, {_MEMBER_ORGANISATION} FROM {Membership._meta.tablename} m "
     f'JOIN {_ORGANISATION} o ON o.id = m.organisation WHERE m."user" = $1 ORDER BY m.created_at'

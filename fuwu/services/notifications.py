@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fuwu.clock import now
 from fuwu.wiring import installed
 from fuwu import sql
-from fuwu.db import after_commit, dump_json, executemany, fetch
+from fuwu.db import after_commit, dump_json, executemany, fetch, fetchrow
 from fuwu.jsonable import jsonable
 from fuwu.pagination import Page, paginate
 from fuwu.tables import Notification
@@ -152,7 +152,7 @@ async def _list_for_user_builder(user_id: uuid.UUID, cursor: str | None, limit: 
 
 async def unread_count(user_id: uuid.UUID) -> int:
     """The bell's figure on every page: one hand-written statement (see fuwu.sql)."""
-    return (await fetch(sql.UNREAD_NOTIFICATIONS, user_id))[0]["unread"]
+    return (await fetchrow(sql.UNREAD_NOTIFICATIONS, user_id))["unread"]
 
 
 async def mark_read(user_id: uuid.UUID, notification_id: uuid.UUID) -> bool:

@@ -46,7 +46,6 @@ async def _list_providers_builder(category: str | None, province: str | None, cu
     """The same list through Piccolo's query builder: kept as the reference that a
     test compares the hand-written statement against."""
     from fuwu.pagination import paginate
-
     from fuwu.services.admin import verified_ids
 
     query = Organisation.select(

@@ -6,7 +6,7 @@ import uuid
 
 import msgspec
 
-from fuwu import roles
+from fuwu import roles, sql
 from fuwu.clock import valid_timezone
 from fuwu.db import atomic
 from fuwu.errors import InvalidInput, not_found
@@ -15,19 +15,7 @@ from fuwu.services.accounts.members import _add_member, _require_top_role
 from fuwu.services.accounts.viewer import Member, Viewer
 from fuwu.tables import Organisation
 
-ORG_COLUMNS = (
-    Organisation.id,
-    Organisation.kind,
-    Organisation.name,
-    Organisation.size,
-    Organisation.province,
-    Organisation.city,
-    Organisation.categories,
-    Organisation.profile,
-    Organisation.currency,
-    Organisation.timezone,
-    Organisation.created_at,
-)
+ORG_COLUMNS = sql.ORGANISATION_COLUMNS
 
 
 def _check_organisation(kind: str, size: str | None, timezone: str, categories: list[str]) -> None:
