@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 import msgspec
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import UploadFile
@@ -303,6 +304,13 @@ async def finish_response_start(message: Message, scope: Scope) -> None:
             api_contract.allow_every_method(message, scope)
 
 
+def template_gettext(message: str, **variables: typing.Any) -> Markup:
+    """A template's `_()`: the translation is markup, the variables are escaped into it;
+    `%%` stands for a percent sign, with or without variables."""
+    text = Markup(i18n.translations(i18n.current_locale.get()).gettext(message))
+    return text % variables if variables or "%" in text else text
+
+
 def template_config(wiring: Wiring) -> TemplateConfig:
     loaders = [FileSystemLoader(str(folder)) for folder in wiring.template_folders]
     environment = Environment(
@@ -315,10 +323,10 @@ def template_config(wiring: Wiring) -> TemplateConfig:
         auto_reload=get_settings().debug,
     )
     environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-    # `_()` calls the installed gettext directly. Jinja's own `_` looks `gettext` up in
-    # the template's context at every call, for contexts that replace it (none here):
-    # a second call through Jinja's machinery for each of a page's dozens of texts.
-    environment.globals["_"] = environment.globals["gettext"]
+    # `_()` in one plain call, for each of a page's dozens of texts: the same answer as
+    # Jinja's new-style gettext with autoescape on (every template here), which goes
+    # through Jinja's call machinery twice and formats even a text without parameters.
+    environment.globals["_"] = template_gettext
     install_template_globals(environment)
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment))
 

@@ -99,3 +99,29 @@ def test_placeholder_patterns():
     assert _percent("Join %(org)s, %(n)d, 100%") == {"org", "n"}
     assert _brace("{name} joined {org} {{literal}}") == {"name", "org"}
     assert _stray_percent("credit %(credit)s%% of 100%") == 1
+
+
+@pytest.mark.parametrize("locale, source, context, expected", [
+    ("en", '{{ _("Service credit %%") }}', {}, "Service credit %"),
+    ("en", '{{ _("Join %(org)s", org=name) }}', {"name": "<b>Shop</b>"}, "Join &lt;b&gt;Shop&lt;/b&gt;"),
+    ("zh_Hans", '{{ _("Join %(org)s", org=name) }}', {"name": "A&B"}, "加入 A&amp;B"),
+    ("zh_Hans", '{{ _("Providers") }}', {}, "服务商"),
+])
+def test_a_templates_texts_are_translated_and_their_values_escaped(locale, source, context, expected):
+    # `_()` in templates is fuwu.app.template_gettext, not Jinja's new-style gettext:
+    # the same answers (the translation is markup, %% a percent sign, values escaped).
+    from jinja2 import Environment
+
+    from fuwu import i18n
+    from fuwu.app import template_gettext
+
+    environment = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    token = i18n.current_locale.set(locale)
+    try:
+        jinja = environment.from_string(source.replace("_(", "gettext(")).render(**context)
+        environment.globals["_"] = template_gettext
+        ours = environment.from_string(source).render(**context)
+    finally:
+        i18n.current_locale.reset(token)
+    assert ours == jinja == expected
