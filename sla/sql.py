@@ -76,18 +76,24 @@ ANALYZE_EVENTS = f"ANALYZE {EVENTS}"
 # The event an order id already has in this source and shop: $1 the order key.
 ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order_key = $1"
 
-# History import on PostgreSQL: a batch of lines is copied (COPY) into a staging
-# table of the transaction, then inserted in one statement that skips lines already
-# imported (same line_key) and orders already held (same order_key).
+# History import on PostgreSQL: a batch of lines takes its ids first, in line order
+# (so that the log's order (at_us, id) is the file's order, whichever batch is written
+# first), is copied (COPY) into a staging table of the transaction, then inserted from
+# it in two statements, the orders apart (sla.services.events._insert_batch says why),
+# each skipping lines already imported (same line_key) and orders already held (same
+# order_key). $1: how many ids.
+TAKE_EVENT_IDS = (f"SELECT nextval(pg_get_serial_sequence('{EVENTS}', 'id')) AS id "
+                  "FROM generate_series(1, $1::int) ORDER BY 1")
+_STAGED_COLUMNS = ", ".join(f'"{name}"' for name in ("id", *_EVENT_COLUMNS))
+STAGED_COLUMNS = ("id", *_EVENT_COLUMNS)
 _STAGING = "sla_history_staging"
-CREATE_HISTORY_STAGING = (f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS "
-                          f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} "
-                          f"FROM {EVENTS} WITH NO DATA")
+CREATE_HISTORY_STAGING = f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS SELECT {_STAGED_COLUMNS} FROM {EVENTS} WITH NO DATA"
 HISTORY_STAGING = _STAGING
-INSERT_FROM_HISTORY_STAGING = (
-    f"INSERT INTO {EVENTS} ({', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)}) "
-    f"SELECT {', '.join(chr(34) + name + chr(34) for name in _EVENT_COLUMNS)} FROM {_STAGING} "
-    f"ORDER BY line ON CONFLICT DO NOTHING")
+_INSERT_FROM_HISTORY_STAGING = (
+    f"INSERT INTO {EVENTS} ({_STAGED_COLUMNS}) SELECT {_STAGED_COLUMNS} FROM {_STAGING} "
+    "WHERE kind {test} 'order_placed' ORDER BY line ON CONFLICT DO NOTHING")
+INSERT_EVENTS_FROM_HISTORY_STAGING = _INSERT_FROM_HISTORY_STAGING.format(test="<>")
+INSERT_ORDERS_FROM_HISTORY_STAGING = _INSERT_FROM_HISTORY_STAGING.format(test="=")
 
 # --- metric statements ----------------------------------------------------------------
 

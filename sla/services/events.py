@@ -348,20 +348,46 @@ async def _lines(stream: Iterable | AsyncIterable):
         yield pending
 
 
-async def _insert_batch(rows: list[tuple]) -> None:
-    """One batch of history rows in a transaction of its own: on PostgreSQL copied
-    (COPY) into a staging table and inserted from it in one statement; on SQLite one
-    executemany. Lines imported before and orders already held are skipped."""
-    async with atomic():
-        if is_postgres():
-            from fuwu.piccolo_conf import DB
+async def _take_ids(count: int) -> list[int] | None:
+    """The ids of a batch's events, in line order, on PostgreSQL (see `_insert_batch`);
+    None on SQLite, where the batches are written one after the other."""
+    if not is_postgres():
+        return None
+    return [row["id"] for row in await fetch(sql.TAKE_EVENT_IDS, count)]
 
-            connection = DB.current_transaction.get().connection
-            await connection.execute(sql.CREATE_HISTORY_STAGING)
-            await connection.copy_records_to_table(sql.HISTORY_STAGING, records=rows, columns=sql.EVENT_COLUMNS)
-            await connection.execute(sql.INSERT_FROM_HISTORY_STAGING)
-        else:
+
+async def _insert_batch(rows: list[tuple], ids: list[int] | None, before: asyncio.Future | None) -> None:
+    """One batch of history rows in a transaction of its own: on PostgreSQL copied
+    (COPY) into a staging table and inserted from it; on SQLite one executemany.
+    Lines imported before and orders already held are skipped.
+
+    `before` is the previous batch's write. On PostgreSQL two batches are written at
+    once, on two connections: a batch's events other than orders go in while the
+    previous batch is still being written, its orders only once that batch is in, so
+    that of two lines with one order id the first in the file is kept. Its ids were
+    taken before the next batch's (`_take_ids`), so the log's order is the file's. On
+    SQLite, one writer at a time, the batch waits for the previous one."""
+    if ids is None:
+        if before is not None:
+            await before
+        async with atomic():
             await executemany(sql.INSERT_EVENTS, rows)
+        return
+    from fuwu.piccolo_conf import DB
+
+    async with atomic():
+        connection = DB.current_transaction.get().connection
+        await connection.execute(sql.CREATE_HISTORY_STAGING)
+        await connection.copy_records_to_table(sql.HISTORY_STAGING, records=map(_with_id, ids, rows),
+                                               columns=sql.STAGED_COLUMNS)
+        await connection.execute(sql.INSERT_EVENTS_FROM_HISTORY_STAGING)
+        if before is not None:
+            await before
+        await connection.execute(sql.INSERT_ORDERS_FROM_HISTORY_STAGING)
+
+
+def _with_id(event_id: int, row: tuple) -> tuple:
+    return (event_id, *row)
 
 
 async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, batch_size: int = IMPORT_BATCH) -> dict:
@@ -380,13 +406,16 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
     errors: list[dict] = []
     first_error: InvalidInput | None = None
     number = 0
-    writing: asyncio.Task | None = None  # the batch being written while the next is read
+    # The batches being written while the next is read: at most two, the older first.
+    writing: list[asyncio.Future] = []
 
     async def flush() -> None:
-        nonlocal writing, batch
-        if writing is not None:
-            await writing
-        writing = asyncio.ensure_future(_insert_batch(batch)) if batch else None
+        nonlocal batch
+        if len(writing) == 2:
+            await writing.pop(0)
+        if batch:
+            ids = await _take_ids(len(batch))
+            writing.append(asyncio.ensure_future(_insert_batch(batch, ids, writing[-1] if writing else None)))
         batch = []
 
     try:
@@ -432,13 +461,12 @@ async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, b
                 await flush()
         if first_error is None:
             await flush()
-        if writing is not None:
-            await writing
-            writing = None
+        while writing:
+            await writing.pop(0)
     finally:
-        if writing is not None:  # an error while reading: let the batch in flight finish before undoing
+        while writing:  # an error while reading: let the batches in flight finish before undoing
             try:
-                await writing
+                await writing.pop(0)
             except Exception:  # noqa: BLE001 - the reading error is the one to report
                 pass
     if first_error is not None:

@@ -33,9 +33,10 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.HISTORY_STAGING"}
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.HISTORY_STAGING", "sla.sql.STAGED_COLUMNS"}
 POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
-                 "sla.sql.INSERT_FROM_HISTORY_STAGING", "tenders.sql.HOLD_TENDER_SHARED",
+                 "sla.sql.INSERT_EVENTS_FROM_HISTORY_STAGING",
+                 "sla.sql.INSERT_ORDERS_FROM_HISTORY_STAGING", "sla.sql.TAKE_EVENT_IDS", "tenders.sql.HOLD_TENDER_SHARED",
                  "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
                  "chat.sql.TAKE_SEAT_POSTGRES", "chat.sql.OLDEST_QUEUED_POSTGRES", "chat.sql.TAKE_SEAT_WAIT_POSTGRES",
                  "chat.sql.STORE_MESSAGE_POSTGRES", "chat.sql.STORE_BATCH_POSTGRES",
@@ -482,7 +483,8 @@ async def late_events_of_closed_windows_are_the_ones_that_can_change_them(client
                      day[1]]
 
 
-@case("sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_FROM_HISTORY_STAGING")
+@case("sla.sql.TAKE_EVENT_IDS", "sla.sql.CREATE_HISTORY_STAGING", "sla.sql.INSERT_EVENTS_FROM_HISTORY_STAGING",
+      "sla.sql.INSERT_ORDERS_FROM_HISTORY_STAGING")
 async def history_batches_are_copied_through_staging_skipping_lines_and_orders_held(client):
     from sla.services.events import import_history
     from sla.tables import ServiceEvent

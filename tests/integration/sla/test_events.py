@@ -4,6 +4,7 @@ counts toward a contract)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -107,6 +108,35 @@ async def test_an_order_reported_twice_keeps_the_first(parties):
     assert (again["id"], again["buyer"], again["amount"]) == (first["id"], "b1", 12900)
     rows = await fetch("SELECT COUNT(*) AS n FROM sla_service_event WHERE shop = $1 AND order_ref = $2", shop, "dup-1")
     assert rows[0]["n"] == 1
+
+
+async def test_an_order_id_repeated_in_a_later_batch_keeps_the_first_line(monkeypatch):
+    # Two batches are written at once on PostgreSQL; the later batch's orders wait for
+    # the earlier batch. Here the first batch is slow to start, so that the second
+    # would win without that wait.
+    from sla.services import events
+
+    write = events._insert_batch
+    started = []
+
+    async def slow_first_batch(rows, ids, before):
+        started.append(len(rows))
+        if len(started) == 1:
+            await asyncio.sleep(0.3)
+        await write(rows, ids, before)
+
+    monkeypatch.setattr(events, "_insert_batch", slow_first_batch)
+    shop = (await new_actor("merchant")).org_id
+    order = ('{"type": "order_placed", "at": "2026-03-02T10:00:0%d+08:00", "buyer": "%s", "order": "o1", '
+             '"amount": %d, "currency": "CNY"}\n')
+    notice = '{"type": "notice", "at": "2026-03-02T09:00:00+08:00", "conversation": "c%d"}\n'
+    lines = [order % (0, "b1", 100), notice % 1, notice % 2, order % (1, "b2", 200), notice % 3, notice % 4]
+    result = await import_history(shop, lines, batch_size=3)
+    assert (result["added"], started) == (5, [3, 3])
+    rows = await fetch("SELECT line, buyer, amount FROM sla_service_event WHERE shop = $1 AND kind = 'order_placed'",
+                       shop)
+    assert [(row["line"], row["buyer"], row["amount"]) for row in rows] == [(1, "b1", 100)]
+    assert [row["line"] for row in await events_of(shop)] == [1, 2, 3, 5, 6]  # the log's order is the file's
 
 
 @pytest.mark.parametrize("fields, words", [
