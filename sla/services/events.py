@@ -27,8 +27,8 @@ MAX_REF = 100
 MAX_LINE_BYTES = 64 * 1024
 MAX_REPORTED_ERRORS = 20
 IMPORT_BATCH = 5000
-# Lines read between two turns of the event loop: the batch being written advances
-# (its COPY is sent, PostgreSQL inserts it) while the next batch is read and checked,
+# Lines read between two turns of the event loop: the batches being written advance
+# (their COPY is sent, PostgreSQL inserts them) while the next batch is read and checked,
 # also when the file comes from a source that never waits (a local file).
 LINES_PER_TURN = 200
 ANALYZE_AFTER = 10_000  # events added by one import
@@ -393,7 +393,8 @@ def _with_id(event_id: int, row: tuple) -> tuple:
 async def import_history(shop: uuid.UUID, stream: Iterable | AsyncIterable, *, batch_size: int = IMPORT_BATCH) -> dict:
     """Imports a shop's earlier chat and order history from JSON Lines (the format in
     DESIGN.md section 4), streamed: lines are read, checked and inserted in batches,
-    never held whole in memory (a batch is written while the next one is read).
+    never held whole in memory (batches are written while the next one is read: two at
+    once on PostgreSQL, see `_insert_batch`).
 
     Each line is one event with its own `at`; unknown types and fields, bad times and
     bad values are refused with the line number (up to 20 errors are listed), and then
