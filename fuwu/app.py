@@ -307,7 +307,7 @@ async def finish_response_start(message: Message, scope: Scope) -> None:
 def template_gettext(message: str, **variables: typing.Any) -> Markup:
     """A template's `_()`: the translation is markup, the variables are escaped into it;
     `%%` stands for a percent sign, with or without variables."""
-    text = Markup(i18n.translations(i18n.current_locale.get()).gettext(message))
+    text = Markup(i18n.gettext(message))
     return text % variables if variables or "%" in text else text
 
 

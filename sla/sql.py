@@ -84,16 +84,16 @@ ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order
 # order_key). $1: how many ids.
 TAKE_EVENT_IDS = (f"SELECT nextval(pg_get_serial_sequence('{EVENTS}', 'id')) AS id "
                   "FROM generate_series(1, $1::int) ORDER BY 1")
-_STAGED_COLUMNS = ", ".join(f'"{name}"' for name in ("id", *_EVENT_COLUMNS))
 STAGED_COLUMNS = ("id", *_EVENT_COLUMNS)
+_STAGED = ", ".join(f'"{name}"' for name in STAGED_COLUMNS)
 _STAGING = "sla_history_staging"
-CREATE_HISTORY_STAGING = f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS SELECT {_STAGED_COLUMNS} FROM {EVENTS} WITH NO DATA"
+CREATE_HISTORY_STAGING = f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS SELECT {_STAGED} FROM {EVENTS} WITH NO DATA"
 HISTORY_STAGING = _STAGING
-_INSERT_FROM_HISTORY_STAGING = (
-    f"INSERT INTO {EVENTS} ({_STAGED_COLUMNS}) SELECT {_STAGED_COLUMNS} FROM {_STAGING} "
-    "WHERE kind {test} 'order_placed' ORDER BY line ON CONFLICT DO NOTHING")
-INSERT_EVENTS_FROM_HISTORY_STAGING = _INSERT_FROM_HISTORY_STAGING.format(test="<>")
-INSERT_ORDERS_FROM_HISTORY_STAGING = _INSERT_FROM_HISTORY_STAGING.format(test="=")
+_FROM_STAGING = f"INSERT INTO {EVENTS} ({_STAGED}) SELECT {_STAGED} FROM {_STAGING}"
+INSERT_EVENTS_FROM_HISTORY_STAGING = f"{_FROM_STAGING} WHERE kind <> 'order_placed' ON CONFLICT DO NOTHING"
+# In line order: of two lines of the batch with one order id, the first is kept.
+INSERT_ORDERS_FROM_HISTORY_STAGING = (f"{_FROM_STAGING} WHERE kind = 'order_placed' ORDER BY line "
+                                      "ON CONFLICT DO NOTHING")
 
 # --- metric statements ----------------------------------------------------------------
 

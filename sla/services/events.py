@@ -367,7 +367,7 @@ async def _insert_batch(rows: list[tuple], ids: list[int] | None, before: asynci
     that of two lines with one order id the first in the file is kept. Its ids were
     taken before the next batch's (`_take_ids`), so the log's order is the file's. On
     SQLite, one writer at a time, the batch waits for the previous one."""
-    if ids is None:
+    if not is_postgres():
         if before is not None:
             await before
         async with atomic():
