@@ -4,14 +4,22 @@ after the grace, counts exactly the accepted ones. 220 providers bid in parallel
 across a real deadline (the bid deadline ~2.5 s after publication;
 FUWU_MIN_BIDDING_SECONDS=1 in tests), through the in-process ASGI client, so the
 database's real concurrency is exercised: on SQLite writers queue on the database
-lock, on PostgreSQL bids share-lock the tender and closing waits for them."""
+lock, on PostgreSQL bids share-lock the tender and closing waits for them.
+
+The client and the server share one event loop here, so a bid may wait in the
+loop's queue before it reaches the server at all; on a busy machine that wait has
+been over 0.2 s. A bid's time of arrival is therefore taken at the app's door (an
+ASGI wrapper around the app), which is where a real server's socket would hand it
+over, and "in time" is judged on that."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
 import random
 
+import httpx
 import pytest
 
 from fuwu.clock import now
@@ -36,7 +44,19 @@ async def _providers(count: int) -> list:
     return made
 
 
-async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_before_it(client):
+def _door(app, arrivals: dict):
+    """`app`, noting when each bid (by its bearer token) reaches it."""
+    async def door(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].endswith("/bid"):
+            arrivals[dict(scope["headers"]).get(b"authorization")] = now()
+        await app(scope, receive, send)
+    return door
+
+
+async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_before_it(client, app):
+    arrivals: dict = {}
+    racing = httpx.AsyncClient(transport=httpx.ASGITransport(app=_door(app, arrivals), client=("127.0.0.1", 50000)),
+                               base_url=str(client.base_url))
     merchant = await new_actor("merchant")
     providers = await _providers(PROVIDERS)
     for provider in providers:  # first use of a token records it; do that before the race
@@ -59,13 +79,21 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_befor
         sent = now()
         try:
             response = await asyncio.wait_for(
-                client.post(tender_url(provider, tid, "/bid"), json=bodies[provider.org_id], headers=provider.headers),
+                racing.post(tender_url(provider, tid, "/bid"), json=bodies[provider.org_id], headers=provider.headers),
                 timeout=60)
         except asyncio.TimeoutError:
             response = None
         return provider, sent, now(), response
 
-    results = await asyncio.gather(*[fire(p, o) for p, o in zip(providers, offsets)])
+    # The test process's heap (the whole suite's garbage) is not the server's: a full
+    # collection of it in the middle of the race would stall both sides at once.
+    gc.collect()
+    gc.freeze()
+    try:
+        async with racing:
+            results = await asyncio.gather(*[fire(p, o) for p, o in zip(providers, offsets)])
+    finally:
+        gc.unfreeze()
 
     assert not [p for p, _, _, r in results if r is None], "requests timed out"
     statuses = sorted({r.status_code for _, _, _, r in results})
@@ -73,19 +101,25 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_befor
     accepted = {str(p.org_id): r.json() for p, _, _, r in results if r.status_code == 201}
     refused = [(p, sent, r) for p, sent, _, r in results if r.status_code == 409]
     assert accepted and refused, statuses  # the window straddles the deadline
-    in_time = datetime.timedelta(seconds=0.1)  # sent this long before the deadline: received before it
+    # Stamped as it came in the door, before authentication, the pool or the tender's
+    # lock: what the bids wait for after that is not the provider's lateness.
+    door_to_stamp = datetime.timedelta(seconds=0.05)
     for provider, sent, answered, response in results:
-        if answered < deadline or sent < deadline - in_time:
-            assert response.status_code == 201, ("sent in time, yet refused", response.text)
+        arrived = arrivals[provider.headers["Authorization"].encode()]
+        assert sent <= arrived <= answered
+        if answered < deadline or arrived < deadline - door_to_stamp:
+            assert response.status_code == 201, ("received in time, yet refused", arrived, response.text)
         if sent >= deadline:
             assert response.status_code == 409, ("sent after the deadline, yet accepted", response.text)
-    for (provider, sent, _, _), bid in ((r[:4], accepted.get(str(r[0].org_id))) for r in results):
-        if bid is not None:
-            assert sent <= parse_time(bid["submitted_at"]) < deadline and bid["status"] == "submitted"
-    for _, sent, response in refused:
-        problem = assert_problem(response, 409, "bid_deadline_passed")
-        assert parse_time(problem["deadline"]) == deadline and problem["deadline"] in problem["detail"]
-        assert deadline <= parse_time(problem["received_at"]) <= parse_time(problem["server_time"])
+        if response.status_code == 201:
+            bid = accepted[str(provider.org_id)]
+            assert arrived <= parse_time(bid["submitted_at"]) < deadline and bid["status"] == "submitted"
+        else:
+            problem = assert_problem(response, 409, "bid_deadline_passed")
+            assert parse_time(problem["deadline"]) == deadline and problem["deadline"] in problem["detail"]
+            stamped = parse_time(problem["received_at"])
+            assert deadline <= stamped <= parse_time(problem["server_time"])
+            assert arrived <= stamped < arrived + door_to_stamp, ("stamped late", arrived, problem)
 
     # The database holds exactly the accepted bids, each taken before the deadline.
     rows = await Bid.select(Bid.id, Bid.provider, Bid.submitted_at, Bid.status).where(Bid.tender == tid)
