@@ -1,7 +1,11 @@
 """HTTP throughput baseline: Fuwu's real app against a bare Litestar route.
 
 Measures requests per second and the server's CPU time per request, side by side in
-one run, on SQLite and on PostgreSQL:
+one run, on SQLite and on PostgreSQL, the latter reached twice: through TCP on loopback
+(`postgres`) and through its Unix socket (`pg-socket`, `?host=<folder>` in DATABASE_URL),
+the two ways a server on the database's own machine can be set up. On loopback, the
+web process's send() also pays for PostgreSQL's side of TCP, which a database on
+another machine would take on its own CPU:
 
   page       GET /providers                       public HTML page (20 providers listed)
   api list   GET /api/v1/notifications?limit=20   Bearer token, a full page of 20 rows
@@ -25,7 +29,7 @@ out (wrk's 2 s), or when the no-cache check fails: the figures of a run that dro
 requests are not figures.
 
     .venv/bin/python bench/http_baseline.py [--duration 10] [--connections 64]
-                                            [--only sqlite|postgres] [--loadgen auto|wrk|python]
+                                            [--only sqlite|postgres|pg-socket ...] [--loadgen auto|wrk|python]
 
 Not a test: it prints figures. Everything it starts it stops, also on Ctrl-C.
 """
@@ -55,6 +59,7 @@ from harness import PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seco
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
+ENGINES = ("sqlite", "postgres", "pg-socket")
 TARGET_RATIO = 0.30  # api list / bare route on PostgreSQL (issue 7)
 PAGE_TARGET_RATIO = 0.15  # /providers page / bare route
 LOADGEN_TIMEOUT = 2.0  # seconds; wrk's default, and the Python load generator's
@@ -216,18 +221,30 @@ def base_env() -> dict:
     return env
 
 
+def socket_folder() -> str:
+    """The folder of the PostgreSQL server's Unix socket, as the server says."""
+    shown = subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-At", "-d", "postgres",
+                            "-c", "SHOW unix_socket_directories"], check=True, capture_output=True, text=True,
+                           timeout=60).stdout.strip().split(",")[0].strip()
+    if not shown:
+        raise RuntimeError("this PostgreSQL server listens on no Unix socket (unix_socket_directories is empty)")
+    return shown
+
+
 def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) -> tuple[dict, str]:
     """A fresh, migrated and seeded database; returns (env, api token)."""
     env = base_env()
     folder = tempfile.mkdtemp(prefix=f"fuwu-bench-{engine}-")
     cleanup.folders.append(folder)
     env["FUWU_DATA_DIR"] = folder
-    if engine == "postgres":
+    if engine in ("postgres", "pg-socket"):
         name = f"fuwu_bench_{os.getpid()}_{secrets.token_hex(3)}"
         cleanup.databases.append(name)
         subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name],
                        check=True, capture_output=True, timeout=60)
         env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        if engine == "pg-socket":
+            env["DATABASE_URL"] = f"postgresql://{PG_USER}@/{name}?host={socket_folder()}&port={PG_PORT}"
     migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True,
                              text=True, timeout=300)
     if migrate.returncode != 0:
@@ -458,7 +475,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads / Python load processes (default 2)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs per target; the median is shown")
-    parser.add_argument("--only", choices=("sqlite", "postgres"), help="measure one engine only")
+    parser.add_argument("--only", choices=ENGINES, action="append",
+                        help="measure this engine only (may be given more than once); pg-socket is PostgreSQL "
+                             "through its Unix socket, postgres through TCP on loopback")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="auto: wrk (apt-get installed if missing and possible), else Python")
     parser.add_argument("--providers", type=int, default=20, help="provider organisations to seed (default 20)")
@@ -499,7 +518,7 @@ def main() -> int:
             result.cpu_ms = (after - before) * 1000 / result.requests
         return result
 
-    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    engines = args.only or list(ENGINES)
     cleanup = Cleanup()
     previous = {sig: signal.signal(sig, raise_exit) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:

@@ -6,7 +6,7 @@ SQLite file under the data folder by default; PostgreSQL when DATABASE_URL says 
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
@@ -15,10 +15,13 @@ from fuwu.settings import get_settings
 
 
 def postgres_config(url: str) -> dict:
+    """libpq's URL form: `postgresql://user:password@host:port/database`; a Unix socket
+    as `?host=/var/run/postgresql` (libpq's query parameter), or `port=` likewise."""
     parsed = urlparse(url)
+    query = parse_qs(parsed.query)
     return {
-        "host": parsed.hostname or "127.0.0.1",
-        "port": parsed.port or 5432,
+        "host": (query.get("host") or [None])[0] or parsed.hostname or "127.0.0.1",
+        "port": int((query.get("port") or [0])[0] or parsed.port or 5432),
         "user": unquote(parsed.username or "postgres"),
         "password": unquote(parsed.password or "") or None,
         "database": (parsed.path or "/postgres").lstrip("/") or "postgres",
