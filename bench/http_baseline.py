@@ -242,9 +242,8 @@ def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) ->
         cleanup.databases.append(name)
         subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name],
                        check=True, capture_output=True, timeout=60)
-        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-        if engine == "pg-socket":
-            env["DATABASE_URL"] = f"postgresql://{PG_USER}@/{name}?host={socket_folder()}&port={PG_PORT}"
+        env["DATABASE_URL"] = (f"postgresql://{PG_USER}@/{name}?host={socket_folder()}&port={PG_PORT}"
+                               if engine == "pg-socket" else f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}")
     migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True,
                              text=True, timeout=300)
     if migrate.returncode != 0:

@@ -54,9 +54,6 @@ def _door(app, arrivals: dict):
 
 
 async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_before_it(client, app):
-    arrivals: dict = {}
-    racing = httpx.AsyncClient(transport=httpx.ASGITransport(app=_door(app, arrivals), client=("127.0.0.1", 50000)),
-                               base_url=str(client.base_url))
     merchant = await new_actor("merchant")
     providers = await _providers(PROVIDERS)
     for provider in providers:  # first use of a token records it; do that before the race
@@ -85,6 +82,9 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_befor
             response = None
         return provider, sent, now(), response
 
+    arrivals: dict = {}
+    racing = httpx.AsyncClient(transport=httpx.ASGITransport(app=_door(app, arrivals), client=("127.0.0.1", 50000)),
+                               base_url=str(client.base_url))
     # The test process's heap (the whole suite's garbage) is not the server's: a full
     # collection of it in the middle of the race would stall both sides at once.
     gc.collect()
@@ -99,8 +99,7 @@ async def test_bids_racing_the_deadline_are_accepted_exactly_when_received_befor
     statuses = sorted({r.status_code for _, _, _, r in results})
     assert set(statuses) <= {201, 409}, [r.text[:300] for *_, r in results if r.status_code not in (201, 409)][:3]
     accepted = {str(p.org_id): r.json() for p, _, _, r in results if r.status_code == 201}
-    refused = [(p, sent, r) for p, sent, _, r in results if r.status_code == 409]
-    assert accepted and refused, statuses  # the window straddles the deadline
+    assert accepted and len(accepted) < len(results), statuses  # the window straddles the deadline
     # Stamped as it came in the door, before authentication, the pool or the tender's
     # lock: what the bids wait for after that is not the provider's lateness.
     door_to_stamp = datetime.timedelta(seconds=0.1)
