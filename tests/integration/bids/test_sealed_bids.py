@@ -61,13 +61,23 @@ async def _identity(client, actor: Actor, label: str) -> list[tuple[str, str]]:
             (str(actor.org_id), f"<{label}.org>"), (str(actor.user_id), f"<{label}.user>")]
 
 
-async def _build(client, k: int, visibility: str, bidding: bool, prices: list[int]) -> World:
+def _tender_times() -> dict:
+    """One set of tender times for both worlds: a sealed-bids answer names the bid
+    deadline to the minute, and two worlds built a minute apart would differ there."""
+    moment = now()
+    return {"questions_deadline": iso(moment + datetime.timedelta(hours=1)),
+            "bid_deadline": iso(moment + datetime.timedelta(hours=2)),
+            "evaluation_end": iso(moment + datetime.timedelta(days=7))}
+
+
+async def _build(client, k: int, visibility: str, bidding: bool, prices: list[int], times: dict) -> World:
     merchant = await new_actor("merchant")
     observer = await new_actor("provider")
     others = [await new_actor("provider") for _ in range(k)]
     await give_tier(observer, *others)  # unrated providers cannot be invited
     token = unique("Lot")
-    tender = await published_tender(client, merchant, title=f"Customer service {token}", visibility=visibility)
+    tender = await published_tender(client, merchant, title=f"Customer service {token}", visibility=visibility,
+                                    **times)
     tid = tender["id"]
     if visibility == "invited":
         invited = await client.post(tender_url(merchant, tid, "/invitations"), headers=merchant.headers,
@@ -379,8 +389,9 @@ FINAL_READS = ["merchant lists bids", "merchant reads the tender", "merchant rea
        prices=st.lists(st.integers(7_000_000, 7_999_999), min_size=4, max_size=4, unique=True), sequence=steps)
 async def test_no_call_by_the_merchant_or_another_provider_reveals_a_sealed_bid(client, k, visibility, prices,
                                                                                  sequence):
-    empty = await _build(client, k, visibility, bidding=False, prices=prices)
-    full = await _build(client, k, visibility, bidding=True, prices=prices)
+    times = _tender_times()
+    empty = await _build(client, k, visibility, bidding=False, prices=prices, times=times)
+    full = await _build(client, k, visibility, bidding=True, prices=prices, times=times)
     assert len(full.bid_ids) == len(full.file_ids) == k
     for name, arg in [*sequence, *((read, 0) for read in FINAL_READS)]:
         await _step(client, empty, full, name, arg)
@@ -389,8 +400,9 @@ async def test_no_call_by_the_merchant_or_another_provider_reveals_a_sealed_bid(
 @pytest.mark.parametrize("visibility", ["public", "invited"])
 async def test_every_call_answers_the_same_with_and_without_bids(client, visibility):
     """Every call at least once, in a fixed order, bidders moving in between."""
-    empty = await _build(client, 3, visibility, bidding=False, prices=[7_100_003, 7_200_007, 7_300_009])
-    full = await _build(client, 3, visibility, bidding=True, prices=[7_100_003, 7_200_007, 7_300_009])
+    times = _tender_times()
+    empty = await _build(client, 3, visibility, bidding=False, prices=[7_100_003, 7_200_007, 7_300_009], times=times)
+    full = await _build(client, 3, visibility, bidding=True, prices=[7_100_003, 7_200_007, 7_300_009], times=times)
     plan = [c for c in CALLS if c != "merchant cancels"]
     for n, name in enumerate(plan):
         await _step(client, empty, full, name, n % 4)
