@@ -122,11 +122,12 @@ def fresh_engine(cleanup: Cleanup, engine: str, name: str) -> dict:
 _RESULT = "RESULT "
 
 
-def run_child(script: str, env: dict, mode: str, scale: float) -> dict:
-    """Runs `script --child mode --scale scale` in the run's environment and returns
-    what the child passed to `child_result`."""
-    done = subprocess.run([sys.executable, str(Path(script).resolve()), "--child", mode, "--scale", str(scale)],
-                          env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
+def run_child(script: str, env: dict, mode: str, scale: float | None = None, extra: tuple[str, ...] = ()) -> dict:
+    """Runs `script --child mode [--scale scale] [extra ...]` in the run's environment
+    and returns what the child passed to `child_result`."""
+    command = [sys.executable, str(Path(script).resolve()), "--child", mode]
+    command += ["--scale", str(scale)] if scale is not None else []
+    done = subprocess.run([*command, *extra], env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=7200)
     line = next((x for x in done.stdout.splitlines() if x.startswith(_RESULT)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"{mode} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
