@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PG_HOST, PG_PORT, PG_USER, child_result, run_child  # noqa: E402
+from bench.harness import PG_HOST, PG_PORT, PG_USER, child_result, run_child, socket_folder  # noqa: E402
 
 PAGE = "SELECT g AS n, md5(g::text) AS label FROM generate_series(1, 20) AS g"
 
@@ -70,17 +70,6 @@ async def _measure(calls: int, runs: int) -> dict:
         await db.stop()
 
 
-def _socket_folder() -> str:
-    import subprocess
-
-    shown = subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-At", "-d", "postgres",
-                            "-c", "SHOW unix_socket_directories"], check=True, capture_output=True, text=True,
-                           timeout=60).stdout.strip().split(",")[0].strip()
-    if not shown:
-        raise SystemExit("this PostgreSQL server listens on no Unix socket")
-    return shown
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=3000, help="calls per run (default 3000)")
@@ -98,7 +87,7 @@ def main() -> int:
     base = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     base.update(PICCOLO_CONF="fuwu.piccolo_conf", FUWU_RUN_SCHEDULER="0", PYTHONUNBUFFERED="1")
     transports = {"tcp": f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres",
-                  "socket": f"postgresql://{PG_USER}@/postgres?host={_socket_folder()}&port={PG_PORT}"}
+                  "socket": f"postgresql://{PG_USER}@/postgres?host={socket_folder()}&port={PG_PORT}"}
     print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs of {args.calls} calls; "
           "CPU of the calling process, microseconds a call (median, then each run)")
     for name, url in transports.items():

@@ -23,6 +23,16 @@ HOST = "127.0.0.1"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 
+def socket_folder() -> str:
+    """The folder of the PostgreSQL server's Unix socket, as the server says."""
+    shown = subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-At", "-d", "postgres",
+                            "-c", "SHOW unix_socket_directories"], check=True, capture_output=True, text=True,
+                           timeout=60).stdout.strip().split(",")[0].strip()
+    if not shown:
+        raise RuntimeError("this PostgreSQL server listens on no Unix socket (unix_socket_directories is empty)")
+    return shown
+
+
 def raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 

@@ -54,7 +54,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seconds, raise_exit, venv_bin  # noqa: E402  (bench/ is on sys.path when run)
+# bench/ is on sys.path when run.
+from harness import (PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seconds, raise_exit,  # noqa: E402
+                     socket_folder, venv_bin)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -219,16 +221,6 @@ def base_env() -> dict:
         PYTHONUNBUFFERED="1",
     )
     return env
-
-
-def socket_folder() -> str:
-    """The folder of the PostgreSQL server's Unix socket, as the server says."""
-    shown = subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-At", "-d", "postgres",
-                            "-c", "SHOW unix_socket_directories"], check=True, capture_output=True, text=True,
-                           timeout=60).stdout.strip().split(",")[0].strip()
-    if not shown:
-        raise RuntimeError("this PostgreSQL server listens on no Unix socket (unix_socket_directories is empty)")
-    return shown
 
 
 def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) -> tuple[dict, str]:
