@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PG_HOST, PG_PORT, PG_USER, child_result, run_child, socket_folder  # noqa: E402
+from bench.harness import child_result, pg_url, run_child  # noqa: E402
 
 PAGE = "SELECT g AS n, md5(g::text) AS label FROM generate_series(1, 20) AS g"
 
@@ -86,8 +86,7 @@ def main() -> int:
 
     base = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     base.update(PICCOLO_CONF="fuwu.piccolo_conf", FUWU_RUN_SCHEDULER="0", PYTHONUNBUFFERED="1")
-    transports = {"tcp": f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres",
-                  "socket": f"postgresql://{PG_USER}@/postgres?host={socket_folder()}&port={PG_PORT}"}
+    transports = {"tcp": pg_url("postgres"), "socket": pg_url("postgres", via_socket=True)}
     print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs of {args.calls} calls; "
           "CPU of the calling process, microseconds a call (median, then each run)")
     for name, url in transports.items():

@@ -33,6 +33,14 @@ def socket_folder() -> str:
     return shown
 
 
+def pg_url(database: str, *, via_socket: bool = False) -> str:
+    """DATABASE_URL for a database of the local PostgreSQL server: TCP on loopback, or
+    its Unix socket (libpq's `?host=<folder>`)."""
+    if via_socket:
+        return f"postgresql://{PG_USER}@/{database}?host={socket_folder()}&port={PG_PORT}"
+    return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+
+
 def raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -121,7 +129,7 @@ def fresh_engine(cleanup: Cleanup, engine: str, name: str) -> dict:
         cleanup.databases.append(database)
         subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, database], check=True,
                        capture_output=True, timeout=60)
-        env["DATABASE_URL"] = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+        env["DATABASE_URL"] = pg_url(database)
     migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True, text=True,
                              timeout=600)
     if migrate.returncode != 0:

@@ -55,8 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # bench/ is on sys.path when run.
-from harness import (PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, proc_cpu_seconds, raise_exit,  # noqa: E402
-                     socket_folder, venv_bin)
+from harness import (PG_HOST, PG_PORT, PG_USER, Cleanup, free_port, pg_url, proc_cpu_seconds,  # noqa: E402
+                     raise_exit, venv_bin)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -234,8 +234,7 @@ def prepare_engine(cleanup: Cleanup, engine: str, providers: int, notes: int) ->
         cleanup.databases.append(name)
         subprocess.run(["createdb", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, name],
                        check=True, capture_output=True, timeout=60)
-        env["DATABASE_URL"] = (f"postgresql://{PG_USER}@/{name}?host={socket_folder()}&port={PG_PORT}"
-                               if engine == "pg-socket" else f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}")
+        env["DATABASE_URL"] = pg_url(name, via_socket=engine == "pg-socket")
     migrate = subprocess.run([venv_bin("fuwu"), "migrate"], env=env, cwd=str(ROOT), capture_output=True,
                              text=True, timeout=300)
     if migrate.returncode != 0:
