@@ -158,8 +158,15 @@ async def _generate(scale: float) -> dict:
                 for first in range(0, len(records), 5_000):
                     await executemany(sql.INSERT_EVENTS, records[first:first + 5_000])
         total += len(records)
+    # The chat steps that the live path keeps as it appends each event (each append
+    # rebuilds its conversation's steps: sla.services.events.refresh_chat_steps), built
+    # here once for the events copied in above, as the migration builds them for a log.
+    async with atomic():
+        for statement in sql.REBUILD_ALL_STEPS:
+            await fetch(statement)
     if is_postgres():
         await DB._run_in_new_connection(f"VACUUM ANALYZE {sql.EVENTS}")
+        await DB._run_in_new_connection(f"VACUUM ANALYZE {sql.STEPS}")
     else:
         await fetch("ANALYZE")
     return {"contracts": len(contracts), "conversations": per_contract * len(contracts), "events": total,

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from fuwu import sql as fuwu_sql
 from sla import states
-from sla.tables import Contract, ServiceEvent
+from sla.tables import ChatStep, Contract, ServiceEvent
 
 EVENTS = ServiceEvent._meta.tablename
+STEPS = ChatStep._meta.tablename
 
 _EVENT_COLUMNS = [column._meta.db_column_name for column in ServiceEvent._meta.columns if column._meta.name != "id"]
 
@@ -244,6 +245,125 @@ FROM ordered_values GROUP BY item, metric"""
 # The chat events' partition: a conversation's ratings apart from its other events.
 _PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
 
+# --- chat steps ---------------------------------------------------------------------
+#
+# The chat statement above orders every touched conversation's events again at each
+# run, and that sort and its window passes are most of an evaluation's time. A
+# contract's live conversations keep the result instead: their chat steps
+# (`sla_chat_step`), each a buyer message that starts a first or next response, a
+# close or a rating, with what its conversation's other events say of it: a close's
+# first buyer message, a buyer message's next reply or close (its stop), a close's or
+# rating's next one of its kind. These are the `ordered` columns above, computed over
+# the whole log instead of the events up to T: every one depends only on the events
+# before it, or is the first event of a kind after it, which the metric statement
+# compares with T. So a step holds at any T, and a late event only changes its own
+# conversation's steps. They are rebuilt for each conversation appended to, in the
+# appending transaction (`REFRESH_STEPS`), under a lock per conversation on
+# PostgreSQL, so that of two transactions appending to one conversation the later
+# rebuilds with both events. The shop's imported history is read rarely (a report's
+# baseline) and in bulk: its chat metrics keep the statement above.
+#
+# $1 (the JSON variant): the conversations, [[contract, conversation], ...].
+_STEP_PAIRS = {
+    "postgres": "SELECT DISTINCT (x->>0)::uuid AS contract, x->>1 AS conversation "
+                "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
+    "sqlite": "SELECT DISTINCT json_extract(value, '$[0]') AS contract, json_extract(value, '$[1]') AS conversation "
+              "FROM json_each($1)",
+    # every contract's live conversations (a migration's backfill, the bench's data)
+    "all": f"SELECT DISTINCT contract, conversation FROM {EVENTS} "
+           "WHERE source = 'live' AND contract IS NOT NULL AND conversation IS NOT NULL",
+}
+_STEP_COLUMNS = "id, contract, conversation, kind, at_us, step, first_buyer_us, stop_us, next_us, rating"
+_STEP_PARTITION = "PARTITION BY ev.contract, ev.conversation, CASE WHEN ev.kind = 'chat_rated' THEN 1 ELSE 0 END"
+_INSERT_STEPS = """WITH pairs AS ({pairs})
+INSERT INTO {steps} ({columns})
+SELECT id, contract, conversation, kind, at_us,
+  CASE kind WHEN 'buyer_message' THEN CASE WHEN buyer_count = 1 THEN 1 ELSE 2 END
+    WHEN 'conversation_closed' THEN 3 ELSE 4 END,
+  CASE WHEN kind = 'conversation_closed' THEN first_buyer_us END,
+  CASE WHEN kind = 'buyer_message' THEN stop_us END,
+  CASE WHEN kind <> 'buyer_message' THEN next_same_us END,
+  rating
+FROM (
+  SELECT ev.id, ev.contract, ev.conversation, ev.kind, ev.at_us, ev.rating,
+    SUM(CASE WHEN ev.kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY ev.at_us, ev.id) AS buyer_count,
+    LAG(ev.kind) OVER ({partition} ORDER BY ev.at_us, ev.id) AS previous_kind,
+    MIN(CASE WHEN ev.kind = 'buyer_message' THEN ev.at_us END) OVER ({partition} ORDER BY ev.at_us, ev.id)
+      AS first_buyer_us,
+    MIN(CASE WHEN ev.kind <> 'buyer_message' THEN ev.at_us END) OVER ({following}) AS stop_us,
+    MIN(CASE WHEN ev.kind IN ('conversation_closed', 'chat_rated') THEN ev.at_us END) OVER ({following})
+      AS next_same_us
+  FROM pairs JOIN {table} ev ON ev.contract = pairs.contract AND ev.conversation = pairs.conversation
+    AND ev.source = 'live'
+    AND (ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
+         OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
+) ordered
+WHERE kind IN ('conversation_closed', 'chat_rated')
+  OR (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))"""
+_DELETE_STEPS = """WITH pairs AS ({pairs})
+DELETE FROM {steps} WHERE (contract, conversation) IN (SELECT contract, conversation FROM pairs)"""
+# PostgreSQL: the conversations' locks, in one order (no two transactions wait in a cycle).
+LOCK_STEPS = ("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(contract::text || ':' || "
+              f"conversation, 7) AS k FROM ({_STEP_PAIRS['postgres']}) AS pairs ORDER BY k OFFSET 0) AS keys")
+
+
+def _steps_statements(pairs: str) -> tuple[str, str]:
+    following = _STEP_PARTITION + " ORDER BY ev.at_us, ev.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+    return (_DELETE_STEPS.format(pairs=pairs, steps=STEPS),
+            _INSERT_STEPS.format(pairs=pairs, steps=STEPS, columns=_STEP_COLUMNS, table=EVENTS,
+                                 partition=_STEP_PARTITION, following=following))
+
+
+# engine -> (delete, insert): rebuild the steps of the conversations in $1.
+REFRESH_STEPS = {engine: _steps_statements(_STEP_PAIRS[engine]) for engine in ("postgres", "sqlite")}
+# (delete, insert) of every contract's conversations: no placeholders.
+REBUILD_ALL_STEPS = _steps_statements(_STEP_PAIRS["all"])
+
+# The chat metrics of a contract's live events, from its steps: the same answers as
+# `_CHAT` (the property test holds both to one reference), without ordering events.
+# - first and next response: the steps 1 and 2 in the window up to T, to their stop,
+#   or T if none came by T;
+# - resolution: the close in the window up to T with no close after it up to T (the
+#   conversation's last), from the first buyer message;
+# - service attitude: such a close's conversation's rating up to T with no rating after
+#   it up to T.
+_CHAT_STEPS = """WITH items AS {materialized}({items}),
+{buckets_cte}steps AS (
+  SELECT items.item, items.as_of, items.cal, items.width, items.first_bucket, items.offset_row, items.scope_key,
+    st.step, st.conversation, st.at_us, st.first_buyer_us, st.stop_us, st.next_us
+  FROM items JOIN {steps} st ON st.contract = items.scope_key AND st.step IN (1, 2, 3)
+    AND st.at_us >= items.start_us AND st.at_us < items.end_us AND st.at_us <= items.as_of
+),
+closes AS (
+  SELECT * FROM steps WHERE step = 3 AND (next_us IS NULL OR next_us > as_of)
+),
+samples AS (
+  SELECT item, cal, width, first_bucket, offset_row, step AS metric, at_us AS t1,
+    CASE WHEN stop_us IS NULL OR stop_us > as_of THEN as_of ELSE stop_us END AS t2
+  FROM steps WHERE step IN (1, 2)
+  UNION ALL
+  SELECT item, cal, width, first_bucket, offset_row, 3 AS metric, first_buyer_us AS t1, at_us AS t2
+  FROM closes WHERE first_buyer_us IS NOT NULL
+),
+sample_values AS (
+  SELECT samples.item, samples.metric, {b2} - {b1} AS v, {uncovered} AS uncovered
+  FROM samples{bucket_joins}
+  UNION ALL
+  SELECT closes.item, 4 AS metric, rated.rating AS v, NULL AS uncovered
+  FROM closes JOIN {steps} rated ON rated.contract = closes.scope_key AND rated.conversation = closes.conversation
+    AND rated.step = 4 AND rated.at_us <= closes.as_of AND (rated.next_us IS NULL OR rated.next_us > closes.as_of)
+),
+ordered_values AS (
+  SELECT item, metric, v, uncovered, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
+    COUNT(*) OVER (PARTITION BY item, metric) AS n
+  FROM sample_values
+)
+SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
+  MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
+  MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
+  NULL AS hits, MIN(uncovered) AS uncovered
+FROM ordered_values GROUP BY item, metric"""
+
 # Inquiry conversion (metric 5): buyers with a buyer message in the window up to T,
 # each from its first such message f; converted by an order of the item's shop in the
 # same source from that buyer in [f, f + attribution) and up to T.
@@ -324,8 +444,8 @@ def _build() -> dict[tuple[str, str, str], str]:
                     b1=_before(engine, "samples.t1", "b1"), b2=_before(engine, "samples.t2", "b2"),
                     bucket_joins=_BUCKET_JOINS[engine], uncovered=_UNCOVERED[engine],
                     scope_items=scope.format(alias="ev", owner="items"),
-                    scope_touched=scope.format(alias="ev", owner="touched"))
-            built[("chat", source, engine)] = text(_CHAT)
+                    scope_touched=scope.format(alias="ev", owner="touched"), steps=STEPS)
+            built[("chat", source, engine)] = text(_CHAT_STEPS if source == states.LIVE else _CHAT)
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
             built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)

@@ -99,6 +99,27 @@ class ServiceEvent(Table, tablename="sla_service_event"):
     line_key = Varchar(length=120, null=True, default=None, unique=True)
 
 
+class ChatStep(Table, tablename="sla_chat_step"):
+    """Derived from the log, never written by hand: a contract's chat events that the
+    chat metrics start from, each with what the events around it in its conversation
+    say of it (sla.sql, "chat steps"). Rebuilt for a conversation in the transaction
+    that appends to it, so that the evaluation reads its samples instead of ordering
+    every conversation's events again at every run. `id` is the event's."""
+
+    id = BigInt(primary_key=True)
+    contract = UUID()
+    conversation = Varchar(length=100)
+    kind = Varchar(length=24)
+    at_us = BigInt()
+    # 1 a first response starts, 2 a next response starts (buyer messages),
+    # 3 a close, 4 a rating (sla.metrics.METRIC_NUMBERS' chat metrics).
+    step = Integer()
+    first_buyer_us = BigInt(null=True, default=None)  # a close: the conversation's first buyer message
+    stop_us = BigInt(null=True, default=None)  # a buyer message: the next reply or close after it
+    next_us = BigInt(null=True, default=None)  # a close or rating: the next one of its kind after it
+    rating = Integer(null=True, default=None)
+
+
 class Measurement(Table, tablename="sla_measurement"):
     id = UUID(primary_key=True)
     contract = ForeignKey(references=Contract, index=True)

@@ -16,7 +16,7 @@ from typing import Annotated
 import msgspec
 
 from fuwu.clock import now
-from fuwu.db import atomic, executemany, fetch, fetchrow, is_postgres
+from fuwu.db import atomic, dump_json, executemany, fetch, fetchrow, is_postgres
 from fuwu.errors import InvalidInput
 from fuwu.i18n import N_
 from sla import sql, states
@@ -100,6 +100,8 @@ async def append_event(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None
                           currency=currency, shop_time=shop_time)
     async with atomic():
         row = await fetchrow(sql.INSERT_EVENT, *_row(values))
+        if row is not None:
+            await refresh_chat_steps(_step_pairs([values]))
     return row["id"] if row else None
 
 
@@ -110,6 +112,35 @@ async def append_events(events: list[dict]) -> None:
     if events:
         async with atomic():
             await executemany(sql.INSERT_EVENTS, [_row(values) for values in events])
+            await refresh_chat_steps(_step_pairs(events))
+
+
+# The kinds of event a contract's chat steps are made of (sla.sql, "chat steps").
+STEP_KINDS = frozenset({states.BUYER_MESSAGE, states.AGENT_REPLY, states.CONVERSATION_CLOSED, states.CHAT_RATED})
+
+
+def _step_pairs(events: Iterable[dict]) -> list[tuple]:
+    return [(values["contract"], values["conversation"]) for values in events
+            if values["kind"] in STEP_KINDS and values["contract"] is not None and values["conversation"]]
+
+
+async def refresh_chat_steps(conversations: Iterable[tuple[uuid.UUID, str]]) -> None:
+    """Rebuilds the chat steps of these (contract, conversation) pairs from the log,
+    inside the caller's transaction: whoever appends a chat event to a contract's
+    conversation calls it (`append_event` and `append_events` do), so that the steps
+    the evaluation reads hold every committed event. On PostgreSQL it first takes each
+    conversation's lock, so that of two transactions appending to one conversation the
+    later one rebuilds it with both events."""
+    pairs = sorted({(str(contract), str(conversation)) for contract, conversation in conversations})
+    if not pairs:
+        return
+    text = dump_json(pairs)
+    async with atomic():
+        if is_postgres():
+            await fetch(sql.LOCK_STEPS, text)
+        delete, insert = sql.REFRESH_STEPS["postgres" if is_postgres() else "sqlite"]
+        await fetch(delete, text)
+        await fetch(insert, text)
 
 
 def event_values(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None = None, at: datetime | None = None,

@@ -33,8 +33,8 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.HISTORY_STAGING", "sla.sql.STAGED_COLUMNS"}
-POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.STEPS", "sla.sql.HISTORY_STAGING", "sla.sql.STAGED_COLUMNS"}
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.LOCK_STEPS", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
                  "sla.sql.INSERT_EVENTS_FROM_HISTORY_STAGING",
                  "sla.sql.INSERT_ORDERS_FROM_HISTORY_STAGING", "sla.sql.TAKE_EVENT_IDS", "tenders.sql.HOLD_TENDER_SHARED",
                  "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
@@ -501,6 +501,16 @@ async def history_batches_are_copied_through_staging_skipping_lines_and_orders_h
         ServiceEvent.shop == merchant.org_id).order_by(ServiceEvent.id)
     assert [(row["kind"], row["line"], row["amount"]) for row in rows] == [
         ("order_placed", 1, 100)] + [("notice", line, None) for line in range(3, 8)]
+
+
+@case("sla.sql.LOCK_STEPS")
+async def chat_steps_rebuilt_under_their_conversations_lock(client):
+    # The steps (sla.sql.REFRESH_STEPS) and the metrics read from them are checked by
+    # tests/integration/sla/test_chat_steps.py; this runs them with the lock taken.
+    from tests.integration.sla.test_chat_steps import test_late_events_rebuild_their_conversations_steps
+
+    await test_late_events_rebuild_their_conversations_steps((await new_actor("merchant"),
+                                                              await new_actor("provider")))
 
 
 @case("sla.sql.PEER_ATTITUDE")

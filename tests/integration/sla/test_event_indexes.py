@@ -3,7 +3,8 @@ engines. The log's indexes are partial (migration 2026-11-26T16:00): the contrac
 indexes hold rows with a contract, the shop indexes history and orders. An index is
 usable only where the statement's own terms imply its condition. A statement that
 lost such a term would read the whole log, and the metric would still be right, only
-slow. This test is the one that notices."""
+slow. This test is the one that notices. The same holds for a contract's chat steps
+(sla.sql, "chat steps"), which the live chat metrics read instead of the log."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import sla.metrics as metrics
 from fuwu.db import atomic, fetch, is_postgres
 from sla.calendar import CoverageCalendar
 from sla.metrics import METRIC_NUMBERS, Scope, measure
-from sla.sql import EVENTS
+from sla.sql import EVENTS, STEPS
 
 START, END = 1_767_196_800_000_000, 1_769_875_200_000_000  # January 2026
 
@@ -24,7 +25,8 @@ START, END = 1_767_196_800_000_000, 1_769_875_200_000_000  # January 2026
 # live orders (inquiry conversion); a shop's history and its orders.
 ALLOWED = {
     "live": {"sla_service_event_contract_kind_at", "sla_service_event_contract_conversation",
-             "sla_service_event_shop_buyer", "sla_service_event_shop_kind_at"},
+             "sla_service_event_shop_buyer", "sla_service_event_shop_kind_at",
+             "sla_chat_step_contract_at", "sla_chat_step_contract_conversation"},
     "history": {"sla_service_event_shop_kind_at", "sla_service_event_shop_conversation",
                 "sla_service_event_shop_buyer"},
 }
@@ -47,7 +49,7 @@ async def statements_of(scope: Scope, monkeypatch) -> list[tuple[str, tuple]]:
 
 
 async def plan(statement: str, args: tuple) -> tuple[str, set[str]]:
-    """The plan's text and the log's indexes it uses."""
+    """The plan's text and the log's (and chat steps') indexes it uses."""
     if is_postgres():
         async with atomic():
             await fetch("SELECT set_config('enable_seqscan', 'off', true)")  # a scan shows only if no index serves
@@ -56,7 +58,7 @@ async def plan(statement: str, args: tuple) -> tuple[str, set[str]]:
     else:
         rows = await fetch("EXPLAIN QUERY PLAN " + statement, *args)
         text = "\n".join(row["detail"] for row in rows)
-    return text, set(re.findall(r"\b(sla_service_event_\w+)", text))
+    return text, set(re.findall(r"\b((?:sla_service_event|sla_chat_step)_\w+)", text))
 
 
 @pytest.mark.parametrize("source", ["live", "history"])
@@ -68,8 +70,10 @@ async def test_every_metric_statement_reads_the_log_through_its_source_indexes(s
         first_line = statement.strip().splitlines()[0][:80]
         assert used, f"{first_line}: no index of the log used:\n{text}"
         assert used <= ALLOWED[source], f"{first_line}: {used - ALLOWED[source]} serve the other source"
-        if is_postgres():
-            assert f"Seq Scan on {EVENTS}" not in text, f"{first_line} reads the whole log:\n{text}"
-        else:
-            for alias in set(re.findall(rf"\b{EVENTS}\s+(\w+)", statement)):
-                assert not re.search(rf"^SCAN {alias}\b", text, re.M), f"{first_line} reads the whole log:\n{text}"
+        for table in (EVENTS, STEPS):
+            if is_postgres():
+                assert f"Seq Scan on {table}" not in text, f"{first_line} reads the whole {table}:\n{text}"
+            else:
+                for alias in set(re.findall(rf"\b{table}\s+(\w+)", statement)):
+                    assert not re.search(rf"^SCAN {alias}\b", text, re.M), \
+                        f"{first_line} reads the whole {table}:\n{text}"
