@@ -158,9 +158,10 @@ async def _generate(scale: float) -> dict:
                 for first in range(0, len(records), 5_000):
                     await executemany(sql.INSERT_EVENTS, records[first:first + 5_000])
         total += len(records)
-    # The chat steps that the live path keeps as it appends each event (each append
-    # rebuilds its conversation's steps: sla.services.events.refresh_chat_steps), built
-    # here once for the events copied in above, as the migration builds them for a log.
+    # The chat steps of the events copied in above, built once, as the migration builds
+    # them for a log: live, each append marks its conversation stale and the rebuild
+    # job (every 30 s) rebuilds it (sla.services.events.rebuild_stale_steps), so a
+    # month after the fact the evaluation finds them built.
     async with atomic():
         for statement in sql.REBUILD_ALL_STEPS:
             await fetch(statement)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from chat.tables import Conversation, Message, Seat
 from fuwu.db import insert_statement
 from sla import states as sla_states
-from sla.sql import insert_live_events_select
+from sla.sql import insert_live_events_select, mark_stale_select
 
 _CONVERSATION = Conversation._meta.tablename
 _MESSAGE = Message._meta.tablename
@@ -124,7 +124,8 @@ STORE_MESSAGE_POSTGRES = (
 # - a closed conversation a buyer writes to is reopened (queued again);
 # - the sender's kind as `conversations.sender_kind` decides it;
 # - the SLA events (a buyer's message, an agent's reply in a shop conversation)
-#   through the sla domain's fragment, in the same statement.
+#   through the sla domain's fragment, in the same statement, and the marks of the
+#   contracts' conversations whose chat steps they make stale (the sla domain's too).
 # Arrays, one element a message: $1 conversation, $2 message id, $3 client key, $4 a
 # buyer's shop, $5 a buyer's visitor id (NULL for a member), $6 a member's
 # organisations (comma-separated), $7 sender, $8 text, $9 at, $10 at in microseconds.
@@ -163,7 +164,10 @@ STORE_BATCH_POSTGRES = (
         "shop": "s.shop", "contract": "s.contract", "at": "s.at", "at_us": "s.at_us",
         "conversation": "s.conversation::text", "buyer": "CASE WHEN s.sender_kind = 'buyer' THEN s.buyer_id END",
         "agent": "CASE WHEN s.sender_kind = 'agent' THEN s.sender::text END",
-    }, "s WHERE s.kind = 'shop' AND s.sender_kind IN ('buyer', 'agent')") + " RETURNING id) "
+    }, "s WHERE s.kind = 'shop' AND s.sender_kind IN ('buyer', 'agent')") + " RETURNING id), "
+    "st AS (" + mark_stale_select("s.contract", "s.conversation::text",
+                                  "s WHERE s.kind = 'shop' AND s.contract IS NOT NULL "
+                                  "AND s.sender_kind IN ('buyer', 'agent')") + ") "
     "SELECT n, seq, epoch, was, kind, shop, provider, contract, conversation_buyer AS buyer, sender_kind "
     "FROM s ORDER BY n"
 )

@@ -231,7 +231,7 @@ async def _chat(statement: str, items: list[list], calendars: dict[CoverageCalen
                     buckets.extend(bucket_row)
             else:  # rows joined by (cal, bucket)
                 buckets.extend([cal, first + number, *bucket_row] for number, bucket_row in enumerate(rows))
-        answer = await fetch(statement, _dump(items), _dump(buckets))
+        answer = await fetch(statement, _dump(items), buckets if is_postgres() else _dump(buckets))
         uncovered = {}
         cal_of = {row[0]: row[5] for row in items}
         for row in answer:

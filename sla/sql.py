@@ -21,10 +21,10 @@ one row (s, e, carry) per bucket: the part of the interval it meets (s = e when 
 and the business time from the span's start to the bucket's start. The business time
 before an instant t is B(t) = carry + max(0, min(t, e) - s) of t's bucket, and a sample
 [t1, t2) lasts B(t2) - B(t1): integer microseconds, exactly the sum of its overlaps
-with the intervals. The buckets are the second JSON parameter: on SQLite a table
-`buckets(cal, bucket, s, e, carry)` joined by equality, on PostgreSQL one flat array
-read by position (no join for its planner to misjudge). The JSON is read with each
-engine's own functions, so each statement exists in a SQLite and a PostgreSQL text,
+with the intervals. The buckets are the second parameter: on SQLite a JSON table
+`buckets(cal, bucket, s, e, carry)` joined by equality, on PostgreSQL one flat bigint
+array read by position (no join for its planner to misjudge). The JSON is read with
+each engine's own functions, so each statement exists in a SQLite and a PostgreSQL text,
 and in a variant for a contract's live events and one for a shop's imported history:
 all built here when the module loads (`METRIC_STATEMENTS`).
 """
@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from fuwu import sql as fuwu_sql
 from sla import states
-from sla.tables import ChatStep, Contract, ServiceEvent
+from sla.tables import ChatStep, Contract, ServiceEvent, StaleSteps
 
 EVENTS = ServiceEvent._meta.tablename
 STEPS = ChatStep._meta.tablename
+STALE = StaleSteps._meta.tablename
 
 _EVENT_COLUMNS = [column._meta.db_column_name for column in ServiceEvent._meta.columns if column._meta.name != "id"]
 
@@ -119,11 +120,12 @@ _ITEMS = {
               "json_extract(value, '$[8]') AS width, json_extract(value, '$[9]') AS first_bucket, "
               "json_extract(value, '$[10]') AS offset_row FROM json_each($1)",
 }
-# $2: the business-time buckets. SQLite: rows [[cal, bucket, s, e, carry], ...], a table
-# joined by equality (SQLite indexes it for the join). PostgreSQL: one flat jsonb
-# array [s, e, carry, s, e, carry, ...] of every cal's buckets in order, read by
-# position (row = offset_row + t / width), so that no join exists for the planner to
-# misjudge (it estimates JSON tables at 100 rows and would loop over them per sample).
+# $2: the business-time buckets. SQLite: rows [[cal, bucket, s, e, carry], ...] as JSON,
+# a table joined by equality (SQLite indexes it for the join). PostgreSQL: one flat
+# bigint array [s, e, carry, s, e, carry, ...] of every cal's buckets in order, read
+# by position (row = offset_row + t / width), so that no join exists for the planner
+# to misjudge (it estimates JSON tables at 100 rows and would loop over them per
+# sample); an array rather than JSON, read at a fixed offset without parsing text.
 _BUCKETS = {
     "postgres": "",
     "sqlite": "buckets AS (SELECT json_extract(value, '$[0]') AS cal, json_extract(value, '$[1]') AS bucket, "
@@ -140,10 +142,10 @@ _MATERIALIZED = {"postgres": "MATERIALIZED ", "sqlite": ""}
 def _before(engine: str, t: str, bucket: str) -> str:
     """B(t): the business time before t, carry + the part of t's bucket's interval
     (s, e) before t (a bucket without business time has s = e)."""
-    if engine == "postgres":
+    if engine == "postgres":  # arrays count from 1
         position = f"(3 * (samples.offset_row + {t} / samples.width))::int"
-        return (f"((CAST($2 AS jsonb) ->> ({position} + 2))::bigint + GREATEST(0, LEAST({t}, "
-                f"(CAST($2 AS jsonb) ->> ({position} + 1))::bigint) - (CAST($2 AS jsonb) ->> {position})::bigint))")
+        return (f"(($2::bigint[])[{position} + 3] + GREATEST(0, LEAST({t}, ($2::bigint[])[{position} + 2]) "
+                f"- ($2::bigint[])[{position} + 1]))")
     return f"({bucket}.carry + MAX(0, MIN({t}, {bucket}.e) - {bucket}.s))"
 
 
@@ -179,10 +181,13 @@ _UNCOVERED = {
 # docstring). `uncovered`: the earliest t1 before the buckets' span (a resolution
 # from a conversation older than the span), for which the caller widens the span and
 # asks again; its figures are then not used.
-_CHAT = """WITH items AS {materialized}({items}),
-{buckets_cte}touched AS (
+_CHAT_HEAD = """WITH items AS {materialized}({items}),
+{buckets_cte}"""
+# The log's way: the conversations that `{touched_from}` finds (with `items` and the
+# log as `ev`), their events in order, their samples and ratings.
+_CHAT_FROM_LOG = """touched AS (
   SELECT items.scope_key, ev.conversation, MAX(items.as_of) AS as_of
-  FROM items JOIN {table} ev ON {scope_items}
+  FROM {touched_from}
     AND ev.kind IN ('buyer_message', 'conversation_closed')
     AND ev.at_us >= items.start_us AND ev.at_us < items.end_us AND ev.at_us <= items.as_of
   GROUP BY items.scope_key, ev.conversation
@@ -203,7 +208,7 @@ ordered AS {materialized}(
     MIN(CASE WHEN kind IN ('conversation_closed', 'chat_rated') THEN at_us END) OVER ({following}) AS next_same_us
   FROM events
 ),
-samples AS (
+log_samples AS (
   SELECT items.item, items.cal, items.width, items.first_bucket, items.offset_row,
     CASE WHEN kind = 'conversation_closed' THEN 3 WHEN buyer_count = 1 THEN 1 ELSE 2 END AS metric,
     CASE WHEN kind = 'conversation_closed' THEN first_buyer_us ELSE at_us END AS t1,
@@ -215,7 +220,7 @@ samples AS (
     OR (kind = 'conversation_closed' AND (next_same_us IS NULL OR next_same_us > items.as_of)
         AND first_buyer_us IS NOT NULL)
 ),
-rated AS (
+log_rated AS (
   SELECT items.item, ordered.conversation,
     MAX(CASE WHEN kind = 'conversation_closed' THEN at_us END) AS close_at,
     MAX(CASE WHEN kind = 'chat_rated' THEN rating END) AS rating
@@ -225,13 +230,28 @@ rated AS (
     AND (ordered.kind = 'chat_rated' OR (ordered.at_us >= items.start_us AND ordered.at_us < items.end_us))
   GROUP BY items.item, ordered.conversation
 ),
+"""
+# The samples' business time, the ratings, and per item and metric the count, sum and
+# percentiles (nearest rank).
+_CHAT_TAIL = """samples AS ({samples}),
 sample_values AS (
   SELECT samples.item, samples.metric, {b2} - {b1} AS v, {uncovered} AS uncovered
   FROM samples{bucket_joins}
   UNION ALL
   SELECT item, 4 AS metric, rating AS v, NULL AS uncovered
-  FROM rated WHERE close_at IS NOT NULL AND rating IS NOT NULL
-),
+  FROM log_rated WHERE close_at IS NOT NULL AND rating IS NOT NULL{more_ratings}
+){percentiles}"""
+# Per item and metric: count, sum, and the p50 and p90 by nearest rank (the value at
+# rank ceil(p * n / 100) in ascending order). PostgreSQL takes them from each group's
+# sorted array (one sort, no window passes); SQLite numbers the rows.
+_PERCENTILES = {
+    "postgres": """
+SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
+  (array_agg(v ORDER BY v))[((50 * COUNT(*) + 99) / 100)::int] AS p50,
+  (array_agg(v ORDER BY v))[((90 * COUNT(*) + 99) / 100)::int] AS p90,
+  NULL AS hits, MIN(uncovered) AS uncovered
+FROM sample_values GROUP BY item, metric""",
+    "sqlite": """,
 ordered_values AS (
   SELECT item, metric, v, uncovered, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
     COUNT(*) OVER (PARTITION BY item, metric) AS n
@@ -241,38 +261,73 @@ SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
   MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
   MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
   NULL AS hits, MIN(uncovered) AS uncovered
-FROM ordered_values GROUP BY item, metric"""
-# The chat events' partition: a conversation's ratings apart from its other events.
+FROM ordered_values GROUP BY item, metric""",
+}
+# The events' partition: a conversation's ratings apart from its other events.
 _PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
+
+# A shop's history: every conversation the log's way.
+_CHAT = (_CHAT_HEAD + _CHAT_FROM_LOG.replace("{touched_from}", "items JOIN {table} ev ON {scope_items}")
+         + _CHAT_TAIL.replace("{samples}", "SELECT * FROM log_samples").replace("{more_ratings}", ""))
 
 # --- chat steps ---------------------------------------------------------------------
 #
-# The chat statement above orders every touched conversation's events again at each
-# run, and that sort and its window passes are most of an evaluation's time. A
-# contract's live conversations keep the result instead: their chat steps
-# (`sla_chat_step`), each a buyer message that starts a first or next response, a
-# close or a rating, with what its conversation's other events say of it: a close's
-# first buyer message, a buyer message's next reply or close (its stop), a close's or
-# rating's next one of its kind. These are the `ordered` columns above, computed over
-# the whole log instead of the events up to T: every one depends only on the events
-# before it, or is the first event of a kind after it, which the metric statement
-# compares with T. So a step holds at any T, and a late event only changes its own
-# conversation's steps. They are rebuilt for each conversation appended to, in the
-# appending transaction (`REFRESH_STEPS`), under a lock per conversation on
-# PostgreSQL, so that of two transactions appending to one conversation the later
-# rebuilds with both events. The shop's imported history is read rarely (a report's
-# baseline) and in bulk: its chat metrics keep the statement above.
+# The log's way orders every touched conversation's events again at each run, and
+# that sort and its window passes are most of an evaluation's time. A contract's live
+# conversations keep the result instead: their chat steps (`sla_chat_step`), each a
+# buyer message that starts a first or next response, a close or a rating, with what
+# its conversation's other events say of it: a close's first buyer message, a buyer
+# message's next reply or close (its stop), a close's or rating's next one of its kind.
+# These are the `ordered` columns above computed over the whole log instead of the
+# events up to T: each depends only on the events before it, or is the first event of
+# a kind after it, which the metric statement compares with T. So a step holds at any
+# T, and a late event changes only its own conversation's steps.
 #
-# $1 (the JSON variant): the conversations, [[contract, conversation], ...].
+# Appending a chat event to a contract's conversation marks the conversation stale
+# (`sla_stale_steps`) in the appending transaction: an upsert that bumps `changes`,
+# so that it holds the row until that transaction ends. The rebuild (a job, and the
+# evaluation before it reads) takes stale conversations it can lock (SKIP LOCKED: not
+# those whose appenders are still open), deletes their marks and rebuilds their steps
+# from the log, one rebuilder at a time. An append that the rebuild could not see
+# marks its conversation again, after the rebuild's delete. So at any snapshot, a
+# conversation either is marked stale or has steps that hold all its committed events:
+# the live chat statement reads the steps of the others and the log's way for the
+# stale ones, and is exact whatever the rebuild has done. The shop's imported history
+# is read rarely (a report's baseline) and in bulk: it keeps the log's way.
+#
+# $1 (the JSON variants): the conversations, [[contract, conversation], ...].
 _STEP_PAIRS = {
     "postgres": "SELECT DISTINCT (x->>0)::uuid AS contract, x->>1 AS conversation "
                 "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
     "sqlite": "SELECT DISTINCT json_extract(value, '$[0]') AS contract, json_extract(value, '$[1]') AS conversation "
-              "FROM json_each($1)",
+              "FROM json_each($1) WHERE true",
     # every contract's live conversations (a migration's backfill, the bench's data)
     "all": f"SELECT DISTINCT contract, conversation FROM {EVENTS} "
            "WHERE source = 'live' AND contract IS NOT NULL AND conversation IS NOT NULL",
 }
+
+
+def mark_stale_select(contract: str, conversation: str, source: str) -> str:
+    """A fragment for a higher domain's own statement that appends chat events: marks
+    the (contract, conversation) of each row of `source` (its FROM clause and WHERE)
+    stale, as `MARK_STALE_*` does (the chat's batch statement)."""
+    return (f"INSERT INTO {STALE} (contract, conversation) SELECT DISTINCT {contract}, {conversation} "
+            f"FROM {source} ON CONFLICT (contract, conversation) DO UPDATE SET changes = {STALE}.changes + 1")
+
+
+_MARK_STALE = ("INSERT INTO {stale} (contract, conversation) {pairs} "
+               "ON CONFLICT (contract, conversation) DO UPDATE SET changes = {stale}.changes + 1")
+MARK_STALE_POSTGRES = _MARK_STALE.format(stale=STALE, pairs=_STEP_PAIRS["postgres"])
+MARK_STALE_SQLITE = _MARK_STALE.format(stale=STALE, pairs=_STEP_PAIRS["sqlite"])
+# Up to $1 stale conversations, oldest marks first, their marks deleted; on PostgreSQL
+# only those no open transaction holds.
+TAKE_STALE_POSTGRES = (f"DELETE FROM {STALE} WHERE id IN (SELECT id FROM {STALE} ORDER BY id LIMIT $1 "
+                       "FOR UPDATE SKIP LOCKED) RETURNING contract, conversation")
+TAKE_STALE_SQLITE = (f"DELETE FROM {STALE} WHERE id IN (SELECT id FROM {STALE} ORDER BY id LIMIT $1) "
+                     "RETURNING contract, conversation")
+# One rebuilder at a time (PostgreSQL): false when another holds it, until its commit.
+REBUILDER_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('sla.rebuild_chat_steps')) AS taken"
+
 _STEP_COLUMNS = "id, contract, conversation, kind, at_us, step, first_buyer_us, stop_us, next_us, rating"
 _STEP_PARTITION = "PARTITION BY ev.contract, ev.conversation, CASE WHEN ev.kind = 'chat_rated' THEN 1 ELSE 0 END"
 _INSERT_STEPS = """WITH pairs AS ({pairs})
@@ -302,9 +357,6 @@ WHERE kind IN ('conversation_closed', 'chat_rated')
   OR (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))"""
 _DELETE_STEPS = """WITH pairs AS ({pairs})
 DELETE FROM {steps} WHERE (contract, conversation) IN (SELECT contract, conversation FROM pairs)"""
-# PostgreSQL: the conversations' locks, in one order (no two transactions wait in a cycle).
-LOCK_STEPS = ("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(contract::text || ':' || "
-              f"conversation, 7) AS k FROM ({_STEP_PAIRS['postgres']}) AS pairs ORDER BY k OFFSET 0) AS keys")
 
 
 def _steps_statements(pairs: str) -> tuple[str, str]:
@@ -314,30 +366,34 @@ def _steps_statements(pairs: str) -> tuple[str, str]:
                                  partition=_STEP_PARTITION, following=following))
 
 
-# engine -> (delete, insert): rebuild the steps of the conversations in $1.
-REFRESH_STEPS = {engine: _steps_statements(_STEP_PAIRS[engine]) for engine in ("postgres", "sqlite")}
-# (delete, insert) of every contract's conversations: no placeholders.
-REBUILD_ALL_STEPS = _steps_statements(_STEP_PAIRS["all"])
+# Rebuild the steps of the conversations in $1: delete them, then insert them anew.
+DELETE_STEPS_POSTGRES, INSERT_STEPS_POSTGRES = _steps_statements(_STEP_PAIRS["postgres"])
+DELETE_STEPS_SQLITE, INSERT_STEPS_SQLITE = _steps_statements(_STEP_PAIRS["sqlite"])
+# The same for every contract's conversations, and no marks left: no placeholders.
+REBUILD_ALL_STEPS = (*_steps_statements(_STEP_PAIRS["all"]), f"DELETE FROM {STALE}")
 
-# The chat metrics of a contract's live events, from its steps: the same answers as
-# `_CHAT` (the property test holds both to one reference), without ordering events.
+# A contract's live chat metrics: the steps of its conversations that are not stale,
+# the log's way for those that are (the property test holds both to one reference):
 # - first and next response: the steps 1 and 2 in the window up to T, to their stop,
 #   or T if none came by T;
 # - resolution: the close in the window up to T with no close after it up to T (the
 #   conversation's last), from the first buyer message;
 # - service attitude: such a close's conversation's rating up to T with no rating after
 #   it up to T.
-_CHAT_STEPS = """WITH items AS {materialized}({items}),
-{buckets_cte}steps AS (
+_CHAT_STEPS = """stale AS {materialized}(
+  SELECT DISTINCT items.scope_key, marked.conversation FROM items JOIN {stale} marked ON marked.contract = items.scope_key
+),
+steps AS (
   SELECT items.item, items.as_of, items.cal, items.width, items.first_bucket, items.offset_row, items.scope_key,
     st.step, st.conversation, st.at_us, st.first_buyer_us, st.stop_us, st.next_us
   FROM items JOIN {steps} st ON st.contract = items.scope_key AND st.step IN (1, 2, 3)
     AND st.at_us >= items.start_us AND st.at_us < items.end_us AND st.at_us <= items.as_of
+  WHERE NOT EXISTS (SELECT 1 FROM stale WHERE stale.scope_key = st.contract AND stale.conversation = st.conversation)
 ),
 closes AS (
   SELECT * FROM steps WHERE step = 3 AND (next_us IS NULL OR next_us > as_of)
 ),
-samples AS (
+step_samples AS (
   SELECT item, cal, width, first_bucket, offset_row, step AS metric, at_us AS t1,
     CASE WHEN stop_us IS NULL OR stop_us > as_of THEN as_of ELSE stop_us END AS t2
   FROM steps WHERE step IN (1, 2)
@@ -345,24 +401,19 @@ samples AS (
   SELECT item, cal, width, first_bucket, offset_row, 3 AS metric, first_buyer_us AS t1, at_us AS t2
   FROM closes WHERE first_buyer_us IS NOT NULL
 ),
-sample_values AS (
-  SELECT samples.item, samples.metric, {b2} - {b1} AS v, {uncovered} AS uncovered
-  FROM samples{bucket_joins}
-  UNION ALL
-  SELECT closes.item, 4 AS metric, rated.rating AS v, NULL AS uncovered
+step_rated AS (
+  SELECT closes.item, rated.rating
   FROM closes JOIN {steps} rated ON rated.contract = closes.scope_key AND rated.conversation = closes.conversation
     AND rated.step = 4 AND rated.at_us <= closes.as_of AND (rated.next_us IS NULL OR rated.next_us > closes.as_of)
 ),
-ordered_values AS (
-  SELECT item, metric, v, uncovered, ROW_NUMBER() OVER (PARTITION BY item, metric ORDER BY v) AS rn,
-    COUNT(*) OVER (PARTITION BY item, metric) AS n
-  FROM sample_values
-)
-SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
-  MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN v END) AS p50,
-  MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN v END) AS p90,
-  NULL AS hits, MIN(uncovered) AS uncovered
-FROM ordered_values GROUP BY item, metric"""
+"""
+_CHAT_LIVE = (_CHAT_HEAD + _CHAT_STEPS
+              + _CHAT_FROM_LOG.replace("{touched_from}", "stale JOIN items ON items.scope_key = stale.scope_key "
+                                       "JOIN {table} ev ON ev.contract = stale.scope_key AND ev.source = 'live' "
+                                       "AND ev.conversation = stale.conversation")
+              + _CHAT_TAIL.replace("{samples}", "SELECT * FROM log_samples UNION ALL SELECT * FROM step_samples")
+              .replace("{more_ratings}", "\n  UNION ALL\n  SELECT item, 4 AS metric, rating AS v, NULL AS uncovered "
+                                         "FROM step_rated"))
 
 # Inquiry conversion (metric 5): buyers with a buyer message in the window up to T,
 # each from its first such message f; converted by an order of the item's shop in the
@@ -444,8 +495,9 @@ def _build() -> dict[tuple[str, str, str], str]:
                     b1=_before(engine, "samples.t1", "b1"), b2=_before(engine, "samples.t2", "b2"),
                     bucket_joins=_BUCKET_JOINS[engine], uncovered=_UNCOVERED[engine],
                     scope_items=scope.format(alias="ev", owner="items"),
-                    scope_touched=scope.format(alias="ev", owner="touched"), steps=STEPS)
-            built[("chat", source, engine)] = text(_CHAT_STEPS if source == states.LIVE else _CHAT)
+                    scope_touched=scope.format(alias="ev", owner="touched"), steps=STEPS, stale=STALE,
+                    percentiles=_PERCENTILES[engine])
+            built[("chat", source, engine)] = text(_CHAT_LIVE if source == states.LIVE else _CHAT)
             built[(states.INQUIRY_CONVERSION_RATE, source, engine)] = text(_CONVERSION)
             built[(states.MILESTONE_ON_TIME_RATE, source, engine)] = text(_ON_TIME)
             built[(states.FIRST_PASS_ACCEPTANCE_RATE, source, engine)] = text(_FIRST_PASS)

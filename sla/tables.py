@@ -102,9 +102,9 @@ class ServiceEvent(Table, tablename="sla_service_event"):
 class ChatStep(Table, tablename="sla_chat_step"):
     """Derived from the log, never written by hand: a contract's chat events that the
     chat metrics start from, each with what the events around it in its conversation
-    say of it (sla.sql, "chat steps"). Rebuilt for a conversation in the transaction
-    that appends to it, so that the evaluation reads its samples instead of ordering
-    every conversation's events again at every run. `id` is the event's."""
+    say of it (sla.sql, "chat steps"), rebuilt after appends, so that the evaluation
+    reads its samples instead of ordering every conversation's events again at every
+    run. `id` is the event's."""
 
     id = BigInt(primary_key=True)
     contract = UUID()
@@ -118,6 +118,16 @@ class ChatStep(Table, tablename="sla_chat_step"):
     stop_us = BigInt(null=True, default=None)  # a buyer message: the next reply or close after it
     next_us = BigInt(null=True, default=None)  # a close or rating: the next one of its kind after it
     rating = Integer(null=True, default=None)
+
+
+class StaleSteps(Table, tablename="sla_stale_steps"):
+    """A contract's conversation whose chat steps may miss events appended since they
+    were built (sla.sql, "chat steps"): marked by whoever appends, taken by the rebuild.
+    One row per conversation (a unique index on the pair)."""
+
+    contract = UUID()
+    conversation = Varchar(length=100)
+    changes = Integer(default=1)  # appends since the mark: the upsert that holds the row
 
 
 class Measurement(Table, tablename="sla_measurement"):

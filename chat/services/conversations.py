@@ -37,7 +37,7 @@ from fuwu.i18n import N_
 from sla import states as sla_states
 from sla.services import contracts
 from sla.calendar import to_us
-from sla.services.events import append_event, append_events, event_values, refresh_chat_steps
+from sla.services.events import append_event, append_events, event_values
 
 log = logging.getLogger("fuwu.chat.conversations")
 MAX_CLIENT_ID = 100
@@ -350,9 +350,8 @@ class _GroupCommit:
 
     async def store(self, batch: list[tuple[_Post, asyncio.Future]]) -> None:
         try:
-            if is_postgres():  # one statement, then the contracts' chat steps, in one transaction
-                async with atomic():
-                    await _store_batch_postgres([item for item, _ in batch])
+            if is_postgres():  # one statement, its own transaction
+                await _store_batch_postgres([item for item, _ in batch])
             else:
                 async with atomic():
                     for item, _ in batch:
@@ -455,10 +454,9 @@ async def _store_post(item: _Post) -> None:
 
 async def _store_batch_postgres(items: list[_Post]) -> None:
     """On PostgreSQL, a batch's messages that their senders may write, with their SLA
-    events, stored by one statement (sql.STORE_BATCH_POSTGRES), then the chat steps of
-    the contracts' conversations written to rebuilt (sla.services.events), in the
-    caller's transaction. Each stored one gets its `message` and `fanout`; a message
-    left without them was refused (another's conversation, or none) and changed nothing."""
+    events, stored by one statement that is its own transaction (sql.STORE_BATCH_POSTGRES).
+    Each stored one gets its `message` and `fanout`; a message left without them was
+    refused (another's conversation, or none) and changed nothing."""
     moment = now()
     message_ids = [uuid.uuid4() for _ in items]
     keys = [f"{item.conversation_id}:{item.client_id}" for item in items]
@@ -468,9 +466,6 @@ async def _store_batch_postgres(items: list[_Post]) -> None:
                         for item in items],
                        [item.participant.user_id for item in items], [item.text for item in items],
                        [moment] * len(items), [to_us(moment)] * len(items))
-    await refresh_chat_steps((row["contract"], items[int(row["n"]) - 1].conversation_id) for row in rows
-                             if row["contract"] is not None and row["kind"] == "shop"
-                             and row["sender_kind"] in (states.BUYER, states.AGENT))
     reopened: set = set()
     for row in rows:
         index = int(row["n"]) - 1

@@ -1,4 +1,5 @@
-"""The chat steps (sla.tables.ChatStep); the next migration indexes and fills them."""
+"""The chat steps (sla.tables.ChatStep) and their stale marks (StaleSteps); the next
+migration indexes and fills them."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import BigInt
@@ -10,7 +11,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T02:30:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "chat steps"
+DESCRIPTION = "chat steps and their stale marks"
 
 
 async def forwards():
@@ -21,6 +22,13 @@ async def forwards():
     manager.add_table(
         class_name="ChatStep",
         tablename="sla_chat_step",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="StaleSteps",
+        tablename="sla_stale_steps",
         schema=None,
         columns=None,
     )
@@ -226,6 +234,70 @@ async def forwards():
         params={
             "default": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StaleSteps",
+        tablename="sla_stale_steps",
+        column_name="contract",
+        db_column_name="contract",
+        column_class_name="UUID",
+        column_class=UUID,
+        params={
+            "default": UUID4(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StaleSteps",
+        tablename="sla_stale_steps",
+        column_name="conversation",
+        db_column_name="conversation",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="StaleSteps",
+        tablename="sla_stale_steps",
+        column_name="changes",
+        db_column_name="changes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 1,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,

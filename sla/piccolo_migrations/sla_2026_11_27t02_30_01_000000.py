@@ -1,5 +1,5 @@
-"""The chat steps' indexes, and the steps of every contract's conversations so far,
-rebuilt from the log (sla.sql.REBUILD_ALL_STEPS). A raw step runs before a
+"""The chat steps' indexes and the one mark per conversation, and the steps of every
+contract's conversations so far, rebuilt from the log (sla.sql.REBUILD_ALL_STEPS). A raw step runs before a
 migration's table changes, hence a migration of its own after the one that adds the
 table."""
 
@@ -14,6 +14,8 @@ INDEXES = (
     "CREATE INDEX sla_chat_step_contract_at ON sla_chat_step (contract, at_us)",
     # a conversation's steps: rebuilt after an append, ratings found by their close
     "CREATE INDEX sla_chat_step_contract_conversation ON sla_chat_step (contract, conversation)",
+    # one mark per conversation: the upsert that marks it stale arbitrates on it
+    "CREATE UNIQUE INDEX sla_stale_steps_conversation ON sla_stale_steps (contract, conversation)",
 )
 
 

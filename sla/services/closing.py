@@ -23,7 +23,7 @@ from fuwu.tables import AuditEvent
 from sla import sql, states
 from sla.calendar import from_us, to_us
 from sla.metrics import measure_many
-from sla.services import evaluation, risk
+from sla.services import evaluation, events, risk
 from sla.services.contracts import CONTRACT_COLUMNS, TARGET_COLUMNS
 from sla.tables import Contract, Measurement, SlaTarget
 from sla.windows import period_of, periods
@@ -160,6 +160,9 @@ async def close_due_windows(moment: datetime.datetime | None = None, *, contract
     run did."""
     moment = moment or now()
     moment_us = to_us(moment)
+    # Conversations whose chat steps are stale are read from the log (exact either way):
+    # rebuilt first, the reads below take the steps.
+    await events.rebuild_stale_steps()
     totals = {"contracts": 0, "evaluated": 0, "stored": 0, "rechecked": 0, "raised": 0, "cleared": 0, "warned": 0}
     done: list[uuid.UUID] = []
     jobs: list[dict] = []  # per contract: contract, targets, prepared windows, running targets, finished

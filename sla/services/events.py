@@ -101,7 +101,7 @@ async def append_event(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None
     async with atomic():
         row = await fetchrow(sql.INSERT_EVENT, *_row(values))
         if row is not None:
-            await refresh_chat_steps(_step_pairs([values]))
+            await mark_stale(_step_pairs([values]))
     return row["id"] if row else None
 
 
@@ -112,11 +112,12 @@ async def append_events(events: list[dict]) -> None:
     if events:
         async with atomic():
             await executemany(sql.INSERT_EVENTS, [_row(values) for values in events])
-            await refresh_chat_steps(_step_pairs(events))
+            await mark_stale(_step_pairs(events))
 
 
 # The kinds of event a contract's chat steps are made of (sla.sql, "chat steps").
 STEP_KINDS = frozenset({states.BUYER_MESSAGE, states.AGENT_REPLY, states.CONVERSATION_CLOSED, states.CHAT_RATED})
+REBUILD_BATCH = 500  # conversations a rebuild statement takes
 
 
 def _step_pairs(events: Iterable[dict]) -> list[tuple]:
@@ -124,23 +125,44 @@ def _step_pairs(events: Iterable[dict]) -> list[tuple]:
             if values["kind"] in STEP_KINDS and values["contract"] is not None and values["conversation"]]
 
 
-async def refresh_chat_steps(conversations: Iterable[tuple[uuid.UUID, str]]) -> None:
-    """Rebuilds the chat steps of these (contract, conversation) pairs from the log,
-    inside the caller's transaction: whoever appends a chat event to a contract's
-    conversation calls it (`append_event` and `append_events` do), so that the steps
-    the evaluation reads hold every committed event. On PostgreSQL it first takes each
-    conversation's lock, so that of two transactions appending to one conversation the
-    later one rebuilds it with both events."""
+def _pairs_json(conversations: Iterable[tuple]) -> str | None:
     pairs = sorted({(str(contract), str(conversation)) for contract, conversation in conversations})
-    if not pairs:
-        return
-    text = dump_json(pairs)
-    async with atomic():
-        if is_postgres():
-            await fetch(sql.LOCK_STEPS, text)
-        delete, insert = sql.REFRESH_STEPS["postgres" if is_postgres() else "sqlite"]
-        await fetch(delete, text)
-        await fetch(insert, text)
+    return dump_json(pairs) if pairs else None
+
+
+async def mark_stale(conversations: Iterable[tuple[uuid.UUID, str]]) -> None:
+    """Marks these (contract, conversation) pairs' chat steps stale, inside the
+    caller's transaction: whoever appends a chat event to a contract's conversation
+    does (`append_event` and `append_events` do; the chat's batch statement marks its
+    own, sla.sql.mark_stale_select). Until the rebuild, the metrics read those
+    conversations from the log."""
+    text = _pairs_json(conversations)
+    if text is not None:
+        await fetch(sql.MARK_STALE_POSTGRES if is_postgres() else sql.MARK_STALE_SQLITE, text)
+
+
+async def rebuild_stale_steps(most: int = 100 * REBUILD_BATCH) -> int:
+    """Rebuilds the chat steps of stale conversations from the log, REBUILD_BATCH at a
+    time in short transactions of their own, until none is left or `most` are done;
+    returns how many. The job runs it, and the evaluation before it reads. Skips what
+    another rebuilder or an open append holds (sla.sql, "chat steps", says why the
+    metrics stay exact either way)."""
+    postgres = is_postgres()
+    done = 0
+    while done < most:
+        async with atomic():
+            if postgres and not (await fetchrow(sql.REBUILDER_LOCK))["taken"]:
+                return done
+            taken = await fetch(sql.TAKE_STALE_POSTGRES if postgres else sql.TAKE_STALE_SQLITE,
+                                min(REBUILD_BATCH, most - done))
+            text = _pairs_json((row["contract"], row["conversation"]) for row in taken)
+            if text is not None:
+                await fetch(sql.DELETE_STEPS_POSTGRES if postgres else sql.DELETE_STEPS_SQLITE, text)
+                await fetch(sql.INSERT_STEPS_POSTGRES if postgres else sql.INSERT_STEPS_SQLITE, text)
+        done += len(taken)
+        if len(taken) < REBUILD_BATCH:
+            return done
+    return done
 
 
 def event_values(kind: str, *, shop: uuid.UUID, contract: uuid.UUID | None = None, at: datetime | None = None,

@@ -33,8 +33,11 @@ from tests.tendering import bid_body, pass_bid_deadline, published_tender, tende
 
 MODULES = (fuwu.sql, tenders.sql, bids.sql, sla.sql, chat.sql, ratings.sql)
 # Constants of the sql modules that are names, not statements.
-NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.STEPS", "sla.sql.HISTORY_STAGING", "sla.sql.STAGED_COLUMNS"}
-POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.LOCK_STEPS", "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
+NOT_STATEMENTS = {"sla.sql.EVENTS", "sla.sql.STEPS", "sla.sql.STALE", "sla.sql.HISTORY_STAGING",
+                  "sla.sql.STAGED_COLUMNS"}
+POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.REBUILDER_LOCK", "sla.sql.MARK_STALE_POSTGRES",
+                 "sla.sql.TAKE_STALE_POSTGRES", "sla.sql.DELETE_STEPS_POSTGRES", "sla.sql.INSERT_STEPS_POSTGRES",
+                 "sla.sql.BULK_READ_SETTINGS", "sla.sql.CREATE_HISTORY_STAGING",
                  "sla.sql.INSERT_EVENTS_FROM_HISTORY_STAGING",
                  "sla.sql.INSERT_ORDERS_FROM_HISTORY_STAGING", "sla.sql.TAKE_EVENT_IDS", "tenders.sql.HOLD_TENDER_SHARED",
                  "tenders.sql.HOLD_TENDER_EXCLUSIVE", "fuwu.sql.HOLD_ADDRESS",
@@ -43,7 +46,8 @@ POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.LOCK_STEPS", "sla.sql.
                  "sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.MEASURED_BY_PERIOD_POSTGRES",
                  "sla.sql.MILESTONES_BY_PERIOD_POSTGRES", "ratings.sql.RATINGS_BY_PERIOD_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
+SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "sla.sql.MARK_STALE_SQLITE", "sla.sql.TAKE_STALE_SQLITE",
+               "sla.sql.DELETE_STEPS_SQLITE", "sla.sql.INSERT_STEPS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
                # Each engine reads the JSON lists of providers and metrics with its own functions.
                "sla.sql.TRACK_RECORD_SQLITE", "sla.sql.MEASURED_BY_PERIOD_SQLITE",
                "sla.sql.MILESTONES_BY_PERIOD_SQLITE", "ratings.sql.RATINGS_BY_PERIOD_SQLITE"}
@@ -503,14 +507,15 @@ async def history_batches_are_copied_through_staging_skipping_lines_and_orders_h
         ("order_placed", 1, 100)] + [("notice", line, None) for line in range(3, 8)]
 
 
-@case("sla.sql.LOCK_STEPS")
-async def chat_steps_rebuilt_under_their_conversations_lock(client):
-    # The steps (sla.sql.REFRESH_STEPS) and the metrics read from them are checked by
-    # tests/integration/sla/test_chat_steps.py; this runs them with the lock taken.
-    from tests.integration.sla.test_chat_steps import test_late_events_rebuild_their_conversations_steps
+@case("sla.sql.MARK_STALE_POSTGRES", "sla.sql.MARK_STALE_SQLITE", "sla.sql.TAKE_STALE_POSTGRES",
+      "sla.sql.TAKE_STALE_SQLITE", "sla.sql.REBUILDER_LOCK", "sla.sql.DELETE_STEPS_POSTGRES",
+      "sla.sql.DELETE_STEPS_SQLITE", "sla.sql.INSERT_STEPS_POSTGRES", "sla.sql.INSERT_STEPS_SQLITE")
+async def chat_steps_marked_stale_and_rebuilt(client):
+    # What the steps hold and the metrics read from them: tests/integration/sla/test_chat_steps.py.
+    from tests.integration.sla.test_chat_steps import test_steps_are_rebuilt_from_the_log_and_late_events_mark_them_stale
 
-    await test_late_events_rebuild_their_conversations_steps((await new_actor("merchant"),
-                                                              await new_actor("provider")))
+    await test_steps_are_rebuilt_from_the_log_and_late_events_mark_them_stale(
+        (await new_actor("merchant"), await new_actor("provider")))
 
 
 @case("sla.sql.PEER_ATTITUDE")

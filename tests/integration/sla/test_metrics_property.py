@@ -15,7 +15,7 @@ from fuwu.db import atomic
 from sla import metrics
 from sla.calendar import WEEKDAYS, CoverageCalendar, from_us, to_us
 from sla.metrics import Scope
-from sla.services.events import append_event
+from sla.services.events import append_event, rebuild_stale_steps
 from sla.windows import periods
 from tests import sla_reference as reference
 from tests.integration.sla.conftest import make_contract
@@ -77,9 +77,12 @@ def log_events(draw):
 @given(zone=st.sampled_from(ZONES), base=st.sampled_from(BASES), calendar=calendars(),
        log=st.lists(log_events(), min_size=20, max_size=80),
        window_pick=st.integers(0, 3), as_of_minutes=st.one_of(st.just(SPAN + 24 * 60), st.integers(0, SPAN + 24 * 60)),
-       attribution_minutes=st.sampled_from((60, 24 * 60)))
+       attribution_minutes=st.sampled_from((60, 24 * 60)), rebuild_at=st.floats(0, 1))
 async def test_sql_metrics_equal_the_reference(parties, zone, base, calendar, log, window_pick, as_of_minutes,
-                                              attribution_minutes):
+                                              attribution_minutes, rebuild_at):
+    """Also for a contract's chat metrics read both ways (sla.sql, "chat steps"): with
+    the chat steps rebuilt part way through the log (the conversations appended to
+    after it read from the log, the others from their steps), then all rebuilt."""
     weekdays, holiday_offsets = calendar
     base_us = to_us(datetime.fromisoformat(base).replace(tzinfo=timezone.utc))
     base_day = from_us(base_us).date()
@@ -93,6 +96,8 @@ async def test_sql_metrics_equal_the_reference(parties, zone, base, calendar, lo
            for kind, offset, ref, buyer, extra in log]
     async with atomic():
         for number, (kind, offset, ref, buyer, extra) in enumerate(log):
+            if number == int(rebuild_at * len(log)):
+                await rebuild_stale_steps()
             at = from_us(base_us + offset)
             if kind == "order_placed":
                 event_id = await append_event(kind, shop=shop, at=at, buyer=buyer, order=f"{contract.id}-{number}",
@@ -123,24 +128,27 @@ async def test_sql_metrics_equal_the_reference(parties, zone, base, calendar, lo
         {date.fromisoformat(day) for day in holidays})
     scope = Scope.live(contract.id, shop)
 
-    for metric, samples in (
-        ("first_response_time", reference.first_response(chat_events, reference_calendar, start, end, as_of)),
-        ("next_response_time", reference.next_response(chat_events, reference_calendar, start, end, as_of)),
-        ("resolution_time", reference.resolution(chat_events, reference_calendar, start, end, as_of)),
-    ):
-        result = await metrics.measure(metric, scope, engine_calendar, start, end, as_of)
-        expected = reference.statistics(samples)
-        assert result.sample_size == expected["n"], metric
-        event(f"{metric} has samples: {expected['n'] > 0}")
-        for statistic in ("mean", "median", "p90"):
-            assert same(result.value(statistic), expected[statistic]), (metric, statistic)
+    for rebuilt in (False, True):
+        if rebuilt:
+            await rebuild_stale_steps()
+        for metric, samples in (
+            ("first_response_time", reference.first_response(chat_events, reference_calendar, start, end, as_of)),
+            ("next_response_time", reference.next_response(chat_events, reference_calendar, start, end, as_of)),
+            ("resolution_time", reference.resolution(chat_events, reference_calendar, start, end, as_of)),
+        ):
+            result = await metrics.measure(metric, scope, engine_calendar, start, end, as_of)
+            expected = reference.statistics(samples)
+            assert result.sample_size == expected["n"], (metric, rebuilt)
+            event(f"{metric} has samples: {expected['n'] > 0}")
+            for statistic in ("mean", "median", "p90"):
+                assert same(result.value(statistic), expected[statistic]), (metric, statistic, rebuilt)
 
-    ratings = reference.statistics(reference.attitude(chat_events, start, end, as_of), scale=1)
-    result = await metrics.service_attitude(scope, start, end, as_of)
-    assert result.sample_size == ratings["n"]
-    event(f"service_attitude has samples: {ratings['n'] > 0}")
-    for statistic in ("mean", "median", "p90"):
-        assert same(result.value(statistic), ratings[statistic]), ("service_attitude", statistic)
+        ratings = reference.statistics(reference.attitude(chat_events, start, end, as_of), scale=1)
+        result = await metrics.service_attitude(scope, start, end, as_of)
+        assert result.sample_size == ratings["n"], rebuilt
+        event(f"service_attitude has samples: {ratings['n'] > 0}")
+        for statistic in ("mean", "median", "p90"):
+            assert same(result.value(statistic), ratings[statistic]), ("service_attitude", statistic, rebuilt)
 
     for metric, (counted, hits) in (
         ("inquiry_conversion_rate",
