@@ -95,7 +95,8 @@ class ServiceEvent(Table, tablename="sla_service_event"):
     shop_time = Timestamptz(null=True, default=None)  # an order's own time as the shop reported it
     # "<source>:<shop>:<order>": the first report of an order wins.
     order_key = Varchar(length=200, null=True, default=None, unique=True)
-    # "<shop>:<sha256 of line number and content>": re-importing a file changes nothing.
+    # "<shop>:<line number>:<sha256 of line number and content>" (sla.services.events.line_key):
+    # re-importing a file changes nothing.
     line_key = Varchar(length=120, null=True, default=None, unique=True)
 
 
