@@ -84,8 +84,8 @@ ORDER_EVENT = f"SELECT id, at, buyer, amount, currency FROM {EVENTS} WHERE order
 # it in two statements, the orders apart (sla.services.events._insert_batch says why),
 # each skipping lines already imported (same line_key) and orders already held (same
 # order_key). $1: how many ids.
-TAKE_EVENT_IDS = (f"SELECT nextval(pg_get_serial_sequence('{EVENTS}', 'id')) AS id "
-                  "FROM generate_series(1, $1::int) ORDER BY 1")
+TAKE_EVENT_IDS = (f"SELECT array_agg(id ORDER BY id) AS ids FROM (SELECT nextval(pg_get_serial_sequence('{EVENTS}', "
+                  "'id')) AS id FROM generate_series(1, $1::int)) AS taken")
 STAGED_COLUMNS = ("id", *_EVENT_COLUMNS)
 _STAGED = ", ".join(f'"{name}"' for name in STAGED_COLUMNS)
 _STAGING = "sla_history_staging"
