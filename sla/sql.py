@@ -168,8 +168,8 @@ _UNCOVERED = {
 # replies and closes up to T, in log order (at_us, id), and apart from them (a
 # partition of their own) its ratings. Each event knows how many buyer messages the
 # conversation had up to it, the kind of the event before it and when the first buyer
-# message came (one frame), and when the next reply or close came, how many closes
-# and how many events of its partition follow it (a second frame):
+# message came (one frame), and when the next reply or close came and the next close
+# (or, for a rating, the next rating) after it (a second frame):
 # - first response: the buyer message with buyer_count 1 in the window, to the next
 #   reply or close, or T;
 # - next response: a later buyer message right after a reply or close, the same way;
@@ -181,6 +181,25 @@ _UNCOVERED = {
 # docstring). `uncovered`: the earliest t1 before the buckets' span (a resolution
 # from a conversation older than the span), for which the caller widens the span and
 # asks again; its figures are then not used.
+#
+# Each chat event of the conversations in `events` (scope_key, id, kind, at_us,
+# conversation, rating) with its place in its conversation, the columns described
+# above; the chat statement's `ordered`, and the chat steps' source (below).
+_ORDERED = """SELECT scope_key, id, kind, at_us, conversation, rating,
+    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY at_us, id) AS buyer_count,
+    LAG(kind) OVER ({partition} ORDER BY at_us, id) AS previous_kind,
+    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END) OVER ({partition} ORDER BY at_us, id) AS first_buyer_us,
+    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END) OVER ({following}) AS stop_us,
+    MIN(CASE WHEN kind IN ('conversation_closed', 'chat_rated') THEN at_us END) OVER ({following}) AS next_same_us
+  FROM events"""
+# The events' partition: a conversation's ratings apart from its other events.
+_PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
+_FOLLOWING = _PARTITION + " ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+# An ordered buyer message that starts a first response (the conversation's first) or
+# a next response (right after a reply or a close).
+_STARTS_RESPONSE = ("kind = 'buyer_message' AND (buyer_count = 1 "
+                    "OR previous_kind IN ('agent_reply', 'conversation_closed'))")
+
 _CHAT_HEAD = """WITH items AS {materialized}({items}),
 {buckets_cte}"""
 # The log's way: the conversations that `{touched_from}` finds (with `items` and the
@@ -200,13 +219,7 @@ events AS (
          OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
 ),
 ordered AS {materialized}(
-  SELECT scope_key, id, kind, at_us, conversation, rating,
-    SUM(CASE WHEN kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY at_us, id) AS buyer_count,
-    LAG(kind) OVER ({partition} ORDER BY at_us, id) AS previous_kind,
-    MIN(CASE WHEN kind = 'buyer_message' THEN at_us END) OVER ({partition} ORDER BY at_us, id) AS first_buyer_us,
-    MIN(CASE WHEN kind <> 'buyer_message' THEN at_us END) OVER ({following}) AS stop_us,
-    MIN(CASE WHEN kind IN ('conversation_closed', 'chat_rated') THEN at_us END) OVER ({following}) AS next_same_us
-  FROM events
+  """ + _ORDERED + """
 ),
 log_samples AS (
   SELECT items.item, items.cal, items.width, items.first_bucket, items.offset_row,
@@ -216,7 +229,7 @@ log_samples AS (
          WHEN stop_us IS NULL OR stop_us > items.as_of THEN items.as_of ELSE stop_us END AS t2
   FROM ordered JOIN items ON items.scope_key = ordered.scope_key
     AND ordered.at_us >= items.start_us AND ordered.at_us < items.end_us AND ordered.at_us <= items.as_of
-  WHERE (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))
+  WHERE (""" + _STARTS_RESPONSE + """)
     OR (kind = 'conversation_closed' AND (next_same_us IS NULL OR next_same_us > items.as_of)
         AND first_buyer_us IS NOT NULL)
 ),
@@ -263,9 +276,6 @@ SELECT item, metric, COUNT(*) AS n, SUM(v) AS total,
   NULL AS hits, MIN(uncovered) AS uncovered
 FROM ordered_values GROUP BY item, metric""",
 }
-# The events' partition: a conversation's ratings apart from its other events.
-_PARTITION = "PARTITION BY scope_key, conversation, CASE WHEN kind = 'chat_rated' THEN 1 ELSE 0 END"
-
 # A shop's history: every conversation the log's way.
 _CHAT = (_CHAT_HEAD + _CHAT_FROM_LOG.replace("{touched_from}", "items JOIN {table} ev ON {scope_items}")
          + _CHAT_TAIL.replace("{samples}", "SELECT * FROM log_samples").replace("{more_ratings}", ""))
@@ -329,41 +339,32 @@ TAKE_STALE_SQLITE = (f"DELETE FROM {STALE} WHERE id IN (SELECT id FROM {STALE} O
 REBUILDER_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('sla.rebuild_chat_steps')) AS taken"
 
 _STEP_COLUMNS = "id, contract, conversation, kind, at_us, step, first_buyer_us, stop_us, next_us, rating"
-_STEP_PARTITION = "PARTITION BY ev.contract, ev.conversation, CASE WHEN ev.kind = 'chat_rated' THEN 1 ELSE 0 END"
-_INSERT_STEPS = """WITH pairs AS ({pairs})
+_INSERT_STEPS = """WITH pairs AS ({pairs}),
+events AS (
+  SELECT ev.contract AS scope_key, ev.id, ev.kind, ev.at_us, ev.conversation, ev.rating
+  FROM pairs JOIN {table} ev ON ev.contract = pairs.contract AND ev.conversation = pairs.conversation
+    AND ev.source = 'live'
+    AND (ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
+         OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
+)
 INSERT INTO {steps} ({columns})
-SELECT id, contract, conversation, kind, at_us,
+SELECT id, scope_key, conversation, kind, at_us,
   CASE kind WHEN 'buyer_message' THEN CASE WHEN buyer_count = 1 THEN 1 ELSE 2 END
     WHEN 'conversation_closed' THEN 3 ELSE 4 END,
   CASE WHEN kind = 'conversation_closed' THEN first_buyer_us END,
   CASE WHEN kind = 'buyer_message' THEN stop_us END,
   CASE WHEN kind <> 'buyer_message' THEN next_same_us END,
   rating
-FROM (
-  SELECT ev.id, ev.contract, ev.conversation, ev.kind, ev.at_us, ev.rating,
-    SUM(CASE WHEN ev.kind = 'buyer_message' THEN 1 ELSE 0 END) OVER ({partition} ORDER BY ev.at_us, ev.id) AS buyer_count,
-    LAG(ev.kind) OVER ({partition} ORDER BY ev.at_us, ev.id) AS previous_kind,
-    MIN(CASE WHEN ev.kind = 'buyer_message' THEN ev.at_us END) OVER ({partition} ORDER BY ev.at_us, ev.id)
-      AS first_buyer_us,
-    MIN(CASE WHEN ev.kind <> 'buyer_message' THEN ev.at_us END) OVER ({following}) AS stop_us,
-    MIN(CASE WHEN ev.kind IN ('conversation_closed', 'chat_rated') THEN ev.at_us END) OVER ({following})
-      AS next_same_us
-  FROM pairs JOIN {table} ev ON ev.contract = pairs.contract AND ev.conversation = pairs.conversation
-    AND ev.source = 'live'
-    AND (ev.kind IN ('buyer_message', 'agent_reply', 'conversation_closed')
-         OR (ev.kind = 'chat_rated' AND ev.rating IS NOT NULL))
-) ordered
-WHERE kind IN ('conversation_closed', 'chat_rated')
-  OR (kind = 'buyer_message' AND (buyer_count = 1 OR previous_kind IN ('agent_reply', 'conversation_closed')))"""
+FROM (""" + _ORDERED + """) ordered
+WHERE kind IN ('conversation_closed', 'chat_rated') OR (""" + _STARTS_RESPONSE + """)"""
 _DELETE_STEPS = """WITH pairs AS ({pairs})
 DELETE FROM {steps} WHERE (contract, conversation) IN (SELECT contract, conversation FROM pairs)"""
 
 
 def _steps_statements(pairs: str) -> tuple[str, str]:
-    following = _STEP_PARTITION + " ORDER BY ev.at_us, ev.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
     return (_DELETE_STEPS.format(pairs=pairs, steps=STEPS),
             _INSERT_STEPS.format(pairs=pairs, steps=STEPS, columns=_STEP_COLUMNS, table=EVENTS,
-                                 partition=_STEP_PARTITION, following=following))
+                                 partition=_PARTITION, following=_FOLLOWING))
 
 
 # Rebuild the steps of the conversations in $1: delete them, then insert them anew.
@@ -490,8 +491,7 @@ def _build() -> dict[tuple[str, str, str], str]:
             def text(template: str) -> str:
                 return template.format(
                     table=EVENTS, source=source, items=_ITEMS[engine], buckets_cte=_BUCKETS[engine],
-                    materialized=_MATERIALIZED[engine], partition=_PARTITION,
-                    following=_PARTITION + " ORDER BY at_us, id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING",
+                    materialized=_MATERIALIZED[engine], partition=_PARTITION, following=_FOLLOWING,
                     b1=_before(engine, "samples.t1", "b1"), b2=_before(engine, "samples.t2", "b2"),
                     bucket_joins=_BUCKET_JOINS[engine], uncovered=_UNCOVERED[engine],
                     scope_items=scope.format(alias="ev", owner="items"),
