@@ -310,7 +310,7 @@ _STEP_PAIRS = {
     "postgres": "SELECT DISTINCT (x->>0)::uuid AS contract, x->>1 AS conversation "
                 "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS x",
     "sqlite": "SELECT DISTINCT json_extract(value, '$[0]') AS contract, json_extract(value, '$[1]') AS conversation "
-              "FROM json_each($1) WHERE true",
+              "FROM json_each($1)",
     # every contract's live conversations (a migration's backfill, the bench's data)
     "all": f"SELECT DISTINCT contract, conversation FROM {EVENTS} "
            "WHERE source = 'live' AND contract IS NOT NULL AND conversation IS NOT NULL",
@@ -325,10 +325,9 @@ def mark_stale_select(contract: str, conversation: str, source: str) -> str:
             f"FROM {source} ON CONFLICT (contract, conversation) DO UPDATE SET changes = {STALE}.changes + 1")
 
 
-_MARK_STALE = ("INSERT INTO {stale} (contract, conversation) {pairs} "
-               "ON CONFLICT (contract, conversation) DO UPDATE SET changes = {stale}.changes + 1")
-MARK_STALE_POSTGRES = _MARK_STALE.format(stale=STALE, pairs=_STEP_PAIRS["postgres"])
-MARK_STALE_SQLITE = _MARK_STALE.format(stale=STALE, pairs=_STEP_PAIRS["sqlite"])
+# The pairs in $1 (SQLite needs a WHERE before an upsert's ON CONFLICT).
+MARK_STALE_POSTGRES = mark_stale_select("contract", "conversation", f"({_STEP_PAIRS['postgres']}) AS pairs")
+MARK_STALE_SQLITE = mark_stale_select("contract", "conversation", f"({_STEP_PAIRS['sqlite']}) AS pairs WHERE true")
 # Up to $1 stale conversations, oldest marks first, their marks deleted; on PostgreSQL
 # only those no open transaction holds.
 TAKE_STALE_POSTGRES = (f"DELETE FROM {STALE} WHERE id IN (SELECT id FROM {STALE} ORDER BY id LIMIT $1 "
@@ -382,7 +381,8 @@ REBUILD_ALL_STEPS = (*_steps_statements(_STEP_PAIRS["all"]), f"DELETE FROM {STAL
 # - service attitude: such a close's conversation's rating up to T with no rating after
 #   it up to T.
 _CHAT_STEPS = """stale AS {materialized}(
-  SELECT DISTINCT items.scope_key, marked.conversation FROM items JOIN {stale} marked ON marked.contract = items.scope_key
+  SELECT DISTINCT items.scope_key, marked.conversation
+  FROM items JOIN {stale} marked ON marked.contract = items.scope_key
 ),
 steps AS (
   SELECT items.item, items.as_of, items.cal, items.width, items.first_bucket, items.offset_row, items.scope_key,

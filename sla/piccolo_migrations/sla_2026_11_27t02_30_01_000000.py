@@ -1,7 +1,7 @@
 """The chat steps' indexes and the one mark per conversation, and the steps of every
-contract's conversations so far, rebuilt from the log (sla.sql.REBUILD_ALL_STEPS). A raw step runs before a
-migration's table changes, hence a migration of its own after the one that adds the
-table."""
+contract's conversations so far, rebuilt from the log (sla.sql.REBUILD_ALL_STEPS). A
+raw step runs before a migration's table changes, hence a migration of its own after
+the one that adds the tables."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 

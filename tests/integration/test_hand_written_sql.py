@@ -46,9 +46,10 @@ POSTGRES_ONLY = {"sla.sql.LATE_EVENTS_POSTGRES", "sla.sql.REBUILDER_LOCK", "sla.
                  "sla.sql.TRACK_RECORD_POSTGRES", "sla.sql.MEASURED_BY_PERIOD_POSTGRES",
                  "sla.sql.MILESTONES_BY_PERIOD_POSTGRES", "ratings.sql.RATINGS_BY_PERIOD_POSTGRES"}
 # Their PostgreSQL twins lock rows (FOR UPDATE SKIP LOCKED); SQLite serialises writers instead.
-SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "sla.sql.MARK_STALE_SQLITE", "sla.sql.TAKE_STALE_SQLITE",
-               "sla.sql.DELETE_STEPS_SQLITE", "sla.sql.INSERT_STEPS_SQLITE", "chat.sql.TAKE_SEAT_SQLITE", "chat.sql.OLDEST_QUEUED_SQLITE",
-               # Each engine reads the JSON lists of providers and metrics with its own functions.
+SQLITE_ONLY = {"sla.sql.LATE_EVENTS_SQLITE", "sla.sql.TAKE_STALE_SQLITE", "chat.sql.TAKE_SEAT_SQLITE",
+               "chat.sql.OLDEST_QUEUED_SQLITE",
+               # Each engine reads the JSON lists of providers, metrics and conversations with its own functions.
+               "sla.sql.MARK_STALE_SQLITE", "sla.sql.DELETE_STEPS_SQLITE", "sla.sql.INSERT_STEPS_SQLITE",
                "sla.sql.TRACK_RECORD_SQLITE", "sla.sql.MEASURED_BY_PERIOD_SQLITE",
                "sla.sql.MILESTONES_BY_PERIOD_SQLITE", "ratings.sql.RATINGS_BY_PERIOD_SQLITE"}
 CASES: dict[str, object] = {}
@@ -512,9 +513,9 @@ async def history_batches_are_copied_through_staging_skipping_lines_and_orders_h
       "sla.sql.DELETE_STEPS_SQLITE", "sla.sql.INSERT_STEPS_POSTGRES", "sla.sql.INSERT_STEPS_SQLITE")
 async def chat_steps_marked_stale_and_rebuilt(client):
     # What the steps hold and the metrics read from them: tests/integration/sla/test_chat_steps.py.
-    from tests.integration.sla.test_chat_steps import test_steps_are_rebuilt_from_the_log_and_late_events_mark_them_stale
+    from tests.integration.sla import test_chat_steps
 
-    await test_steps_are_rebuilt_from_the_log_and_late_events_mark_them_stale(
+    await test_chat_steps.test_steps_are_rebuilt_from_the_log_and_late_events_mark_them_stale(
         (await new_actor("merchant"), await new_actor("provider")))
 
 
